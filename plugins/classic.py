@@ -1,0 +1,150 @@
+"""The time-bank base: one hour of anyone's time is one credit.
+
+Rules: givers and receivers are active members, nobody gives time to
+themselves, the kind of care is one the co-op lists, and nobody gives more than
+a day's worth (24 h by default) on one day. Each giver earns the minutes given;
+the receivers share the cost equally (a remainder minute goes to the first
+receivers named), so every entry sums to zero.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from timebank import Account, Posting, Problem, Setting, hookimpl
+from timebank.units import format_minutes
+
+PLUGIN = "classic"
+
+
+@hookimpl
+def declare_settings():
+    return [
+        Setting("member_classes", "str_list", ["member"], "the classes a member may belong to"),
+        Setting(
+            "categories",
+            "str_list",
+            ["companionship", "shopping", "transport", "gardening", "household", "personal care",
+             "admin help", "other"],
+            "the kinds of care members record",
+        ),
+        Setting("max_per_day", "minutes", 24 * 60, "most time one member may give on one day"),
+    ]
+
+
+@hookimpl
+def declare_member_classes(settings):
+    return settings["member_classes"]
+
+
+@hookimpl
+def declare_categories(settings):
+    return settings["categories"]
+
+
+@hookimpl
+def declare_system_accounts(settings):
+    return [Account("@coop", "coop", "the co-op's own account")]
+
+
+@hookimpl
+def validate_member(ledger, member, previous, settings):
+    classes = ledger.member_classes()
+    if member.member_class not in classes:
+        return [
+            Problem("error", PLUGIN, "member_class",
+                    f"{member.member_class!r} is not a member class here "
+                    f"(classes: {', '.join(classes)})")
+        ]
+    return []
+
+
+def _exchange_problems(members, categories: list[str], index, exchange):
+    def error(field, message):
+        return Problem("error", PLUGIN, field, message, index)
+
+    if not exchange.givers:
+        yield error("giver", "an exchange needs someone who gave the time")
+    if not exchange.receivers:
+        yield error("receiver", "an exchange needs someone who received the time")
+    if len(exchange.givers) > 1 and len(exchange.receivers) > 1:
+        yield error("receiver", "a group session has one giver or one receiver, not several of each")
+    for field, handles in (("giver", exchange.givers), ("receiver", exchange.receivers)):
+        for handle in handles:
+            member = members.get(handle)
+            if member is None:
+                yield error(field, f"no member has the handle {handle!r}")
+            elif not member.is_active:
+                yield error(field, f"{member.name} ({handle}) has retired and cannot exchange")
+        if len(set(handles)) != len(handles):
+            yield error(field, f"a {field} is named twice")
+    both = set(exchange.givers) & set(exchange.receivers)
+    if both:
+        yield error("receiver", f"{', '.join(sorted(both))} cannot give time to themselves")
+    if exchange.category not in categories:
+        yield error("category", f"{exchange.category!r} is not a kind of care here "
+                                f"(kinds: {', '.join(categories)})")
+    if type(exchange.minutes) is not int or exchange.minutes <= 0:
+        yield error("duration", f"{exchange.minutes!r} minutes is not a positive whole number")
+
+
+@hookimpl
+def validate_exchanges(ledger, exchanges, settings):
+    members = ledger.members_by_handle()
+    categories = ledger.categories()
+    problems = []
+    for index, exchange in enumerate(exchanges):
+        problems.extend(_exchange_problems(members, categories, index, exchange))
+    problems.extend(_daily_limit_problems(ledger, exchanges, settings["max_per_day"]))
+    return problems
+
+
+def _daily_limit_problems(ledger, exchanges, limit):
+    """Nobody gives more than ``limit`` minutes on one day, counting what is already recorded."""
+    days = sorted({e.day.isoformat() for e in exchanges})
+    given: dict[tuple[str, str], int] = defaultdict(int)
+    for day_chunk in (days[i : i + 500] for i in range(0, len(days), 500)):
+        marks = ",".join("?" * len(day_chunk))
+        rows = ledger.conn.execute(
+            f"SELECT e.givers, e.day, sum(e.minutes) FROM entries e WHERE e.day IN ({marks})"
+            " AND e.kind = 'service' AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)"
+            " GROUP BY e.givers, e.day",
+            day_chunk,
+        )
+        for givers, day, minutes in rows:
+            for giver in givers.split():
+                given[giver, day] += minutes
+    problems = []
+    for index, exchange in enumerate(exchanges):
+        day = exchange.day.isoformat()
+        for giver in exchange.givers:
+            total = given[giver, day] + exchange.minutes
+            if total > limit:
+                problems.append(Problem(
+                    "error", PLUGIN, "duration",
+                    f"{giver} would give {format_minutes(total)} on {day}, more than "
+                    f"{format_minutes(limit)} in one day", index))
+            else:
+                given[giver, day] = total
+    return problems
+
+
+def split_evenly(total: int, parts: int) -> list[int]:
+    """Share ``total`` minutes among ``parts``; the first ones take a remainder minute each."""
+    share, rest = divmod(total, parts)
+    return [share + (1 if i < rest else 0) for i in range(parts)]
+
+
+@hookimpl
+def make_postings(ledger, exchanges, settings):
+    out = []
+    for exchange in exchanges:
+        postings = [Posting(giver, exchange.minutes) for giver in exchange.givers]
+        total = exchange.minutes * len(exchange.givers)
+        shares = split_evenly(total, len(exchange.receivers))
+        postings.extend(
+            Posting(receiver, -share)
+            for receiver, share in zip(exchange.receivers, shares, strict=True)
+        )
+        out.append(postings)
+    return out

@@ -1,0 +1,70 @@
+"""Who may record what, and whether the other side must confirm.
+
+Modes (setting ``mode``):
+
+- ``other-side-confirms`` (default): a member records an exchange they took part
+  in; it waits as a claim until someone on the other side confirms it;
+- ``either-records``: a member records an exchange they took part in and it goes
+  straight into the ledger;
+- ``coordinator-only``: only co-ordinators record exchanges.
+
+Co-ordinators record and confirm for anyone, reverse entries, manage members and
+change the rules. ``auto_accept_days`` (0 = never) confirms a claim nobody
+answered after that many days.
+"""
+
+from __future__ import annotations
+
+from timebank import Decision, Problem, Setting, hookimpl
+
+PLUGIN = "confirmation"
+MODES = ("other-side-confirms", "either-records", "coordinator-only")
+
+
+@hookimpl
+def declare_settings():
+    return [
+        Setting("mode", "str", "other-side-confirms", "one of: " + ", ".join(MODES)),
+        Setting("auto_accept_days", "int", 0, "confirm unanswered claims after N days (0: never)"),
+    ]
+
+
+def _refuse(message):
+    return Problem("error", PLUGIN, "recorded_by", message)
+
+
+@hookimpl
+def decide_recording(ledger, exchange, actor, settings):
+    mode = settings["mode"]
+    if mode not in MODES:
+        return _refuse(f"the confirmation mode {mode!r} is not one of {', '.join(MODES)}")
+    if actor.is_coordinator:
+        return Decision()
+    if mode == "coordinator-only":
+        return _refuse("only a co-ordinator records exchanges in this co-op")
+    if actor.handle in exchange.givers:
+        other_side = exchange.receivers
+    elif actor.handle in exchange.receivers:
+        other_side = exchange.givers
+    else:
+        return _refuse(f"{actor.name} can only record exchanges they took part in")
+    if mode == "either-records":
+        return Decision()
+    return Decision(needs_confirmation_from=tuple(other_side),
+                    auto_accept_days=settings["auto_accept_days"] or None)
+
+
+@hookimpl
+def check_permission(ledger, actor, action, subject, settings):
+    if actor.is_coordinator:
+        return []
+    if action in ("confirm", "decline"):
+        if actor.handle in subject.awaiting:
+            return []
+        return [_refuse(f"claim #{subject.id} waits for {', '.join(subject.awaiting)}, "
+                        f"not {actor.handle}")]
+    if action == "transfer":
+        if subject == actor.handle:
+            return []
+        return [_refuse(f"{actor.name} can only give from their own account")]
+    return [_refuse(f"only a co-ordinator may {action.replace('_', ' ')}")]

@@ -1,0 +1,53 @@
+"""timebank: a plugin-based co-operative time bank and mutual-aid ledger.
+
+Plugins import ``hookimpl`` from here and the records they take and return.
+"""
+
+import pluggy
+
+__version__ = "0.1.0"
+
+hookspec = pluggy.HookspecMarker("timebank")
+hookimpl = pluggy.HookimplMarker("timebank")
+
+from timebank.errors import (  # noqa: E402
+    InputError,
+    NotAllowed,
+    NotFound,
+    PluginFailed,
+    RulesRefused,
+    TimebankError,
+)
+from timebank.models import (  # noqa: E402
+    Account,
+    Claim,
+    Decision,
+    Draft,
+    Entry,
+    Exchange,
+    Member,
+    Posting,
+    Problem,
+)
+from timebank.rules import Setting  # noqa: E402
+
+__all__ = [
+    "Account",
+    "Claim",
+    "Decision",
+    "Draft",
+    "Entry",
+    "Exchange",
+    "InputError",
+    "Member",
+    "NotAllowed",
+    "NotFound",
+    "PluginFailed",
+    "Posting",
+    "Problem",
+    "RulesRefused",
+    "Setting",
+    "TimebankError",
+    "hookimpl",
+    "hookspec",
+]

@@ -1,0 +1,32 @@
+"""Canonical encoding of an entry and the hash chain.
+
+Each entry's hash covers its own fields, its postings (account codes and
+amounts, in order) and the previous entry's hash. Changing, removing or
+inserting any entry behind the triggers' back changes every hash after it,
+so ``verify`` can name the first entry that does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+GENESIS = "0" * 64
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def entry_hash(
+    prev_hash: str,
+    fields: Sequence[object],
+    postings: Sequence[tuple[str, int]],
+) -> str:
+    """SHA-256 of the previous hash and the JSON list ``[*fields, postings]``.
+
+    ``fields`` are, in order: id, kind, day, recorded_at, recorded_by, givers,
+    receivers, minutes, category, note, rules_version, reverses, exactly as
+    stored. JSON keeps strings unambiguous whatever a note contains.
+    """
+    payload = _encode([*fields, postings])
+    return hashlib.sha256(f"{prev_hash}\n{payload}".encode()).hexdigest()

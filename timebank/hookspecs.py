@@ -1,0 +1,88 @@
+"""The hook specifications, and nothing else.
+
+timebank calls each enabled plugin's implementation in turn (so a failure can be
+pinned on the plugin that caused it) and passes ``settings``, that plugin's own
+settings from the rules in force. A hook whose name starts with ``declare_`` is
+called for every registered plugin; the others only for the plugins the rules
+enable. Hooks that see exchanges take a batch: one exchange typed in the TUI is
+a batch of one, an import is many.
+"""
+
+from __future__ import annotations
+
+from timebank import hookspec
+
+
+@hookspec
+def declare_settings():
+    """Return a list of ``Setting`` records: the settings this plugin reads, with defaults.
+
+    The rules refuse a setting no plugin declared and a value of the wrong type.
+    """
+
+
+@hookspec
+def declare_member_classes(settings):
+    """Return a list of member class names this plugin knows (``worker``, ``volunteer``)."""
+
+
+@hookspec
+def declare_categories(settings):
+    """Return a list of the kinds of care members may record (``shopping``, ``body care``)."""
+
+
+@hookspec
+def declare_system_accounts(settings):
+    """Return a list of ``Account`` records the co-op needs (``@coop``, ``@chest``)."""
+
+
+@hookspec
+def validate_member(ledger, member, previous, settings):
+    """Return a list of ``Problem`` for a member being added (previous None) or changed."""
+
+
+@hookspec
+def validate_exchanges(ledger, exchanges, settings):
+    """Return a list of ``Problem`` for a batch of exchanges; ``Problem.index`` names one."""
+
+
+@hookspec(firstresult=True)
+def make_postings(ledger, exchanges, settings):
+    """Turn each exchange of a batch into postings: a list with one list of ``Posting``
+    per exchange. The first plugin that answers decides."""
+
+
+@hookspec
+def add_postings(ledger, exchanges, postings, settings):
+    """Return extra postings for each exchange (levies, chest subsidies): a list with one
+    list of ``Posting`` per exchange, or None to add nothing. Each entry must still sum
+    to zero."""
+
+
+@hookspec
+def validate_drafts(ledger, drafts, settings):
+    """Return a list of ``Problem`` for a batch of ``Draft`` entries about to be written;
+    each draft carries ``balances_after``, every touched account's balance after it."""
+
+
+@hookspec(firstresult=True)
+def decide_recording(ledger, exchange, actor, settings):
+    """Say how ``actor`` (a ``Member``) may record ``exchange``: a ``Decision``, or a
+    ``Problem`` if they may not record it at all. The first plugin that answers decides."""
+
+
+@hookspec
+def check_permission(ledger, actor, action, subject, settings):
+    """Return a list of ``Problem`` if ``actor`` may not perform ``action`` on ``subject``.
+    Actions: ``confirm``, ``decline``, ``transfer``, ``reverse``, ``manage_members``,
+    ``change_rules``."""
+
+
+@hookspec
+def after_entries_recorded(ledger, entries, settings):
+    """Called with the written ``Entry`` records once their transaction has committed."""
+
+
+@hookspec
+def register_commands(cli):
+    """Add click commands to the ``timebank`` command group ``cli``."""

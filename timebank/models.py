@@ -1,0 +1,209 @@
+"""The ledger's records: small, immutable values that plugins take and return.
+
+An *exchange* is a fact (who gave how many minutes of what care to whom); an
+*entry* is what the rules made of it: balanced *postings* on *accounts*. Records
+are frozen so a plugin cannot alter what another plugin or the core sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+import attrs
+
+Severity = Literal["error", "warning"]
+EntryKind = Literal["service", "transfer", "adjustment", "reversal"]
+MemberStatus = Literal["active", "retired"]
+Role = Literal["member", "coordinator"]
+
+HANDLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
+SYSTEM_PREFIX = "@"
+
+
+def _is_handle(_instance: object, attribute: attrs.Attribute, value: str) -> None:
+    if not HANDLE_PATTERN.match(value):
+        raise ValueError(
+            f"{attribute.name}: {value!r} is not a handle "
+            "(lower-case letters, digits, '.', '_' or '-', at most 32)"
+        )
+
+
+@attrs.frozen
+class Member:
+    """A person in the co-op. A retired member keeps their history and balance."""
+
+    handle: str = attrs.field(validator=_is_handle)
+    name: str
+    member_class: str
+    joined: dt.date
+    left: dt.date | None = None
+    status: MemberStatus = "active"
+    role: Role = "member"
+    area: str | None = None
+    flags: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == "coordinator"
+
+    @classmethod
+    def from_row(cls, row: dict) -> Member:
+        return cls(
+            handle=row["handle"],
+            name=row["name"],
+            member_class=row["member_class"],
+            joined=dt.date.fromisoformat(row["joined"]),
+            left=dt.date.fromisoformat(row["left"]) if row["left"] else None,
+            status=row["status"],
+            role=row["role"],
+            area=row["area"],
+            flags=frozenset(filter(None, (row["flags"] or "").split(","))),
+        )
+
+
+@attrs.frozen
+class Account:
+    """Anything that holds credits: a member's account or a system account.
+
+    System accounts (the co-op's issuing account, a community chest, a mutual
+    fund, a clearing house, a group) have codes starting with ``@`` so they never
+    collide with a member's handle.
+    """
+
+    code: str
+    kind: str
+    name: str
+    member: str | None = None
+
+    @property
+    def is_system(self) -> bool:
+        return self.code.startswith(SYSTEM_PREFIX)
+
+
+@attrs.frozen
+class Exchange:
+    """A fact: givers gave ``minutes`` each of ``category`` care to receivers.
+
+    One giver and several receivers, or several givers and one receiver, is a
+    group session and becomes one entry.
+    """
+
+    givers: tuple[str, ...] = attrs.field(converter=tuple)
+    receivers: tuple[str, ...] = attrs.field(converter=tuple)
+    minutes: int
+    day: dt.date
+    category: str
+    recorded_by: str
+    note: str = ""
+
+
+@attrs.frozen
+class Posting:
+    """Credit-minutes added to (positive) or taken from (negative) one account."""
+
+    account: str
+    amount: int = attrs.field(validator=attrs.validators.instance_of(int))
+
+
+@attrs.frozen
+class Draft:
+    """An entry before it is written: its kind, the exchange if any, and postings.
+
+    The core computes ``balances_after`` (each touched account after this entry,
+    in order within a batch) so rules such as credit limits need not.
+    """
+
+    kind: EntryKind
+    day: dt.date
+    recorded_by: str
+    postings: tuple[Posting, ...]
+    exchange: Exchange | None = None
+    note: str = ""
+    reverses: int | None = None
+    balances_after: dict[str, int] = attrs.field(factory=dict, eq=False)
+
+
+@attrs.frozen
+class Entry:
+    """A written entry: balanced postings, the rules version that made them, the chain."""
+
+    id: int
+    kind: EntryKind
+    day: dt.date
+    recorded_at: str
+    recorded_by: str
+    givers: tuple[str, ...]
+    receivers: tuple[str, ...]
+    minutes: int
+    category: str
+    note: str
+    rules_version: int
+    reverses: int | None
+    prev_hash: str
+    hash: str
+    postings: tuple[Posting, ...] = ()
+
+
+@attrs.frozen
+class Problem:
+    """What a rule says about a proposed change: an error blocks it, a warning asks.
+
+    ``index`` is the position in the batch the problem concerns (a CSV line is
+    worked out from it); ``field`` names the input the person should look at.
+    """
+
+    severity: Severity = attrs.field(validator=attrs.validators.in_(("error", "warning")))
+    plugin: str
+    field: str
+    message: str
+    index: int = 0
+
+    def describe(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+@attrs.frozen
+class Claim:
+    """An exchange recorded by one side and awaiting the other side's confirmation."""
+
+    id: int
+    exchange: Exchange
+    awaiting: tuple[str, ...]
+    status: Literal["pending", "confirmed", "declined"]
+    created_at: str
+    decided_by: str | None = None
+    entry_id: int | None = None
+    reason: str = ""
+    auto_accept_on: dt.date | None = None
+
+
+@attrs.frozen
+class Decision:
+    """How an exchange may be recorded: straight into the ledger, or as a claim."""
+
+    needs_confirmation_from: tuple[str, ...] = ()
+    auto_accept_days: int | None = None
+
+    @property
+    def direct(self) -> bool:
+        return not self.needs_confirmation_from
+
+
+@attrs.frozen
+class StatementLine:
+    """One posting on an account, with the balance after it."""
+
+    entry_id: int
+    day: dt.date
+    kind: EntryKind
+    amount: int
+    balance: int
+    category: str
+    note: str
+    counterparties: tuple[str, ...]

@@ -1,0 +1,242 @@
+"""The one path every change to the ledger takes: rules, drafts, checks, write.
+
+An exchange typed in the TUI and a million imported from CSV go through the
+same steps, a batch at a time:
+
+1. ``validate_exchanges``: each enabled plugin may object to an exchange;
+2. ``make_postings`` (first answer) and ``add_postings``: the rules turn each
+   exchange into balanced postings;
+3. the core works out every touched account's balance after each draft, in
+   order, and ``validate_drafts`` may object (credit limits);
+4. accepted drafts are hashed onto the chain and written with ``executemany``
+   together with their postings and the balances, inside the caller's
+   transaction.
+
+Plugin output is checked before anything is written: a plugin that returns
+unbalanced postings, unknown accounts or the wrong types is named and nothing
+is written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from timebank.chain import GENESIS, entry_hash
+from timebank.errors import PluginFailed
+from timebank.models import Draft, Entry, Exchange, Posting, Problem
+from timebank.rules import Rules
+from timebank.store import now_utc
+
+if TYPE_CHECKING:
+    from timebank.ledger import Ledger
+
+_INSERT_ENTRY = (
+    "INSERT INTO entries (id, kind, day, recorded_at, recorded_by, givers, receivers, minutes,"
+    " category, note, rules_version, reverses, prev_hash, hash)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_POSTING = (
+    "INSERT INTO postings (entry_id, seq, account_id, amount, balance_after) VALUES (?, ?, ?, ?, ?)"
+)
+_UPSERT_BALANCE = (
+    "INSERT INTO balances (account_id, balance, last_entry_id) VALUES (?, ?, ?)"
+    " ON CONFLICT (account_id) DO UPDATE SET balance = excluded.balance,"
+    " last_entry_id = excluded.last_entry_id"
+)
+
+
+class Batch:
+    """The working state of one write transaction: balances so far and the chain head.
+
+    Balances are read from the balances table once per account and then kept in
+    memory, so each draft's ``balances_after`` reflects the drafts before it in
+    the same transaction.
+    """
+
+    def __init__(self, ledger: Ledger, conn: sqlite3.Connection, rules: Rules):
+        self.ledger = ledger
+        self.conn = conn
+        self.rules = rules
+        self.recorded_at = now_utc()
+        row = conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
+        self.last_id, self.head = row if row else (0, GENESIS)
+        self.balances: dict[str, int] = {}
+        self.touched: set[str] = set()
+        self.written: list[Entry] = []
+
+    def balance(self, code: str) -> int:
+        if code not in self.balances:
+            self.balances[code] = self.ledger._stored_balance(code, self.conn)
+        return self.balances[code]
+
+
+def _check_posting_lists(
+    plugin: str, hook: str, result: Any, count: int, accounts: dict[str, int], *, balanced: bool
+) -> list[list[Posting]]:
+    """Refuse plugin output that is not one list of valid postings per exchange."""
+    if not isinstance(result, list | tuple) or len(result) != count:
+        raise PluginFailed(plugin, hook, f"returned {type(result).__name__} for {count} exchanges")
+    for postings in result:
+        if postings is None:
+            continue
+        if not isinstance(postings, list | tuple):
+            raise PluginFailed(plugin, hook, f"returned {postings!r} instead of a list of postings")
+        for posting in postings:
+            if not isinstance(posting, Posting) or type(posting.amount) is not int:
+                raise PluginFailed(plugin, hook, f"returned {posting!r}, not a Posting in minutes")
+            if posting.account not in accounts:
+                raise PluginFailed(plugin, hook, f"posted to unknown account {posting.account!r}")
+        if balanced and sum(p.amount for p in postings) != 0:
+            raise PluginFailed(plugin, hook, f"returned postings that do not sum to zero: {postings}")
+    return [list(p or ()) for p in result]
+
+
+def _gather_problems(ledger: Ledger, rules: Rules, hook: str, **kwargs: Any) -> list[Problem]:
+    problems = []
+    for plugin, result in ledger.plugins.call(hook, rules, ledger=ledger, **kwargs):
+        for problem in result:
+            if not isinstance(problem, Problem):
+                raise PluginFailed(plugin, hook, f"returned {problem!r}, not a Problem")
+            problems.append(problem)
+    return problems
+
+
+def service_drafts(
+    ledger: Ledger, rules: Rules, exchanges: Sequence[Exchange]
+) -> tuple[list[Draft | None], list[Problem]]:
+    """Run the exchange rules over a batch: drafts (None where refused) and problems."""
+    problems = _gather_problems(ledger, rules, "validate_exchanges", exchanges=exchanges)
+    refused = {p.index for p in problems if p.severity == "error"}
+    keep = [i for i in range(len(exchanges)) if i not in refused]
+    good = [exchanges[i] for i in keep]
+    drafts: list[Draft | None] = [None] * len(exchanges)
+    if not good:
+        return drafts, problems
+    accounts = ledger.account_ids()
+    answer = ledger.plugins.first(
+        "make_postings", rules, ledger=ledger, exchanges=good
+    )
+    if answer is None:
+        raise PluginFailed("(none)", "make_postings", "no enabled plugin turns exchanges into postings")
+    plugin, result = answer
+    postings = _check_posting_lists(plugin, "make_postings", result, len(good), accounts, balanced=True)
+    for plugin, extra in ledger.plugins.call(
+        "add_postings", rules, ledger=ledger, exchanges=good, postings=postings
+    ):
+        extra = _check_posting_lists(plugin, "add_postings", extra, len(good), accounts, balanced=True)
+        postings = [base + more for base, more in zip(postings, extra, strict=True)]
+    for i, exchange, entry_postings in zip(keep, good, postings, strict=True):
+        drafts[i] = Draft(
+            kind="service",
+            day=exchange.day,
+            recorded_by=exchange.recorded_by,
+            postings=tuple(entry_postings),
+            exchange=exchange,
+            note=exchange.note,
+        )
+    return drafts, problems
+
+
+def admit(
+    batch: Batch, drafts: Sequence[Draft | None], *, acknowledge: bool, offset_problems: list[Problem]
+) -> tuple[list[Draft | None], list[Problem]]:
+    """Work out balances after each draft and let ``validate_drafts`` object.
+
+    A draft refused here is taken out and the balances recomputed without it,
+    so the drafts after it are judged on the balances they would really meet.
+    Warnings refuse too unless ``acknowledge`` is set (a soft limit).
+    """
+    ledger, rules = batch.ledger, batch.rules
+    live = list(drafts)
+    problems = list(offset_problems)
+    for _ in range(len(live) + 1):
+        running: dict[str, int] = {}
+        staged: list[Draft] = []
+        positions: list[int] = []
+        for i, draft in enumerate(live):
+            if draft is None:
+                continue
+            after = {}
+            for posting in draft.postings:
+                code = posting.account
+                value = running.get(code)
+                if value is None:
+                    value = batch.balance(code)
+                value += posting.amount
+                running[code] = after[code] = value
+            staged.append(attrs.evolve(draft, balances_after=after))
+            positions.append(i)
+        found = [
+            attrs.evolve(p, index=positions[p.index])
+            for p in _gather_problems(ledger, rules, "validate_drafts", drafts=staged)
+        ]
+        blocking = {p.index for p in found if p.severity == "error" or not acknowledge}
+        if not blocking:
+            for i, draft in zip(positions, staged, strict=True):
+                live[i] = draft
+            return live, problems + found
+        for i in blocking:
+            live[i] = None
+        problems += [p for p in found if p.index in blocking]
+    raise AssertionError("admission did not settle")  # pragma: no cover
+
+
+def write_drafts(batch: Batch, drafts: Sequence[Draft]) -> list[Entry]:
+    """Hash the drafts onto the chain and write entries, postings and balances."""
+    account_ids = batch.ledger.account_ids()
+    version = batch.rules.version
+    entry_rows, posting_rows, entries = [], [], []
+    balances = batch.balances
+    recorded_at = batch.recorded_at
+    for draft in drafts:
+        entry_id = batch.last_id + 1
+        exchange = draft.exchange
+        if exchange is not None:
+            givers, receivers = " ".join(exchange.givers), " ".join(exchange.receivers)
+            minutes, category = exchange.minutes, exchange.category
+        else:
+            givers = receivers = category = ""
+            minutes = 0
+        day = draft.day.isoformat()
+        fields = (
+            entry_id, draft.kind, day, recorded_at, draft.recorded_by, givers, receivers,
+            minutes, category, draft.note, version, draft.reverses,
+        )
+        pairs = [(p.account, p.amount) for p in draft.postings]
+        digest = entry_hash(batch.head, fields, pairs)
+        entry_rows.append((*fields, batch.head, digest))
+        for seq, (code, amount) in enumerate(pairs):
+            value = balances.get(code)
+            if value is None:
+                value = batch.balance(code)
+            value += amount
+            balances[code] = value
+            posting_rows.append((entry_id, seq, account_ids[code], amount, value))
+        batch.touched.update(code for code, _ in pairs)
+        entries.append(
+            Entry(
+                id=entry_id, kind=draft.kind, day=draft.day, recorded_at=recorded_at,
+                recorded_by=draft.recorded_by, givers=tuple(givers.split()),
+                receivers=tuple(receivers.split()), minutes=minutes, category=category,
+                note=draft.note, rules_version=version, reverses=draft.reverses,
+                prev_hash=batch.head, hash=digest, postings=draft.postings,
+            )
+        )
+        batch.head, batch.last_id = digest, entry_id
+    conn = batch.conn
+    conn.executemany(_INSERT_ENTRY, entry_rows)
+    conn.executemany(_INSERT_POSTING, posting_rows)
+    batch.written.extend(entries)
+    return entries
+
+
+def flush_balances(batch: Batch) -> None:
+    """Write every balance the transaction touched; called once before commit."""
+    ids = batch.ledger.account_ids()
+    rows = [(ids[code], batch.balances[code], batch.last_id) for code in batch.touched]
+    batch.conn.executemany(_UPSERT_BALANCE, rows)
+    batch.touched.clear()

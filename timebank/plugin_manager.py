@@ -1,0 +1,136 @@
+"""The plugin manager: built-ins from one list, entry points, and a plugins folder.
+
+timebank calls hook implementations one plugin at a time rather than through
+pluggy's all-at-once call, for two reasons: each plugin receives its own
+settings, and an exception is reported with the name of the plugin that raised
+it, so a co-ordinator knows which rule to switch off.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from timebank import hookspecs
+from timebank.errors import PluginFailed
+from timebank.rules import Rules, Setting
+
+BUILTIN_PLUGINS = (
+    "timebank.plugins.classic",
+    "timebank.plugins.credit_limits",
+    "timebank.plugins.confirmation",
+)
+
+PLUGINS_DIR_ENV = "TIMEBANK_PLUGINS_DIR"
+
+
+def plugin_name(module_name: str) -> str:
+    """A built-in's short name: ``timebank.plugins.credit_limits`` -> ``credit_limits``."""
+    return module_name.rsplit(".", 1)[-1]
+
+
+class Plugins:
+    """Registered plugins and the calls into them."""
+
+    def __init__(self, *, entry_points: bool = True, plugins_dir: str | Path | None = None):
+        self.pm = pluggy.PluginManager("timebank")
+        self.pm.add_hookspecs(hookspecs)
+        for module_name in BUILTIN_PLUGINS:
+            self.register(importlib.import_module(module_name), plugin_name(module_name))
+        if entry_points:
+            self.pm.load_setuptools_entrypoints("timebank")
+        folder = plugins_dir or os.environ.get(PLUGINS_DIR_ENV)
+        if folder:
+            self.load_folder(Path(folder))
+
+    def register(self, plugin: object, name: str | None = None) -> str:
+        return self.pm.register(plugin, name=name)
+
+    def load_folder(self, folder: Path) -> None:
+        """Register every ``*.py`` file in ``folder`` as a plugin named after the file."""
+        for path in sorted(folder.glob("*.py")):
+            spec = importlib.util.spec_from_file_location(f"timebank_local_{path.stem}", path)
+            assert spec and spec.loader
+            module: ModuleType = importlib.util.module_from_spec(spec)
+            try:
+                spec.loader.exec_module(module)
+            except Exception as exc:
+                raise PluginFailed(path.stem, "import", f"{type(exc).__name__}: {exc}") from exc
+            self.register(module, path.stem)
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.pm.list_name_plugin()]
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Each plugin's name, version (from its distribution if any) and hooks."""
+        dists = {id(plugin): dist for plugin, dist in self.pm.list_plugin_distinfo()}
+        out = []
+        for name, plugin in self.pm.list_name_plugin():
+            dist = dists.get(id(plugin))
+            version = dist.version if dist else getattr(plugin, "__version__", None)
+            hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or ())
+            out.append({"name": name, "version": version or "built-in", "hooks": hooks})
+        return out
+
+    def _impls(self, hook: str, rules: Rules | None) -> Iterator[tuple[str, Any, list[str]]]:
+        """Implementations in pluggy's call order (last registered, tryfirst first)."""
+        enabled = None if rules is None else set(rules.enabled)
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+            if enabled is None or impl.plugin_name in enabled:
+                yield impl.plugin_name, impl.function, impl.argnames
+
+    def call(self, hook: str, rules: Rules | None, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call ``hook`` on each plugin (enabled ones when ``rules`` is given).
+
+        Returns ``(plugin, result)`` pairs for results that are not None. A plugin
+        that raises becomes ``PluginFailed`` naming it.
+        """
+        results = []
+        for name, result in self._each(hook, rules, kwargs):
+            if result is not None:
+                results.append((name, result))
+        return results
+
+    def first(self, hook: str, rules: Rules | None, **kwargs: Any) -> tuple[str, Any] | None:
+        """The first plugin's answer that is not None, as ``(plugin, result)``."""
+        for name, result in self._each(hook, rules, kwargs):
+            if result is not None:
+                return name, result
+        return None
+
+    def _each(self, hook: str, rules: Rules | None, kwargs: dict) -> Iterable[tuple[str, Any]]:
+        for name, function, argnames in self._impls(hook, rules):
+            args = dict(kwargs)
+            if "settings" in argnames:
+                args["settings"] = rules.settings(name) if rules is not None else {}
+            try:
+                yield name, function(**{a: args[a] for a in argnames})
+            except PluginFailed:
+                raise
+            except Exception as exc:
+                raise PluginFailed(name, hook, f"{type(exc).__name__}: {exc}") from exc
+
+    def declared_settings(self) -> dict[str, tuple[Setting, ...]]:
+        """Every registered plugin's settings, by plugin name (empty if it declares none)."""
+        declared = {name: () for name in self.names()}
+        for name, settings in self.call("declare_settings", None):
+            declared[name] = tuple(settings)
+        return declared
+
+
+_default: Plugins | None = None
+
+
+def default_plugins() -> Plugins:
+    """The process-wide plugin set: built-ins, entry points and the plugins folder."""
+    global _default
+    if _default is None:
+        _default = Plugins()
+    return _default

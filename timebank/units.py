@@ -1,0 +1,112 @@
+"""Minutes and days: parse what people type, show what the ledger holds.
+
+Time is stored as integer minutes and never as a float, so that no hour of care
+is lost to rounding. People type hours in many ways (``1.5``, ``1h30``, ``90m``,
+``1:30``); this module is the one place that reads them, and every error quotes
+what was typed so the person can see their typo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from timebank.errors import InputError
+
+MAX_EXCHANGE_MINUTES = 24 * 60
+
+_HOURS_MINUTES = re.compile(
+    r"^(?:(?P<h>\d+(?:\.\d+)?)\s*(?:h|hr|hrs|hour|hours))?\s*"
+    r"(?:(?P<m>\d+)\s*(?:m|min|mins|minute|minutes)?)?$"
+)
+_CLOCK = re.compile(r"^(?P<h>\d+):(?P<m>[0-5]\d)$")
+_DECIMAL_HOURS = re.compile(r"^\d+(?:\.\d+)?$|^\.\d+$")
+
+
+def parse_minutes(text: str, *, field: str = "duration") -> int:
+    """Read a signed amount of time (a setting such as a credit floor of ``-10h``).
+
+    Returns integer minutes. A decimal number is hours; a fraction of a minute
+    is an error rather than a silent rounding.
+    """
+    raw = str(text)
+    cleaned = raw.strip().lower()
+    sign = 1
+    if cleaned.startswith(("-", "−")):
+        sign, cleaned = -1, cleaned[1:].strip()
+    elif cleaned.startswith("+"):
+        cleaned = cleaned[1:].strip()
+    if not cleaned:
+        raise InputError(f"{field}: {raw!r} is not a duration; try 1.5, 1h30, 90m or 1:30")
+    if _DECIMAL_HOURS.match(cleaned):
+        minutes = _hours_to_minutes(cleaned, raw, field)
+    elif match := _CLOCK.match(cleaned):
+        minutes = int(match["h"]) * 60 + int(match["m"])
+    elif (match := _HOURS_MINUTES.match(cleaned)) and (match["h"] or match["m"]):
+        minutes = (_hours_to_minutes(match["h"], raw, field) if match["h"] else 0) + int(
+            match["m"] or 0
+        )
+    else:
+        raise InputError(f"{field}: {raw!r} is not a duration; try 1.5, 1h30, 90m or 1:30")
+    return sign * minutes
+
+
+def _hours_to_minutes(hours: str, raw: str, field: str) -> int:
+    try:
+        minutes = Decimal(hours) * 60
+    except InvalidOperation:
+        raise InputError(f"{field}: {raw!r} is not a duration; try 1.5, 1h30, 90m or 1:30") from None
+    if minutes != minutes.to_integral_value():
+        raise InputError(f"{field}: {raw!r} is not a whole number of minutes")
+    return int(minutes)
+
+
+def parse_duration(text: str, *, field: str = "duration") -> int:
+    """Read the length of one exchange: more than zero and at most 24 hours."""
+    minutes = parse_minutes(text, field=field)
+    if minutes <= 0:
+        raise InputError(f"{field}: {str(text)!r} must be more than zero")
+    if minutes > MAX_EXCHANGE_MINUTES:
+        raise InputError(f"{field}: {str(text)!r} is more than 24 hours in one exchange")
+    return minutes
+
+
+def format_minutes(minutes: int) -> str:
+    """Show minutes as people say them: ``1h30``, ``2h``, ``45m``, ``-9h30``."""
+    sign = "-" if minutes < 0 else ""
+    hours, rest = divmod(abs(minutes), 60)
+    if hours and rest:
+        return f"{sign}{hours}h{rest:02d}"
+    if hours:
+        return f"{sign}{hours}h"
+    return f"{sign}{rest}m"
+
+
+def format_hours(minutes: int) -> str:
+    """Show minutes as decimal hours for tables: ``1.50 h``."""
+    sign = "-" if minutes < 0 else ""
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours}.{rest * 100 // 60:02d} h"
+
+
+def parse_day(text: str | None, *, today: dt.date | None = None, field: str = "date") -> dt.date:
+    """Read the day of a service: ``today``, ``yesterday``, ``-2`` (days ago) or an ISO date."""
+    today = today or dt.date.today()
+    raw = "" if text is None else str(text)
+    cleaned = raw.strip().lower()
+    if cleaned in ("", "today"):
+        return today
+    if cleaned == "yesterday":
+        return today - dt.timedelta(days=1)
+    if re.fullmatch(r"-\d{1,4}", cleaned):
+        return today - dt.timedelta(days=int(cleaned[1:]))
+    try:
+        day = dt.date.fromisoformat(cleaned)
+    except ValueError:
+        raise InputError(
+            f"{field}: {raw!r} is not a date; use YYYY-MM-DD, today, yesterday or -N"
+        ) from None
+    if not 1900 <= day.year <= 2200:
+        raise InputError(f"{field}: {raw!r} is out of range")
+    return day

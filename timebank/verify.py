@@ -1,0 +1,101 @@
+"""``verify``: prove the ledger is what its entries say, or name the first entry that is not.
+
+It recomputes, in one pass over entries and postings in id order:
+the hash chain (each entry's hash and its link to the one before), that each
+entry's postings sum to zero, each posting's stored running balance, and at the
+end that the balances table equals the sum of postings for every account.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from timebank.chain import GENESIS, entry_hash
+
+if TYPE_CHECKING:
+    from timebank.ledger import Ledger
+
+
+@attrs.frozen
+class Report:
+    """The outcome of ``verify``: ``ok``, how much was checked, and the first failure."""
+
+    entries: int
+    postings: int
+    accounts: int
+    first_bad_entry: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+    def sentence(self) -> str:
+        if self.ok:
+            return (
+                f"ledger verified: {self.entries} entries, {self.postings} postings, "
+                f"{self.accounts} balances; the chain and every sum hold"
+            )
+        return f"ledger check failed: {self.problem}"
+
+
+def verify(ledger: Ledger) -> Report:
+    with ledger.store.read() as conn:
+        codes = dict(conn.execute("SELECT id, code FROM accounts"))
+        postings = conn.execute(
+            "SELECT entry_id, account_id, amount, balance_after FROM postings ORDER BY entry_id, seq"
+        )
+        running: dict[int, int] = {}
+        prev_hash = GENESIS
+        expected_id = None
+        n_entries = n_postings = 0
+        pending = next(postings, None)
+
+        def fail(entry_id: int | None, problem: str) -> Report:
+            return Report(n_entries, n_postings, len(running), entry_id, problem)
+
+        for row in conn.execute("SELECT * FROM entries ORDER BY id"):
+            entry_id = row[0]
+            n_entries += 1
+            if expected_id is not None and entry_id != expected_id:
+                return fail(expected_id, f"entry #{expected_id} is missing (next is #{entry_id})")
+            expected_id = entry_id + 1
+            pairs = []
+            total = 0
+            while pending is not None and pending[0] < entry_id:
+                return fail(pending[0], f"postings belong to entry #{pending[0]}, which is missing")
+            while pending is not None and pending[0] == entry_id:
+                _, account_id, amount, balance_after = pending
+                n_postings += 1
+                total += amount
+                value = running.get(account_id, 0) + amount
+                running[account_id] = value
+                pairs.append((codes.get(account_id, f"?{account_id}"), amount))
+                if balance_after != value:
+                    return fail(
+                        entry_id,
+                        f"entry #{entry_id}: the running balance of {codes.get(account_id)} is "
+                        f"stored as {balance_after} but the postings make it {value}",
+                    )
+                pending = next(postings, None)
+            if row[12] != prev_hash:
+                return fail(entry_id, f"entry #{entry_id} does not link to the entry before it")
+            if entry_hash(prev_hash, row[:12], pairs) != row[13]:
+                return fail(entry_id, f"entry #{entry_id} was altered: its hash does not match")
+            if total != 0:
+                return fail(entry_id, f"entry #{entry_id}: postings sum to {total}, not zero")
+            prev_hash = row[13]
+        if pending is not None:
+            return fail(pending[0], f"postings belong to entry #{pending[0]}, which is missing")
+        stored = dict(conn.execute("SELECT account_id, balance FROM balances"))
+        for account_id in sorted(set(stored) | set(running)):
+            if stored.get(account_id, 0) != running.get(account_id, 0):
+                return fail(
+                    None,
+                    f"the balance of {codes.get(account_id)} is stored as "
+                    f"{stored.get(account_id, 0)} but its postings sum to "
+                    f"{running.get(account_id, 0)}",
+                )
+    return Report(n_entries, n_postings, len(running))
