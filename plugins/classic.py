@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from timebank import Account, Posting, Problem, Setting, hookimpl
-from timebank.units import format_minutes
+from timebank.units import format_minutes, split_evenly
 
 PLUGIN = "classic"
 
@@ -127,12 +127,6 @@ def _daily_limit_problems(ledger, exchanges, limit):
             else:
                 given[giver, day] = total
     return problems
-
-
-def split_evenly(total: int, parts: int) -> list[int]:
-    """Share ``total`` minutes among ``parts``; the first ones take a remainder minute each."""
-    share, rest = divmod(total, parts)
-    return [share + (1 if i < rest else 0) for i in range(parts)]
 
 
 @hookimpl

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,16 @@ class Ledger:
             self._seen_version = version
             self._forget()
 
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A write transaction; if it rolls back, cached rows are dropped with it."""
+        try:
+            with self.store.write() as conn:
+                yield conn
+        except BaseException:
+            self._forget()
+            raise
+
     def _forget(self) -> None:
         self._rules = None
         self._members = None
@@ -130,7 +141,7 @@ class Ledger:
             self._require(actor, "change_rules", None)
         declared = self.plugins.declared_settings()
         checked = build_rules(data, declared)
-        with self.store.write() as conn:
+        with self.transaction() as conn:
             version = (conn.execute("SELECT max(version) FROM rules").fetchone()[0] or 0) + 1
             rules = attrs.evolve(checked, version=version)
             conn.execute(
@@ -196,7 +207,7 @@ class Ledger:
         if member.handle in self.members_by_handle():
             raise InputError(f"handle: {member.handle!r} is already a member's handle")
         self._check_member(member, None)
-        with self.store.write() as conn:
+        with self.transaction() as conn:
             member_id = conn.execute(
                 "INSERT INTO members (handle, name, member_class, joined, left, status, role,"
                 " area, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -206,7 +217,8 @@ class Ledger:
                 conn, Account(member.handle, "member", member.name, member.handle), member_id
             )
             self._log_member_change(conn, member_id, actor, {"added": _member_dict(member)})
-        self._forget()
+        if self._members is not None:  # our own write: keep the directory, add one member
+            self._members[member.handle] = member
         return member
 
     def update_member(self, handle: str, *, actor: str, **changes: Any) -> Member:
@@ -221,7 +233,7 @@ class Ledger:
         except (TypeError, ValueError) as exc:
             raise InputError(f"member: {exc}") from None
         self._check_member(updated, previous)
-        with self.store.write() as conn:
+        with self.transaction() as conn:
             row = _member_row(updated)
             conn.execute(
                 "UPDATE members SET name = ?, member_class = ?, joined = ?, left = ?, status = ?,"
@@ -289,12 +301,13 @@ class Ledger:
         ]
 
     def _ensure_account(self, conn: Any, account: Account, member_id: int | None = None) -> None:
-        conn.execute(
+        row = conn.execute(
             "INSERT INTO accounts (code, kind, name, member_id) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (code) DO NOTHING",
+            " ON CONFLICT (code) DO NOTHING RETURNING id",
             (account.code, account.kind, account.name, member_id),
-        )
-        self._accounts = None
+        ).fetchone()
+        if row and self._accounts is not None:
+            self._accounts[account.code] = row[0]
 
     # permissions ------------------------------------------------------------
 
@@ -347,7 +360,7 @@ class Ledger:
         blocking = [p for p in preview.problems if p.severity == "error" or not acknowledge]
         if blocking:
             raise RulesRefused(blocking)
-        with self.store.write() as conn:
+        with self.transaction() as conn:
             claim_id = conn.execute(
                 "INSERT INTO claims (created_at, recorded_by, givers, receivers, minutes, day,"
                 " category, note, awaiting, auto_accept_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -404,18 +417,24 @@ class Ledger:
         Problem indexes count from the first exchange of the first batch.
         """
         try:
-            with self.store.write() as conn:
-                batch = self._record_batches(conn, batches, acknowledge=acknowledge)
+            with self.transaction() as conn:
+                batch, problems = self.record_batches_in(conn, batches, acknowledge=acknowledge)
+                if problems:
+                    raise RulesRefused(problems)
                 if dry_run:
                     raise _DryRun(batch.written)
         except _DryRun as done:
             return done.entries
         return self._after(batch.written)
 
-    def _record_batches(
+    def record_batches_in(
         self, conn: Any, batches: Iterable[Sequence[Exchange]], *, acknowledge: bool
-    ) -> pipeline.Batch:
-        """The bulk path inside the caller's transaction; raises if any exchange is refused."""
+    ) -> tuple[pipeline.Batch, list[Problem]]:
+        """The bulk path inside the caller's transaction.
+
+        Returns the batch state and every problem (indexes count across batches);
+        the caller must roll back if there are any.
+        """
         problems: list[Problem] = []
         batch = pipeline.Batch(self, conn, self.rules)
         offset = 0
@@ -431,10 +450,8 @@ class Ledger:
             )
             pipeline.write_drafts(batch, [d for d in drafts if d is not None])
             offset += len(exchanges)
-        if problems:
-            raise RulesRefused(problems)
         pipeline.flush_balances(batch)
-        return batch
+        return batch, problems
 
     def _after(self, entries: list[Entry]) -> list[Entry]:
         if entries:
@@ -446,7 +463,7 @@ class Ledger:
 
         They still pass ``validate_drafts`` so limits apply to gifts too.
         """
-        with self.store.write() as conn:
+        with self.transaction() as conn:
             batch = pipeline.Batch(self, conn, self.rules)
             accounts = self.account_ids()
             for draft in drafts:
@@ -554,8 +571,12 @@ class Ledger:
 
     def _confirm(self, claim: Claim, actor: str, *, acknowledge: bool) -> Entry:
         claim_id = claim.id
-        with self.store.write() as conn:
-            batch = self._record_batches(conn, [[claim.exchange]], acknowledge=acknowledge)
+        with self.transaction() as conn:
+            batch, problems = self.record_batches_in(
+                conn, [[claim.exchange]], acknowledge=acknowledge
+            )
+            if problems:
+                raise RulesRefused(problems)
             entry = batch.written[0]
             conn.execute(
                 "UPDATE claims SET status = 'confirmed', decided_by = ?, decided_at = ?,"
@@ -568,7 +589,7 @@ class Ledger:
     def decline(self, claim_id: int, *, actor: str, reason: str = "") -> Claim:
         """The other side declines: the claim stays in the claims, never in the ledger."""
         self._decidable(claim_id, actor, "decline")
-        with self.store.write() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 "UPDATE claims SET status = 'declined', decided_by = ?, decided_at = ?,"
                 " reason = ? WHERE id = ?",

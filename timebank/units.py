@@ -110,3 +110,12 @@ def parse_day(text: str | None, *, today: dt.date | None = None, field: str = "d
     if not 1900 <= day.year <= 2200:
         raise InputError(f"{field}: {raw!r} is out of range")
     return day
+
+
+def split_evenly(total: int, parts: int) -> list[int]:
+    """Share ``total`` minutes among ``parts``; the first ones take a remainder minute each.
+
+    Integer minutes never lose a minute: the shares always add up to ``total``.
+    """
+    share, rest = divmod(total, parts)
+    return [share + (1 if i < rest else 0) for i in range(parts)]

@@ -1,0 +1,275 @@
+"""CSV import and export of members and exchanges.
+
+An import is checked whole before anything counts: every bad row is reported
+with its line, field and value, and if any row is bad the transaction is rolled
+back and the ledger is exactly as it was. Exchanges stream through the same
+rules as one typed in, a batch at a time, inside one transaction.
+
+Exports neutralise spreadsheet formulas: a text cell starting with ``=``, ``+``,
+``-``, ``@``, tab or carriage return is written with a leading ``'``, and the
+importer takes that quote off again so an export imports back unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from timebank.errors import InputError, RulesRefused, TimebankError
+from timebank.ledger import Ledger, _DryRun
+from timebank.models import Exchange, Member
+from timebank.units import format_minutes, parse_day, parse_duration
+
+EXCHANGE_COLUMNS = ("date", "giver", "receiver", "duration", "category", "note")
+MEMBER_COLUMNS = ("handle", "name", "member_class", "joined", "role", "area", "flags")
+REQUIRED = {
+    "exchanges": ("date", "giver", "receiver", "duration", "category"),
+    "members": ("handle", "name", "member_class"),
+}
+MAX_FIELD = 10_000
+BATCH = 5000
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ImportRefused(TimebankError):
+    """A file had bad rows; ``errors`` lists each as ``line N, field: message``."""
+
+    def __init__(self, source: str, errors: list[str]):
+        self.errors = errors
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(f"{source}: nothing was imported; {errors[0]}{more}")
+
+
+def neutralise(text: str) -> str:
+    """Make a text cell safe to open in a spreadsheet."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _restore(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+
+
+def _rows(stream: IO[str], source: str, kind: str) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.reader(stream)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise InputError(f"{source}: the file is empty") from None
+    except csv.Error as exc:
+        raise InputError(f"{source}: line 1: {exc}") from None
+    missing = [c for c in REQUIRED[kind] if c not in header]
+    if missing:
+        raise InputError(f"{source}: line 1: missing column {missing[0]!r} (columns: "
+                         f"{', '.join(EXCHANGE_COLUMNS if kind == 'exchanges' else MEMBER_COLUMNS)})")
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(f"{source}: line {reader.line_num}: {exc}") from None
+        if not values:
+            continue
+        yield reader.line_num, dict(zip(header, values, strict=False)) | (
+            {"__extra__": "x"} if len(values) > len(header) else {}
+        )
+
+
+def _check_row(line: int, row: dict[str, str]) -> None:
+    if "__extra__" in row:
+        raise InputError("row: has more cells than the header has columns")
+    for field, value in row.items():
+        if len(value) > MAX_FIELD:
+            raise InputError(f"{field}: {value[:20]!r}… is longer than {MAX_FIELD} characters")
+        if any(ord(c) < 32 and c not in "\t\n" for c in value):
+            raise InputError(f"{field}: {value[:40]!r} contains control characters")
+
+
+def _handles(value: str, field: str) -> tuple[str, ...]:
+    handles = tuple(h.strip() for h in value.replace(";", " ").split() if h.strip())
+    if not handles:
+        raise InputError(f"{field}: is empty")
+    return handles
+
+
+def parse_exchange(row: dict[str, str], recorded_by: str) -> Exchange:
+    """One CSV row as an exchange; ``InputError`` names the field and quotes the value."""
+    day_text = row.get("date", "")
+    try:
+        day = dt.date.fromisoformat(day_text)
+    except ValueError:
+        day = parse_day(day_text)
+    if not day_text.strip():
+        raise InputError("date: is empty")
+    return Exchange(
+        givers=_handles(row.get("giver", ""), "giver"),
+        receivers=_handles(row.get("receiver", ""), "receiver"),
+        minutes=parse_duration(row.get("duration", "")),
+        day=day,
+        category=row.get("category", "").strip(),
+        recorded_by=recorded_by,
+        note=_restore(row.get("note", "")),
+    )
+
+
+def _open(path: str | Path) -> IO[str]:
+    try:
+        return open(path, newline="", encoding="utf-8-sig", errors="strict")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def import_exchanges(
+    ledger: Ledger, path: str | Path, *, actor: str, dry_run: bool = False,
+    acknowledge: bool = False, max_errors: int = 100,
+) -> int:
+    """Import a CSV of exchanges as one transaction; returns how many were recorded."""
+    ledger._require(actor, "import", str(path))
+    source = str(path)
+    errors: list[str] = []
+    lines: list[int] = []
+
+    def batches() -> Iterator[list[Exchange]]:
+        batch: list[Exchange] = []
+        with _open(path) as stream:
+            try:
+                for line, row in _rows(stream, source, "exchanges"):
+                    try:
+                        _check_row(line, row)
+                        exchange = parse_exchange(row, actor)
+                    except InputError as exc:
+                        errors.append(f"line {line}, {exc}")
+                        continue
+                    lines.append(line)
+                    batch.append(exchange)
+                    if len(batch) >= BATCH:
+                        yield batch
+                        batch = []
+            except UnicodeDecodeError as exc:
+                errors.append(f"byte {exc.start}: the file is not UTF-8 text")
+        if batch:
+            yield batch
+
+    try:
+        with ledger.transaction() as conn:
+            batch, problems = ledger.record_batches_in(conn, batches(), acknowledge=acknowledge)
+            errors.extend(
+                f"line {lines[p.index]}, {p.field}: {p.message}"
+                + ("" if p.severity == "error" else " (a warning: import with --accept-warnings)")
+                for p in problems
+            )
+            if errors:
+                errors.sort(key=_line_of)
+                raise ImportRefused(source, errors[:max_errors])
+            if dry_run:
+                raise _DryRun(batch.written)
+    except _DryRun as done:
+        return len(done.entries)
+    ledger._after(batch.written)
+    return len(batch.written)
+
+
+def _line_of(error: str) -> int:
+    head = error.split(",", 1)[0]
+    return int(head[5:]) if head.startswith("line ") and head[5:].isdigit() else 0
+
+
+def import_members(
+    ledger: Ledger, path: str | Path, *, actor: str, dry_run: bool = False
+) -> int:
+    """Import a CSV of members as one transaction; returns how many were added."""
+    source = str(path)
+    errors: list[str] = []
+    count = 0
+    seen: set[str] = set()
+    try:
+        with ledger.transaction(), _open(path) as stream:
+            for line, row in _rows(stream, source, "members"):
+                try:
+                    _check_row(line, row)
+                    member = _parse_member(row)
+                    if member.handle in seen:
+                        raise InputError(f"handle: {member.handle!r} appears twice in the file")
+                    seen.add(member.handle)
+                    ledger.add_member(member, actor=actor)
+                    count += 1
+                except RulesRefused as exc:
+                    errors.extend(f"line {line}, {p.describe()}" for p in exc.problems)
+                except InputError as exc:
+                    errors.append(f"line {line}, {exc}")
+            if errors:
+                raise ImportRefused(source, errors)
+            if dry_run:
+                raise _DryRun([])
+    except _DryRun:
+        pass
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: byte {exc.start}: the file is not UTF-8 text") from None
+    return count
+
+
+def _parse_member(row: dict[str, str]) -> Member:
+    joined = row.get("joined", "").strip()
+    try:
+        return Member(
+            handle=row.get("handle", "").strip(),
+            name=_restore(row.get("name", "").strip()) or _missing("name"),
+            member_class=row.get("member_class", "").strip(),
+            joined=parse_day(joined, field="joined") if joined else dt.date.today(),
+            role=row.get("role", "").strip() or "member",
+            area=row.get("area", "").strip() or None,
+            flags=frozenset(f for f in row.get("flags", "").replace(";", ",").split(",") if f),
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _missing(field: str) -> str:
+    raise InputError(f"{field}: is empty")
+
+
+def export_exchanges(ledger: Ledger, out: IO[str]) -> int:
+    """Write every service entry not reversed as an importable exchanges CSV."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXCHANGE_COLUMNS)
+    count = 0
+    rows = ledger.conn.execute(
+        "SELECT e.day, e.givers, e.receivers, e.minutes, e.category, e.note FROM entries e"
+        " WHERE e.kind = 'service' AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)"
+        " ORDER BY e.id"
+    )
+    for day, givers, receivers, minutes, category, note in rows:
+        writer.writerow([day, givers.replace(" ", ";"), receivers.replace(" ", ";"),
+                         format_minutes(minutes), neutralise(category), neutralise(note)])
+        count += 1
+    return count
+
+
+def export_members(ledger: Ledger, out: IO[str]) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow((*MEMBER_COLUMNS, "status", "left"))
+    members = ledger.members()
+    for m in members:
+        writer.writerow([
+            m.handle, neutralise(m.name), m.member_class, m.joined.isoformat(), m.role,
+            neutralise(m.area or ""), ";".join(sorted(m.flags)), m.status,
+            m.left.isoformat() if m.left else "",
+        ])
+    return len(members)
+
+
+def exchanges_csv(rows: list[dict[str, str]]) -> str:
+    """Rows as exchanges CSV text (tests and the demo use it)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, EXCHANGE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+__all__ = ["ImportRefused", "import_exchanges", "import_members", "export_exchanges",
+           "export_members", "neutralise"]
