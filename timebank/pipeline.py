@@ -174,14 +174,23 @@ def admit(
             attrs.evolve(p, index=positions[p.index])
             for p in _gather_problems(ledger, rules, "validate_drafts", drafts=staged)
         ]
-        blocking = {p.index for p in found if p.severity == "error" or not acknowledge}
+        blocking = sorted({p.index for p in found if p.severity == "error" or not acknowledge})
         if not blocking:
             for i, draft in zip(positions, staged, strict=True):
                 live[i] = draft
             return live, problems + found
+        # Refuse the first blocked draft, and any later one whose accounts it did not
+        # touch (their balances do not depend on it); judge the rest again without them.
+        shaken: set[str] = set()
+        refused = set()
         for i in blocking:
+            accounts = {p.account for p in live[i].postings}
+            if not accounts & shaken:
+                refused.add(i)
+            shaken |= accounts
+        for i in refused:
             live[i] = None
-        problems += [p for p in found if p.index in blocking]
+        problems += [p for p in found if p.index in refused]
     raise AssertionError("admission did not settle")  # pragma: no cover
 
 

@@ -1,0 +1,70 @@
+import datetime as dt
+
+import pytest
+
+from timebank.errors import InputError
+from timebank.units import (
+    format_hours,
+    format_minutes,
+    parse_day,
+    parse_duration,
+    parse_minutes,
+    split_evenly,
+)
+
+
+@pytest.mark.parametrize(
+    "text, minutes",
+    [("1.5", 90), ("1h30", 90), ("1h 30m", 90), ("90m", 90), ("1:30", 90), ("0.25", 15),
+     ("2h", 120), ("45 min", 45), (" 3 ", 180), ("1H30M", 90), ("24h", 1440), (".5", 30)],
+)
+def test_durations_people_type(text, minutes):
+    assert parse_duration(text) == minutes
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [("0", "more than zero"), ("-1h", "more than zero"), ("24h01", "more than 24 hours"),
+     ("25", "more than 24 hours"), ("abc", "not a duration"), ("", "not a duration"),
+     ("1e308", "not a duration"), ("nan", "not a duration"), ("inf", "not a duration"),
+     ("1.333", "whole number of minutes"), ("1:75", "not a duration")],
+)
+def test_bad_durations_quote_what_was_typed(text, fragment):
+    with pytest.raises(InputError) as caught:
+        parse_duration(text)
+    assert fragment in str(caught.value)
+    assert repr(text) in str(caught.value)
+
+
+def test_signed_minutes_for_settings():
+    assert parse_minutes("-10h") == -600
+    assert parse_minutes("+1h30") == 90
+
+
+@pytest.mark.parametrize("minutes, text", [(90, "1h30"), (120, "2h"), (45, "45m"), (-570, "-9h30"),
+                                           (0, "0m"), (61, "1h01")])
+def test_format_minutes(minutes, text):
+    assert format_minutes(minutes) == text
+
+
+def test_format_hours():
+    assert format_hours(90) == "1.50 h"
+    assert format_hours(-45) == "-0.75 h"
+
+
+def test_days():
+    today = dt.date(2026, 3, 10)
+    assert parse_day("", today=today) == today
+    assert parse_day("yesterday", today=today) == dt.date(2026, 3, 9)
+    assert parse_day("-2", today=today) == dt.date(2026, 3, 8)
+    assert parse_day("2025-12-31", today=today) == dt.date(2025, 12, 31)
+    with pytest.raises(InputError, match="'31/12/2025' is not a date"):
+        parse_day("31/12/2025", today=today)
+    with pytest.raises(InputError, match="out of range"):
+        parse_day("0001-01-01", today=today)
+
+
+def test_split_evenly_never_loses_a_minute():
+    assert split_evenly(61, 2) == [31, 30]
+    assert split_evenly(100, 3) == [34, 33, 33]
+    assert sum(split_evenly(1441, 7)) == 1441
