@@ -80,6 +80,8 @@ class Ledger:
         """Create a new ledger file with ``rules`` (the default time-bank rules if None)."""
         if Path(path).exists():
             raise InputError(f"ledger: {path} already exists; choose another path")
+        if rules is not None:  # a bad rule set must not leave a half-made ledger behind
+            build_rules(rules, (plugins or default_plugins()).declared_settings())
         ledger = cls(path, plugins, create=True)
         if rules is not None:
             ledger.set_rules(rules, actor="system", note="initial rules")

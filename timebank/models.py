@@ -105,10 +105,14 @@ class Exchange:
 
 @attrs.frozen
 class Posting:
-    """Credit-minutes added to (positive) or taken from (negative) one account."""
+    """Credit-minutes added to (positive) or taken from (negative) one account.
+
+    Not validated here, to keep the per-exchange path lean: the pipeline checks
+    every posting a plugin returns (type, account, balance) before writing.
+    """
 
     account: str
-    amount: int = attrs.field(validator=attrs.validators.instance_of(int))
+    amount: int
 
 
 @attrs.frozen

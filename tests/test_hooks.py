@@ -1,0 +1,301 @@
+"""Every hook: its own test here, and its exact signature in docs/plugins.md."""
+
+import datetime as dt
+import inspect
+import re
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from conftest import exchange, snapshot_rows
+from timebank import Account, Decision, Posting, Problem, Setting, hookimpl, hookspecs
+from timebank.errors import NotAllowed, PluginFailed, RulesRefused
+from timebank.ledger import Ledger
+from timebank.models import Member
+from timebank.plugin_manager import Plugins
+
+ROOT = Path(__file__).parent.parent
+HOOKS = [name for name, f in inspect.getmembers(hookspecs, inspect.isfunction)
+         if hasattr(f, "timebank_spec")]
+
+
+def signature(name: str) -> str:
+    return f"{name}{inspect.signature(getattr(hookspecs, name))}"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_is_documented_with_its_exact_signature(hook):
+    guide = (ROOT / "docs" / "plugins.md").read_text()
+    assert f"`{signature(hook)}`" in guide, f"docs/plugins.md lacks `{signature(hook)}`"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_has_its_own_test(hook):
+    source = Path(__file__).read_text()
+    assert re.search(rf"^def test_hook_{hook}\(", source, re.M), f"no test_hook_{hook}"
+
+
+def ledger_with(tmp_path, plugin, name="extra", settings=None):
+    """A ledger whose rules enable the built-ins and ``plugin`` under ``name``."""
+    plugins = Plugins(entry_points=False)
+    plugins.register(plugin, name)
+    led = Ledger.create(tmp_path / "l.sqlite", plugins=plugins, rules={
+        "plugins": {"classic": {}, "credit_limits": {}, "confirmation": {}, name: settings or {}}})
+    led.add_member(Member("coord", "Cora", "member", dt.date(2024, 1, 1), role="coordinator"),
+                   actor="system")
+    for handle in ("alice", "bob"):
+        led.add_member(Member(handle, handle.title(), "member", dt.date(2024, 1, 1)), actor="coord")
+    return led
+
+
+def test_hook_declare_settings(tmp_path):
+    class P:
+        @hookimpl
+        def declare_settings(self):
+            return [Setting("bonus", "minutes", 120, "joining bonus")]
+
+    led = ledger_with(tmp_path, P(), settings={"bonus": "3h"})
+    assert led.rules.settings("extra") == {"bonus": 180}
+    with pytest.raises(Exception, match="plugins.extra: unknown setting 'bonsu'"):
+        led.set_rules({"plugins": {"extra": {"bonsu": 1}}}, actor="coord")
+    with pytest.raises(Exception, match="plugins.extra.bonus: 'lots' is not a duration"):
+        led.set_rules({"plugins": {"extra": {"bonus": "lots"}}}, actor="coord")
+
+
+def test_hook_declare_member_classes(tmp_path):
+    class P:
+        @hookimpl
+        def declare_member_classes(self, settings):
+            return ["worker", "volunteer"]
+
+    led = ledger_with(tmp_path, P())
+    assert set(led.member_classes()) == {"member", "worker", "volunteer"}
+    led.add_member(Member("wendy", "Wendy", "worker", dt.date(2024, 1, 1)), actor="coord")
+
+
+def test_hook_declare_categories(tmp_path):
+    class P:
+        @hookimpl
+        def declare_categories(self, settings):
+            return ["body care"]
+
+    led = ledger_with(tmp_path, P())
+    assert "body care" in led.categories()
+    led.record(exchange(category="body care"))
+
+
+def test_hook_declare_system_accounts(tmp_path):
+    class P:
+        @hookimpl
+        def declare_system_accounts(self, settings):
+            return [Account("@chest", "chest", "community chest")]
+
+    led = ledger_with(tmp_path, P())
+    assert led.account("@chest").kind == "chest"
+    assert led.balance("@chest") == 0
+
+
+def test_hook_validate_member(tmp_path):
+    class P:
+        @hookimpl
+        def declare_member_classes(self, settings):
+            return ["guest"]
+
+        @hookimpl
+        def validate_member(self, ledger, member, previous, settings):
+            if member.area is None and member.member_class != "member":
+                return [Problem("error", "extra", "area", "every member needs an area")]
+            return []
+
+    led = ledger_with(tmp_path, P())
+    with pytest.raises(RulesRefused, match="area: every member needs an area"):
+        led.add_member(Member("zed", "Zed", "guest", dt.date(2024, 1, 1)), actor="coord")
+
+
+def test_hook_validate_exchanges(tmp_path):
+    class P:
+        @hookimpl
+        def validate_exchanges(self, ledger, exchanges, settings):
+            return [Problem("error", "extra", "note", "say what you did", i)
+                    for i, e in enumerate(exchanges) if not e.note]
+
+    led = ledger_with(tmp_path, P())
+    with pytest.raises(RulesRefused) as caught:
+        led.record_many([exchange(note="tea"), exchange()])
+    assert [(p.index, p.field) for p in caught.value.problems] == [(1, "note")]
+    assert led.balance("alice") == 0
+
+
+def test_hook_make_postings(tmp_path):
+    class Doubled:
+        @hookimpl(tryfirst=True)
+        def make_postings(self, ledger, exchanges, settings):
+            return [[Posting(e.givers[0], 2 * e.minutes), Posting("@coop", -2 * e.minutes)]
+                    for e in exchanges]
+
+    led = ledger_with(tmp_path, Doubled())
+    entry = led.record(exchange(minutes=30))
+    assert entry.postings == (Posting("alice", 60), Posting("@coop", -60))
+
+
+def test_hook_add_postings(tmp_path):
+    class Levy:
+        @hookimpl
+        def add_postings(self, ledger, exchanges, postings, settings):
+            return [[Posting(e.givers[0], -e.minutes // 10), Posting("@coop", e.minutes // 10)]
+                    for e in exchanges]
+
+    led = ledger_with(tmp_path, Levy())
+    led.record(exchange(minutes=60))
+    assert (led.balance("alice"), led.balance("bob"), led.balance("@coop")) == (54, -60, 6)
+
+
+def test_hook_validate_drafts(tmp_path):
+    class NoNegative:
+        @hookimpl
+        def validate_drafts(self, ledger, drafts, settings):
+            return [Problem("warning", "extra", "receiver", f"{code} goes negative", i)
+                    for i, d in enumerate(drafts) for code, v in d.balances_after.items() if v < 0]
+
+    led = ledger_with(tmp_path, NoNegative())
+    with pytest.raises(RulesRefused, match="bob goes negative"):
+        led.record(exchange())
+    led.record(exchange(), acknowledge=True)
+
+
+def test_hook_decide_recording(tmp_path):
+    class CoordinatorConfirms:
+        @hookimpl(tryfirst=True)
+        def decide_recording(self, ledger, exchange, actor, settings):
+            return None if actor.is_coordinator else Decision(needs_confirmation_from=("coord",))
+
+    led = ledger_with(tmp_path, CoordinatorConfirms())
+    claim = led.record(exchange(recorded_by="alice"))
+    assert claim.awaiting == ("coord",)
+
+
+def test_hook_check_permission(tmp_path):
+    class NoGifts:
+        @hookimpl
+        def check_permission(self, ledger, actor, action, subject, settings):
+            if action == "transfer":
+                return [Problem("error", "extra", "from", "gifts are switched off here")]
+            return []
+
+    led = ledger_with(tmp_path, NoGifts())
+    led.record(exchange())
+    with pytest.raises(NotAllowed, match="gifts are switched off here"):
+        led.transfer("alice", "bob", 10, actor="coord")
+
+
+def test_hook_after_entries_recorded(tmp_path):
+    seen = []
+
+    class Watcher:
+        @hookimpl
+        def after_entries_recorded(self, ledger, entries, settings):
+            committed = ledger.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+            seen.append(([e.id for e in entries], committed, ledger.conn.in_transaction))
+
+    led = ledger_with(tmp_path, Watcher())
+    led.record_many([exchange(), exchange()])
+    assert seen == [([1, 2], 2, False)]
+
+
+def test_hook_register_commands(tmp_path):
+    class Hello:
+        @hookimpl
+        def register_commands(self, cli):
+            @cli.command()
+            def hello():
+                click.echo("hello from a plugin")
+
+    plugins = Plugins(entry_points=False)
+    plugins.register(Hello(), "hello")
+    group = click.Group()
+    plugins.call("register_commands", None, cli=group)
+    assert CliRunner().invoke(group, ["hello"]).output == "hello from a plugin\n"
+
+
+# faulty plugins -----------------------------------------------------------------
+
+
+def test_a_plugin_that_raises_is_named_and_nothing_is_written(tmp_path):
+    class Broken:
+        @hookimpl
+        def validate_exchanges(self, ledger, exchanges, settings):
+            raise ZeroDivisionError("division by zero")
+
+    led = ledger_with(tmp_path, Broken(), name="broken")
+    before = snapshot_rows(led)
+    with pytest.raises(PluginFailed) as caught:
+        led.record(exchange())
+    assert caught.value.plugin == "broken"
+    assert "plugin 'broken' failed in validate_exchanges: ZeroDivisionError" in str(caught.value)
+    assert snapshot_rows(led) == before
+
+
+@pytest.mark.parametrize(
+    "returned, fragment",
+    [
+        ([[Posting("alice", 5)]], "do not sum to zero"),
+        ([[Posting("@nowhere", 5), Posting("alice", -5)]], "unknown account '@nowhere'"),
+        ([["alice", 5]], "not a Posting"),
+        ([[Posting("alice", 5.0), Posting("bob", -5.0)]], "not a Posting in minutes"),
+        ("nonsense", "returned str"),
+        ([], "returned list for 1 exchanges"),
+    ],
+)
+def test_a_plugin_returning_nonsense_cannot_write(tmp_path, returned, fragment):
+    class Nonsense:
+        @hookimpl
+        def add_postings(self, ledger, exchanges, postings, settings):
+            return returned
+
+    led = ledger_with(tmp_path, Nonsense(), name="nonsense")
+    before = snapshot_rows(led)
+    with pytest.raises(PluginFailed, match=re.escape(fragment)) as caught:
+        led.record(exchange())
+    assert caught.value.plugin == "nonsense"
+    assert snapshot_rows(led) == before
+
+
+def test_plugins_folder_is_loaded(tmp_path):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "tea_levy.py").write_text(
+        "from timebank import hookimpl, Posting\n"
+        "@hookimpl\n"
+        "def add_postings(ledger, exchanges, postings, settings):\n"
+        "    return [[Posting(e.givers[0], -1), Posting('@coop', 1)] for e in exchanges]\n"
+    )
+    plugins = Plugins(entry_points=False, plugins_dir=folder)
+    assert "tea_levy" in plugins.names()
+    led = Ledger.create(tmp_path / "l.sqlite", plugins=plugins,
+                        rules={"plugins": {"classic": {}, "tea_levy": {}}})
+    for handle in ("alice", "bob"):
+        led.add_member(Member(handle, handle, "member", dt.date(2024, 1, 1)), actor="system")
+    led.record_many([exchange(recorded_by="alice")])
+    assert led.balance("@coop") == 1
+
+
+def test_a_disabled_plugin_takes_no_part(tmp_path):
+    class Levy:
+        @hookimpl
+        def add_postings(self, ledger, exchanges, postings, settings):
+            return [[Posting("alice", -1), Posting("@coop", 1)] for _ in exchanges]
+
+    led = ledger_with(tmp_path, Levy())
+    data = led.rules.to_data()
+    del data["plugins"]["extra"]
+    led.set_rules(data, actor="coord")
+    led.record(exchange())
+    assert led.balance("@coop") == 0
+
+
+def test_unknown_plugin_in_rules_is_named(tmp_path):
+    with pytest.raises(Exception, match="no plugin named 'levies' is installed"):
+        Ledger.create(tmp_path / "l.sqlite", rules={"plugins": {"levies": {}}})
+    assert not (tmp_path / "l.sqlite").exists()
