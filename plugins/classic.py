@@ -24,8 +24,16 @@ def declare_settings():
         Setting(
             "categories",
             "str_list",
-            ["companionship", "shopping", "transport", "gardening", "household", "personal care",
-             "admin help", "other"],
+            [
+                "companionship",
+                "shopping",
+                "transport",
+                "gardening",
+                "household",
+                "personal care",
+                "admin help",
+                "other",
+            ],
             "the kinds of care members record",
         ),
         Setting("max_per_day", "minutes", 24 * 60, "most time one member may give on one day"),
@@ -52,9 +60,12 @@ def validate_member(ledger, member, previous, settings):
     classes = ledger.member_classes()
     if member.member_class not in classes:
         return [
-            Problem("error", PLUGIN, "member_class",
-                    f"{member.member_class!r} is not a member class here "
-                    f"(classes: {', '.join(classes)})")
+            Problem(
+                "error",
+                PLUGIN,
+                "member_class",
+                f"{member.member_class!r} is not a member class here (classes: {', '.join(classes)})",
+            )
         ]
     return []
 
@@ -82,8 +93,10 @@ def _exchange_problems(members, categories: list[str], index, exchange):
     if both:
         yield error("receiver", f"{', '.join(sorted(both))} cannot give time to themselves")
     if exchange.category not in categories:
-        yield error("category", f"{exchange.category!r} is not a kind of care here "
-                                f"(kinds: {', '.join(categories)})")
+        yield error(
+            "category",
+            f"{exchange.category!r} is not a kind of care here (kinds: {', '.join(categories)})",
+        )
     if type(exchange.minutes) is not int or exchange.minutes <= 0:
         yield error("duration", f"{exchange.minutes!r} minutes is not a positive whole number")
 
@@ -120,10 +133,16 @@ def _daily_limit_problems(ledger, exchanges, limit):
         for giver in exchange.givers:
             total = given[giver, day] + exchange.minutes
             if total > limit:
-                problems.append(Problem(
-                    "error", PLUGIN, "duration",
-                    f"{giver} would give {format_minutes(total)} on {day}, more than "
-                    f"{format_minutes(limit)} in one day", index))
+                problems.append(
+                    Problem(
+                        "error",
+                        PLUGIN,
+                        "duration",
+                        f"{giver} would give {format_minutes(total)} on {day}, more than "
+                        f"{format_minutes(limit)} in one day",
+                        index,
+                    )
+                )
             else:
                 given[giver, day] = total
     return problems
@@ -137,8 +156,7 @@ def make_postings(ledger, exchanges, settings):
         total = exchange.minutes * len(exchange.givers)
         shares = split_evenly(total, len(exchange.receivers))
         postings.extend(
-            Posting(receiver, -share)
-            for receiver, share in zip(exchange.receivers, shares, strict=True)
+            Posting(receiver, -share) for receiver, share in zip(exchange.receivers, shares, strict=True)
         )
         out.append(postings)
     return out

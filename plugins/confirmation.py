@@ -50,8 +50,10 @@ def decide_recording(ledger, exchange, actor, settings):
         return _refuse(f"{actor.name} can only record exchanges they took part in")
     if mode == "either-records":
         return Decision()
-    return Decision(needs_confirmation_from=tuple(other_side),
-                    auto_accept_days=settings["auto_accept_days"] or None)
+    return Decision(
+        needs_confirmation_from=tuple(other_side),
+        auto_accept_days=settings["auto_accept_days"] or None,
+    )
 
 
 @hookimpl
@@ -61,8 +63,7 @@ def check_permission(ledger, actor, action, subject, settings):
     if action in ("confirm", "decline"):
         if actor.handle in subject.awaiting:
             return []
-        return [_refuse(f"claim #{subject.id} waits for {', '.join(subject.awaiting)}, "
-                        f"not {actor.handle}")]
+        return [_refuse(f"claim #{subject.id} waits for {', '.join(subject.awaiting)}, not {actor.handle}")]
     if action == "transfer":
         if subject == actor.handle:
             return []

@@ -62,18 +62,34 @@ def validate_drafts(ledger, drafts, settings):
             floor, ceiling, warn = limits_for(settings, member.member_class)
             now = f"now {format_minutes(before)}"
             if move < 0 and after < floor:
-                problems.append(Problem(
-                    "error", PLUGIN, _field(draft, handle),
-                    f"{member.name} would go below their limit of {format_minutes(floor)} ({now})",
-                    index))
+                problems.append(
+                    Problem(
+                        "error",
+                        PLUGIN,
+                        _field(draft, handle),
+                        f"{member.name} would go below their limit of {format_minutes(floor)} ({now})",
+                        index,
+                    )
+                )
             elif move < 0 and after < warn:
-                problems.append(Problem(
-                    "warning", PLUGIN, _field(draft, handle),
-                    f"{member.name} would be {format_minutes(after)}, below the warning level of "
-                    f"{format_minutes(warn)} ({now})", index))
+                problems.append(
+                    Problem(
+                        "warning",
+                        PLUGIN,
+                        _field(draft, handle),
+                        f"{member.name} would be {format_minutes(after)}, below the warning level of "
+                        f"{format_minutes(warn)} ({now})",
+                        index,
+                    )
+                )
             elif move > 0 and after > ceiling:
-                problems.append(Problem(
-                    "error", PLUGIN, _field(draft, handle),
-                    f"{member.name} would go above their limit of {format_minutes(ceiling)} "
-                    f"({now})", index))
+                problems.append(
+                    Problem(
+                        "error",
+                        PLUGIN,
+                        _field(draft, handle),
+                        f"{member.name} would go above their limit of {format_minutes(ceiling)} ({now})",
+                        index,
+                    )
+                )
     return problems

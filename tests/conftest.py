@@ -12,17 +12,30 @@ from timebank.models import Exchange, Member
 TODAY = dt.date.today()
 
 
-def exchange(givers="alice", receivers="bob", minutes=60, day=None, category="shopping",
-             recorded_by="coord", note=""):
+def exchange(
+    givers="alice",
+    receivers="bob",
+    minutes=60,
+    day=None,
+    category="shopping",
+    recorded_by="coord",
+    note="",
+):
     """An exchange from short arguments: handles comma-separated."""
-    return Exchange(tuple(givers.split(",")), tuple(receivers.split(",")), minutes,
-                    day or TODAY, category, recorded_by, note)
+    return Exchange(
+        tuple(givers.split(",")),
+        tuple(receivers.split(",")),
+        minutes,
+        day or TODAY,
+        category,
+        recorded_by,
+        note,
+    )
 
 
 def add_members(ledger: Ledger, *handles: str, member_class: str = "member") -> None:
     for handle in handles:
-        ledger.add_member(Member(handle, handle.title(), member_class, dt.date(2024, 1, 1)),
-                          actor="coord")
+        ledger.add_member(Member(handle, handle.title(), member_class, dt.date(2024, 1, 1)), actor="coord")
 
 
 @pytest.fixture
@@ -34,8 +47,10 @@ def ledger_path(tmp_path):
 def ledger(ledger_path):
     """Default rules, a co-ordinator and three members."""
     led = Ledger.create(ledger_path)
-    led.add_member(Member("coord", "Cora Ordin", "member", dt.date(2024, 1, 1), role="coordinator"),
-                   actor="system")
+    led.add_member(
+        Member("coord", "Cora Ordin", "member", dt.date(2024, 1, 1), role="coordinator"),
+        actor="system",
+    )
     add_members(led, "alice", "bob", "carol")
     yield led
     led.close()
@@ -43,6 +58,7 @@ def ledger(ledger_path):
 
 def snapshot_rows(ledger: Ledger) -> dict[str, list]:
     """Every row of every table: to show that a refused change left no trace."""
-    tables = [r[0] for r in ledger.conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    tables = [
+        r[0] for r in ledger.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    ]
     return {t: ledger.conn.execute(f"SELECT * FROM {t}").fetchall() for t in tables}

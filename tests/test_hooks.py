@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-
 from conftest import exchange, snapshot_rows
+
 from timebank import Account, Decision, Posting, Problem, Setting, hookimpl, hookspecs
 from timebank.errors import NotAllowed, PluginFailed, RulesRefused
 from timebank.ledger import Ledger
@@ -17,8 +17,7 @@ from timebank.models import Member
 from timebank.plugin_manager import Plugins
 
 ROOT = Path(__file__).parent.parent
-HOOKS = [name for name, f in inspect.getmembers(hookspecs, inspect.isfunction)
-         if hasattr(f, "timebank_spec")]
+HOOKS = [name for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "timebank_spec")]
 
 
 def signature(name: str) -> str:
@@ -41,10 +40,19 @@ def ledger_with(tmp_path, plugin, name="extra", settings=None):
     """A ledger whose rules enable the built-ins and ``plugin`` under ``name``."""
     plugins = Plugins(entry_points=False)
     plugins.register(plugin, name)
-    led = Ledger.create(tmp_path / "l.sqlite", plugins=plugins, rules={
-        "plugins": {"classic": {}, "credit_limits": {}, "confirmation": {}, name: settings or {}}})
-    led.add_member(Member("coord", "Cora", "member", dt.date(2024, 1, 1), role="coordinator"),
-                   actor="system")
+    led = Ledger.create(
+        tmp_path / "l.sqlite",
+        plugins=plugins,
+        rules={
+            "plugins": {
+                "classic": {},
+                "credit_limits": {},
+                "confirmation": {},
+                name: settings or {},
+            }
+        },
+    )
+    led.add_member(Member("coord", "Cora", "member", dt.date(2024, 1, 1), role="coordinator"), actor="system")
     for handle in ("alice", "bob"):
         led.add_member(Member(handle, handle.title(), "member", dt.date(2024, 1, 1)), actor="coord")
     return led
@@ -118,8 +126,11 @@ def test_hook_validate_exchanges(tmp_path):
     class P:
         @hookimpl
         def validate_exchanges(self, ledger, exchanges, settings):
-            return [Problem("error", "extra", "note", "say what you did", i)
-                    for i, e in enumerate(exchanges) if not e.note]
+            return [
+                Problem("error", "extra", "note", "say what you did", i)
+                for i, e in enumerate(exchanges)
+                if not e.note
+            ]
 
     led = ledger_with(tmp_path, P())
     with pytest.raises(RulesRefused) as caught:
@@ -132,8 +143,9 @@ def test_hook_make_postings(tmp_path):
     class Doubled:
         @hookimpl(tryfirst=True)
         def make_postings(self, ledger, exchanges, settings):
-            return [[Posting(e.givers[0], 2 * e.minutes), Posting("@coop", -2 * e.minutes)]
-                    for e in exchanges]
+            return [
+                [Posting(e.givers[0], 2 * e.minutes), Posting("@coop", -2 * e.minutes)] for e in exchanges
+            ]
 
     led = ledger_with(tmp_path, Doubled())
     entry = led.record(exchange(minutes=30))
@@ -144,8 +156,9 @@ def test_hook_add_postings(tmp_path):
     class Levy:
         @hookimpl
         def add_postings(self, ledger, exchanges, postings, settings):
-            return [[Posting(e.givers[0], -e.minutes // 10), Posting("@coop", e.minutes // 10)]
-                    for e in exchanges]
+            return [
+                [Posting(e.givers[0], -e.minutes // 10), Posting("@coop", e.minutes // 10)] for e in exchanges
+            ]
 
     led = ledger_with(tmp_path, Levy())
     led.record(exchange(minutes=60))
@@ -156,8 +169,12 @@ def test_hook_validate_drafts(tmp_path):
     class NoNegative:
         @hookimpl
         def validate_drafts(self, ledger, drafts, settings):
-            return [Problem("warning", "extra", "receiver", f"{code} goes negative", i)
-                    for i, d in enumerate(drafts) for code, v in d.balances_after.items() if v < 0]
+            return [
+                Problem("warning", "extra", "receiver", f"{code} goes negative", i)
+                for i, d in enumerate(drafts)
+                for code, v in d.balances_after.items()
+                if v < 0
+            ]
 
     led = ledger_with(tmp_path, NoNegative())
     with pytest.raises(RulesRefused, match="bob goes negative"):
@@ -273,8 +290,9 @@ def test_plugins_folder_is_loaded(tmp_path):
     )
     plugins = Plugins(entry_points=False, plugins_dir=folder)
     assert "tea_levy" in plugins.names()
-    led = Ledger.create(tmp_path / "l.sqlite", plugins=plugins,
-                        rules={"plugins": {"classic": {}, "tea_levy": {}}})
+    led = Ledger.create(
+        tmp_path / "l.sqlite", plugins=plugins, rules={"plugins": {"classic": {}, "tea_levy": {}}}
+    )
     for handle in ("alice", "bob"):
         led.add_member(Member(handle, handle, "member", dt.date(2024, 1, 1)), actor="system")
     led.record_many([exchange(recorded_by="alice")])

@@ -3,8 +3,8 @@
 import datetime as dt
 
 import pytest
-
 from conftest import TODAY, add_members, exchange, snapshot_rows
+
 from timebank.errors import InputError, NotAllowed, NotFound, RulesRefused
 from timebank.ledger import Ledger
 from timebank.models import Claim, Entry, Member, Posting
@@ -128,7 +128,8 @@ def test_hard_floor_refuses_and_soft_warning_needs_acknowledging(ledger):
         ledger.record(exchange("carol", "bob", minutes=60))
     assert caught.value.only_warnings
     assert caught.value.problems[0].message == (
-        "Bob would be -9h30, below the warning level of -9h (now -8h30)")
+        "Bob would be -9h30, below the warning level of -9h (now -8h30)"
+    )
     ledger.record(exchange("carol", "bob", minutes=60), acknowledge=True)
     with pytest.raises(RulesRefused) as caught:
         ledger.record(exchange("carol", "bob", minutes=31), acknowledge=True)
@@ -139,9 +140,12 @@ def test_hard_floor_refuses_and_soft_warning_needs_acknowledging(ledger):
 def test_limits_per_member_class(ledger):
     data = ledger.rules.to_data()
     data["plugins"]["classic"]["member_classes"] = ["member", "supported"]
-    data["plugins"]["credit_limits"].update(floor="-2h", warn_below="-2h",
-                                            floor_by_class={"supported": "-50h"},
-                                            warn_below_by_class={"supported": "-50h"})
+    data["plugins"]["credit_limits"].update(
+        floor="-2h",
+        warn_below="-2h",
+        floor_by_class={"supported": "-50h"},
+        warn_below_by_class={"supported": "-50h"},
+    )
     ledger.set_rules(data, actor="coord")
     add_members(ledger, "dora", member_class="supported")
     ledger.record(exchange("alice", "dora", minutes=10 * 60))
@@ -172,8 +176,12 @@ def test_refusal_messages_use_the_balances_really_met(ledger):
     data = ledger.rules.to_data()
     data["plugins"]["credit_limits"].update(floor="-2h", warn_below="-2h")
     ledger.set_rules(data, actor="coord")
-    batch = [exchange("alice", "bob", minutes=90), exchange("carol", "bob", minutes=60),
-             exchange("carol", "bob", minutes=45), exchange("carol", "bob", minutes=30)]
+    batch = [
+        exchange("alice", "bob", minutes=90),
+        exchange("carol", "bob", minutes=60),
+        exchange("carol", "bob", minutes=45),
+        exchange("carol", "bob", minutes=30),
+    ]
     with pytest.raises(RulesRefused) as caught:
         ledger.record_many(batch)
     assert [(p.index, p.message) for p in caught.value.problems] == [
@@ -209,8 +217,11 @@ def test_reverse_by_a_new_entry(ledger):
 def test_preview_writes_nothing(ledger):
     before = snapshot_rows(ledger)
     preview = ledger.preview(exchange("alice", "bob,carol", minutes=90), actor="alice")
-    assert preview.draft.postings == (Posting("alice", 90), Posting("bob", -45),
-                                      Posting("carol", -45))
+    assert preview.draft.postings == (
+        Posting("alice", 90),
+        Posting("bob", -45),
+        Posting("carol", -45),
+    )
     assert preview.draft.balances_after == {"alice": 90, "bob": -45, "carol": -45}
     assert preview.decision.needs_confirmation_from == ("bob", "carol")
     assert snapshot_rows(ledger) == before
@@ -220,8 +231,7 @@ def test_statement_pages_with_running_balance(ledger):
     data = ledger.rules.to_data()
     data["plugins"]["credit_limits"].update(floor="-200h", warn_below="-200h")
     ledger.set_rules(data, actor="coord")
-    ledger.record_many([exchange(minutes=m, day=TODAY - dt.timedelta(days=m))
-                        for m in range(1, 121)])
+    ledger.record_many([exchange(minutes=m, day=TODAY - dt.timedelta(days=m)) for m in range(1, 121)])
     first = ledger.statement("alice", limit=50)
     assert [line.balance for line in first[:2]] == [sum(range(1, 121)), sum(range(1, 120))]
     second = ledger.statement("alice", limit=50, before=first[-1].entry_id)

@@ -4,8 +4,8 @@ import sqlite3
 import stat
 
 import pytest
-
 from conftest import exchange
+
 from timebank.ledger import Ledger
 from timebank.store import SCHEMA_VERSION
 
@@ -13,9 +13,13 @@ from timebank.store import SCHEMA_VERSION
 def test_raw_update_or_delete_of_an_entry_is_refused(ledger, ledger_path):
     ledger.record(exchange())
     raw = sqlite3.connect(ledger_path)
-    for statement in ("UPDATE entries SET minutes = 600", "DELETE FROM entries",
-                      "UPDATE postings SET amount = 1", "DELETE FROM postings",
-                      "DELETE FROM rules"):
+    for statement in (
+        "UPDATE entries SET minutes = 600",
+        "DELETE FROM entries",
+        "UPDATE postings SET amount = 1",
+        "DELETE FROM postings",
+        "DELETE FROM rules",
+    ):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             raw.execute(statement)
     raw.close()
@@ -49,17 +53,27 @@ def three_entries(ledger):
     [
         (["UPDATE entries SET note = 'edited' WHERE id = 2"], 2, "was altered"),
         (["UPDATE entries SET minutes = 600 WHERE id = 2"], 2, "was altered"),
-        (["UPDATE postings SET amount = 61, balance_after = 91 WHERE entry_id = 2 AND seq = 0",
-          "UPDATE postings SET balance_after = 181 WHERE entry_id = 3 AND seq = 0"],
-         2, "was altered"),
-        (["DELETE FROM postings WHERE entry_id = 3", "DELETE FROM entries WHERE id = 2"],
-         2, "missing"),
-        (["UPDATE postings SET balance_after = 5 WHERE entry_id = 1 AND seq = 0"], 1,
-         "running balance"),
+        (
+            [
+                "UPDATE postings SET amount = 61, balance_after = 91 WHERE entry_id = 2 AND seq = 0",
+                "UPDATE postings SET balance_after = 181 WHERE entry_id = 3 AND seq = 0",
+            ],
+            2,
+            "was altered",
+        ),
+        (
+            ["DELETE FROM postings WHERE entry_id = 3", "DELETE FROM entries WHERE id = 2"],
+            2,
+            "missing",
+        ),
+        (
+            ["UPDATE postings SET balance_after = 5 WHERE entry_id = 1 AND seq = 0"],
+            1,
+            "running balance",
+        ),
     ],
 )
-def test_verify_names_the_first_bad_entry(three_entries, ledger_path, statements, first_bad,
-                                           fragment):
+def test_verify_names_the_first_bad_entry(three_entries, ledger_path, statements, first_bad, fragment):
     _tamper(ledger_path, *statements)
     report = Ledger(ledger_path).verify()
     assert not report.ok

@@ -15,8 +15,20 @@ from timebank.units import (
 
 @pytest.mark.parametrize(
     "text, minutes",
-    [("1.5", 90), ("1h30", 90), ("1h 30m", 90), ("90m", 90), ("1:30", 90), ("0.25", 15),
-     ("2h", 120), ("45 min", 45), (" 3 ", 180), ("1H30M", 90), ("24h", 1440), (".5", 30)],
+    [
+        ("1.5", 90),
+        ("1h30", 90),
+        ("1h 30m", 90),
+        ("90m", 90),
+        ("1:30", 90),
+        ("0.25", 15),
+        ("2h", 120),
+        ("45 min", 45),
+        (" 3 ", 180),
+        ("1H30M", 90),
+        ("24h", 1440),
+        (".5", 30),
+    ],
 )
 def test_durations_people_type(text, minutes):
     assert parse_duration(text) == minutes
@@ -24,10 +36,19 @@ def test_durations_people_type(text, minutes):
 
 @pytest.mark.parametrize(
     "text, fragment",
-    [("0", "more than zero"), ("-1h", "more than zero"), ("24h01", "more than 24 hours"),
-     ("25", "more than 24 hours"), ("abc", "not a duration"), ("", "not a duration"),
-     ("1e308", "not a duration"), ("nan", "not a duration"), ("inf", "not a duration"),
-     ("1.333", "whole number of minutes"), ("1:75", "not a duration")],
+    [
+        ("0", "more than zero"),
+        ("-1h", "more than zero"),
+        ("24h01", "more than 24 hours"),
+        ("25", "more than 24 hours"),
+        ("abc", "not a duration"),
+        ("", "not a duration"),
+        ("1e308", "not a duration"),
+        ("nan", "not a duration"),
+        ("inf", "not a duration"),
+        ("1.333", "whole number of minutes"),
+        ("1:75", "not a duration"),
+    ],
 )
 def test_bad_durations_quote_what_was_typed(text, fragment):
     with pytest.raises(InputError) as caught:
@@ -41,8 +62,10 @@ def test_signed_minutes_for_settings():
     assert parse_minutes("+1h30") == 90
 
 
-@pytest.mark.parametrize("minutes, text", [(90, "1h30"), (120, "2h"), (45, "45m"), (-570, "-9h30"),
-                                           (0, "0m"), (61, "1h01")])
+@pytest.mark.parametrize(
+    "minutes, text",
+    [(90, "1h30"), (120, "2h"), (45, "45m"), (-570, "-9h30"), (0, "0m"), (61, "1h01")],
+)
 def test_format_minutes(minutes, text):
     assert format_minutes(minutes) == text
 

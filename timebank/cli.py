@@ -46,7 +46,9 @@ def _from_group(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 def _ledger_option(f: Callable) -> Callable:
     return click.option(
-        "--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path),
+        "--ledger",
+        "ledger_path",
+        type=click.Path(dir_okay=False, path_type=Path),
         callback=_from_group,
         help="Ledger file (default: TIMEBANK_LEDGER, else ~/.local/share/timebank/ledger.sqlite).",
     )(f)
@@ -54,7 +56,10 @@ def _ledger_option(f: Callable) -> Callable:
 
 def _as_option(f: Callable) -> Callable:
     return click.option(
-        "--as", "actor", envvar="TIMEBANK_USER", callback=_from_group,
+        "--as",
+        "actor",
+        envvar="TIMEBANK_USER",
+        callback=_from_group,
         help="Handle of the member acting (TIMEBANK_USER).",
     )(f)
 
@@ -154,11 +159,20 @@ def summary_text(ledger: Ledger) -> str:
 @_ledger_option
 @click.option("--template", default="time-bank", show_default=True, help="Starter rules.")
 @click.option("--name", "coop_name", help="The co-op's name.")
-@click.option("--coordinator", default="coordinator", show_default=True,
-              help="Handle of the first co-ordinator.")
+@click.option(
+    "--coordinator",
+    default="coordinator",
+    show_default=True,
+    help="Handle of the first co-ordinator.",
+)
 @click.option("--coordinator-name", default="Co-ordinator", show_default=True)
-def init(ledger_path: Path | None, template: str, coop_name: str | None, coordinator: str,
-         coordinator_name: str) -> None:
+def init(
+    ledger_path: Path | None,
+    template: str,
+    coop_name: str | None,
+    coordinator: str,
+    coordinator_name: str,
+) -> None:
     """Create a new ledger from a starter template, with its first co-ordinator."""
     from timebank.templates import load_template
 
@@ -168,8 +182,10 @@ def init(ledger_path: Path | None, template: str, coop_name: str | None, coordin
         rules.setdefault("coop", {})["name"] = coop_name
     with Ledger.create(path, rules) as ledger:
         classes = ledger.member_classes()
-        ledger.add_member(_member(coordinator, coordinator_name, classes[0], None, role="coordinator"),
-                          actor="system")
+        ledger.add_member(
+            _member(coordinator, coordinator_name, classes[0], None, role="coordinator"),
+            actor="system",
+        )
         click.echo(f"created {path} from template {template!r}; co-ordinator: {coordinator}")
 
 
@@ -204,8 +220,13 @@ def summary(ledger: Ledger) -> None:
 
 def _member(handle: str, name: str, member_class: str, joined: str | None, **extra: Any) -> Member:
     try:
-        return Member(handle=handle, name=name, member_class=member_class,
-                      joined=parse_day(joined, field="joined"), **extra)
+        return Member(
+            handle=handle,
+            name=name,
+            member_class=member_class,
+            joined=parse_day(joined, field="joined"),
+            **extra,
+        )
     except ValueError as exc:
         raise InputError(str(exc)) from None
 
@@ -225,11 +246,27 @@ def member() -> None:
 @click.option("--coordinator", is_flag=True, help="Make them a co-ordinator.")
 @click.option("--area", help="Coarse area, if the co-op records one.")
 @click.option("--flag", "flags", multiple=True, help="A flag such as 'supported'.")
-def member_add(ledger: Ledger, actor: str | None, handle: str, name: str, member_class: str | None,
-               joined: str | None, coordinator: bool, area: str | None, flags: tuple[str]) -> None:
+def member_add(
+    ledger: Ledger,
+    actor: str | None,
+    handle: str,
+    name: str,
+    member_class: str | None,
+    joined: str | None,
+    coordinator: bool,
+    area: str | None,
+    flags: tuple[str],
+) -> None:
     """Add a member; their account opens at zero."""
-    new = _member(handle, name, member_class or ledger.member_classes()[0], joined,
-                  role="coordinator" if coordinator else "member", area=area, flags=flags)
+    new = _member(
+        handle,
+        name,
+        member_class or ledger.member_classes()[0],
+        joined,
+        role="coordinator" if coordinator else "member",
+        area=area,
+        flags=flags,
+    )
     ledger.add_member(new, actor=actor or "")
     click.echo(f"added {new.name} ({new.handle}), {new.member_class}")
 
@@ -242,8 +279,10 @@ def member_list(ledger: Ledger, show_all: bool) -> None:
     for m in ledger.members(include_retired=show_all):
         role = " co-ordinator" if m.is_coordinator else ""
         status = "" if m.is_active else " (retired)"
-        click.echo(f"{m.handle:<16} {m.name:<24} {m.member_class:<12} "
-                   f"{format_minutes(ledger.balance(m.handle)):>8}{role}{status}")
+        click.echo(
+            f"{m.handle:<16} {m.name:<24} {m.member_class:<12} "
+            f"{format_minutes(ledger.balance(m.handle)):>8}{role}{status}"
+        )
 
 
 @member.command("show")
@@ -287,8 +326,7 @@ def member_change(ledger: Ledger, actor: str | None, handle: str, **changes: Any
 def member_retire(ledger: Ledger, actor: str | None, handle: str, day: str | None) -> None:
     """Retire a member: history and balance are kept; no new exchanges."""
     m = ledger.retire_member(handle, actor=actor or "", day=parse_day(day))
-    click.echo(f"retired {m.name} ({m.handle}); balance kept: "
-               f"{format_minutes(ledger.balance(m.handle))}")
+    click.echo(f"retired {m.name} ({m.handle}); balance kept: {format_minutes(ledger.balance(m.handle))}")
 
 
 # recording ------------------------------------------------------------------
@@ -311,17 +349,30 @@ def _handles(text: str, field: str) -> tuple[str, ...]:
 @click.option("-d", "--date", "day", help="today, yesterday, -N or YYYY-MM-DD (default today).")
 @click.option("-n", "--note", default="")
 @click.option("--yes", is_flag=True, help="Accept warnings (soft limits).")
-def log(ledger: Ledger, actor: str | None, givers: str, receivers: str, duration: str,
-        category: str, day: str | None, note: str, yes: bool) -> None:
+def log(
+    ledger: Ledger,
+    actor: str | None,
+    givers: str,
+    receivers: str,
+    duration: str,
+    category: str,
+    day: str | None,
+    note: str,
+    yes: bool,
+) -> None:
     """Log hours: GIVERS gave DURATION of care to RECEIVERS (comma-separated for groups).
 
     Example: timebank log alice bob 1h30 --kind shopping
     """
     actor_member = ledger.actor(actor)
     exchange = Exchange(
-        givers=_handles(givers, "giver"), receivers=_handles(receivers, "receiver"),
-        minutes=parse_duration(duration), day=parse_day(day), category=category,
-        recorded_by=actor_member.handle, note=note,
+        givers=_handles(givers, "giver"),
+        receivers=_handles(receivers, "receiver"),
+        minutes=parse_duration(duration),
+        day=parse_day(day),
+        category=category,
+        recorded_by=actor_member.handle,
+        note=note,
     )
     result = ledger.record(exchange, acknowledge=yes)
     if isinstance(result, Claim):
@@ -331,8 +382,7 @@ def log(ledger: Ledger, actor: str | None, givers: str, receivers: str, duration
 
 
 def _postings_text(postings: Any) -> str:
-    return ", ".join(f"{p.account} {'+' if p.amount > 0 else ''}{format_minutes(p.amount)}"
-                     for p in postings)
+    return ", ".join(f"{p.account} {'+' if p.amount > 0 else ''}{format_minutes(p.amount)}" for p in postings)
 
 
 @cli.command()
@@ -347,9 +397,11 @@ def claims(ledger: Ledger, actor: str | None, show_all: bool) -> None:
     for status in statuses:
         for c in ledger.claims(status=status, awaiting=None if show_all else actor):
             e = c.exchange
-            click.echo(f"#{c.id} {status:<9} {e.day} {','.join(e.givers)} -> "
-                       f"{','.join(e.receivers)} {format_minutes(e.minutes)} {e.category}"
-                       f" (waiting for {', '.join(c.awaiting)})")
+            click.echo(
+                f"#{c.id} {status:<9} {e.day} {','.join(e.givers)} -> "
+                f"{','.join(e.receivers)} {format_minutes(e.minutes)} {e.category}"
+                f" (waiting for {', '.join(c.awaiting)})"
+            )
 
 
 @cli.command()
@@ -382,11 +434,13 @@ def decline(ledger: Ledger, actor: str | None, claim_id: int, reason: str) -> No
 @click.argument("duration")
 @click.option("-n", "--note", default="")
 @click.option("--yes", is_flag=True, help="Accept warnings (soft limits).")
-def give(ledger: Ledger, actor: str | None, source: str, target: str, duration: str, note: str,
-         yes: bool) -> None:
+def give(
+    ledger: Ledger, actor: str | None, source: str, target: str, duration: str, note: str, yes: bool
+) -> None:
     """Give credits from SOURCE to TARGET (a gift, a donation to @chest)."""
-    entry = ledger.transfer(source, target, parse_duration(duration), actor=actor or "",
-                            note=note, acknowledge=yes)
+    entry = ledger.transfer(
+        source, target, parse_duration(duration), actor=actor or "", note=note, acknowledge=yes
+    )
     click.echo(f"entry #{entry.id} saved: " + _postings_text(entry.postings))
 
 
@@ -433,8 +487,10 @@ def statement(ledger: Ledger, account: str, page: int, size: int) -> None:
     click.echo(f"{'entry':>7} {'date':<10} {'kind':<9} {'amount':>8} {'balance':>9}  details")
     for line in lines:
         who = ",".join(line.counterparties)
-        click.echo(f"{line.entry_id:>7} {line.day} {line.kind:<9} {format_minutes(line.amount):>8} "
-                   f"{format_minutes(line.balance):>9}  {line.category} {who} {line.note}".rstrip())
+        click.echo(
+            f"{line.entry_id:>7} {line.day} {line.kind:<9} {format_minutes(line.amount):>8} "
+            f"{format_minutes(line.balance):>9}  {line.category} {who} {line.note}".rstrip()
+        )
 
 
 @cli.command()
@@ -489,7 +545,7 @@ def _toml_value(text: str) -> Any:
         return text
 
 
-@rules.command("set")
+@rules.command("set", context_settings={"ignore_unknown_options": True})
 @with_ledger
 @_as_option
 @click.argument("key")
@@ -553,16 +609,18 @@ def plugins() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
 @click.option("--accept-warnings", is_flag=True, help="Let rows with only warnings through.")
-def import_(ledger: Ledger, actor: str | None, kind: str, file: Path, dry_run: bool,
-            accept_warnings: bool) -> None:
+def import_(
+    ledger: Ledger, actor: str | None, kind: str, file: Path, dry_run: bool, accept_warnings: bool
+) -> None:
     """Import a CSV of members or exchanges: all rows or none."""
     from timebank import csvio
 
     if kind == "members":
         count = csvio.import_members(ledger, file, actor=actor or "", dry_run=dry_run)
     else:
-        count = csvio.import_exchanges(ledger, file, actor=actor or "", dry_run=dry_run,
-                                       acknowledge=accept_warnings)
+        count = csvio.import_exchanges(
+            ledger, file, actor=actor or "", dry_run=dry_run, acknowledge=accept_warnings
+        )
     verb = "would import" if dry_run else "imported"
     click.echo(f"{verb} {count} {kind} from {file}")
 

@@ -63,8 +63,10 @@ def _rows(stream: IO[str], source: str, kind: str) -> Iterator[tuple[int, dict[s
         raise InputError(f"{source}: line 1: {exc}") from None
     missing = [c for c in REQUIRED[kind] if c not in header]
     if missing:
-        raise InputError(f"{source}: line 1: missing column {missing[0]!r} (columns: "
-                         f"{', '.join(EXCHANGE_COLUMNS if kind == 'exchanges' else MEMBER_COLUMNS)})")
+        raise InputError(
+            f"{source}: line 1: missing column {missing[0]!r} (columns: "
+            f"{', '.join(EXCHANGE_COLUMNS if kind == 'exchanges' else MEMBER_COLUMNS)})"
+        )
     while True:
         try:
             values = next(reader)
@@ -74,8 +76,10 @@ def _rows(stream: IO[str], source: str, kind: str) -> Iterator[tuple[int, dict[s
             raise InputError(f"{source}: line {reader.line_num}: {exc}") from None
         if not values:
             continue
-        yield reader.line_num, dict(zip(header, values, strict=False)) | (
-            {"__extra__": "x"} if len(values) > len(header) else {}
+        yield (
+            reader.line_num,
+            dict(zip(header, values, strict=False))
+            | ({"__extra__": "x"} if len(values) > len(header) else {}),
         )
 
 
@@ -124,8 +128,13 @@ def _open(path: str | Path) -> IO[str]:
 
 
 def import_exchanges(
-    ledger: Ledger, path: str | Path, *, actor: str, dry_run: bool = False,
-    acknowledge: bool = False, max_errors: int = 100,
+    ledger: Ledger,
+    path: str | Path,
+    *,
+    actor: str,
+    dry_run: bool = False,
+    acknowledge: bool = False,
+    max_errors: int = 100,
 ) -> int:
     """Import a CSV of exchanges as one transaction; returns how many were recorded."""
     ledger._require(actor, "import", str(path))
@@ -178,9 +187,7 @@ def _line_of(error: str) -> int:
     return int(head[5:]) if head.startswith("line ") and head[5:].isdigit() else 0
 
 
-def import_members(
-    ledger: Ledger, path: str | Path, *, actor: str, dry_run: bool = False
-) -> int:
+def import_members(ledger: Ledger, path: str | Path, *, actor: str, dry_run: bool = False) -> int:
     """Import a CSV of members as one transaction; returns how many were added."""
     source = str(path)
     errors: list[str] = []
@@ -243,8 +250,16 @@ def export_exchanges(ledger: Ledger, out: IO[str]) -> int:
         " ORDER BY e.id"
     )
     for day, givers, receivers, minutes, category, note in rows:
-        writer.writerow([day, givers.replace(" ", ";"), receivers.replace(" ", ";"),
-                         format_minutes(minutes), neutralise(category), neutralise(note)])
+        writer.writerow(
+            [
+                day,
+                givers.replace(" ", ";"),
+                receivers.replace(" ", ";"),
+                format_minutes(minutes),
+                neutralise(category),
+                neutralise(note),
+            ]
+        )
         count += 1
     return count
 
@@ -254,11 +269,19 @@ def export_members(ledger: Ledger, out: IO[str]) -> int:
     writer.writerow((*MEMBER_COLUMNS, "status", "left"))
     members = ledger.members()
     for m in members:
-        writer.writerow([
-            m.handle, neutralise(m.name), m.member_class, m.joined.isoformat(), m.role,
-            neutralise(m.area or ""), ";".join(sorted(m.flags)), m.status,
-            m.left.isoformat() if m.left else "",
-        ])
+        writer.writerow(
+            [
+                m.handle,
+                neutralise(m.name),
+                m.member_class,
+                m.joined.isoformat(),
+                m.role,
+                neutralise(m.area or ""),
+                ";".join(sorted(m.flags)),
+                m.status,
+                m.left.isoformat() if m.left else "",
+            ]
+        )
     return len(members)
 
 
@@ -271,5 +294,11 @@ def exchanges_csv(rows: list[dict[str, str]]) -> str:
     return out.getvalue()
 
 
-__all__ = ["ImportRefused", "import_exchanges", "import_members", "export_exchanges",
-           "export_members", "neutralise"]
+__all__ = [
+    "ImportRefused",
+    "import_exchanges",
+    "import_members",
+    "export_exchanges",
+    "export_members",
+    "neutralise",
+]

@@ -17,19 +17,82 @@ from timebank.models import Exchange, Member
 from timebank.templates import load_template
 from timebank.units import split_evenly
 
-FIRST = ["Amara", "Ben", "Chloe", "Dev", "Elif", "Femi", "Grace", "Hamza", "Iris", "Jonah",
-         "Kasia", "Liam", "Maya", "Nadia", "Owen", "Priya", "Quinn", "Rosa", "Sam", "Tomasz",
-         "Uma", "Victor", "Wen", "Xavier", "Yara", "Zoe", "Aled", "Bronwen", "Ceri", "Dafydd"]
-LAST = ["Okafor", "Hughes", "Patel", "Nowak", "Jones", "Evans", "Khan", "Murphy", "Lewis",
-        "Silva", "Price", "Ahmed", "Davies", "Brown", "Rees", "Ali", "Morgan", "Wright"]
-NOTES = ["weekly shop", "lift to the surgery", "cup of tea and a chat", "hedge trimming",
-         "helped with a form", "walk in the park", "fixed a shelf", "read the post together",
-         "", "", ""]
+FIRST = [
+    "Amara",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elif",
+    "Femi",
+    "Grace",
+    "Hamza",
+    "Iris",
+    "Jonah",
+    "Kasia",
+    "Liam",
+    "Maya",
+    "Nadia",
+    "Owen",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tomasz",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Xavier",
+    "Yara",
+    "Zoe",
+    "Aled",
+    "Bronwen",
+    "Ceri",
+    "Dafydd",
+]
+LAST = [
+    "Okafor",
+    "Hughes",
+    "Patel",
+    "Nowak",
+    "Jones",
+    "Evans",
+    "Khan",
+    "Murphy",
+    "Lewis",
+    "Silva",
+    "Price",
+    "Ahmed",
+    "Davies",
+    "Brown",
+    "Rees",
+    "Ali",
+    "Morgan",
+    "Wright",
+]
+NOTES = [
+    "weekly shop",
+    "lift to the surgery",
+    "cup of tea and a chat",
+    "hedge trimming",
+    "helped with a form",
+    "walk in the park",
+    "fixed a shelf",
+    "read the post together",
+    "",
+    "",
+    "",
+]
 COORDINATOR = "coordinator"
 
 
-def build_demo(path: str | Path, *, seed: int = 7, members: int = 50, days: int = 730,
-               today: dt.date | None = None) -> Ledger:
+def build_demo(
+    path: str | Path,
+    *,
+    seed: int = 7,
+    members: int = 50,
+    days: int = 730,
+    today: dt.date | None = None,
+) -> Ledger:
     """Create the demo ledger at ``path`` (which must not exist yet)."""
     rng = random.Random(seed)
     today = today or dt.date.today()
@@ -82,8 +145,17 @@ def build_demo(path: str | Path, *, seed: int = 7, members: int = 50, days: int 
                 minutes = 60
             else:
                 receivers = [min(rng.sample(can_pay, min(3, len(can_pay))), key=balance.get)]
-            exchanges.append(Exchange((giver,), tuple(receivers), minutes, day,
-                                      rng.choice(categories), COORDINATOR, rng.choice(NOTES)))
+            exchanges.append(
+                Exchange(
+                    (giver,),
+                    tuple(receivers),
+                    minutes,
+                    day,
+                    rng.choice(categories),
+                    COORDINATOR,
+                    rng.choice(NOTES),
+                )
+            )
             balance[giver] += minutes
             for receiver, share in zip(receivers, split_evenly(minutes, len(receivers)), strict=True):
                 balance[receiver] -= share
@@ -92,6 +164,16 @@ def build_demo(path: str | Path, *, seed: int = 7, members: int = 50, days: int 
     ledger.retire_member(retiree, actor=COORDINATOR, day=today - dt.timedelta(days=30))
     richest = sorted((h for h, _ in handles if h != retiree), key=balance.get, reverse=True)
     for giver, receiver in zip(richest[-3:], richest[:3], strict=True):
-        ledger.record(Exchange((giver,), (receiver,), 60, today - dt.timedelta(days=1),
-                               categories[0], giver, "awaiting confirmation"), acknowledge=True)
+        ledger.record(
+            Exchange(
+                (giver,),
+                (receiver,),
+                60,
+                today - dt.timedelta(days=1),
+                categories[0],
+                giver,
+                "awaiting confirmation",
+            ),
+            acknowledge=True,
+        )
     return ledger

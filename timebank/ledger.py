@@ -75,7 +75,10 @@ class Ledger:
 
     @classmethod
     def create(
-        cls, path: str | Path, rules: Mapping[str, Any] | None = None, plugins: Plugins | None = None
+        cls,
+        path: str | Path,
+        rules: Mapping[str, Any] | None = None,
+        plugins: Plugins | None = None,
     ) -> Ledger:
         """Create a new ledger file with ``rules`` (the default time-bank rules if None)."""
         if Path(path).exists():
@@ -132,9 +135,7 @@ class Ledger:
             ).fetchone()
             if row is None:
                 raise NotFound("ledger: no rules are stored yet")
-            self._rules = build_rules(
-                json.loads(row[1]), self.plugins.declared_settings(), version=row[0]
-            )
+            self._rules = build_rules(json.loads(row[1]), self.plugins.declared_settings(), version=row[0])
         return self._rules
 
     def set_rules(self, data: Mapping[str, Any], *, actor: str, note: str = "") -> Rules:
@@ -147,8 +148,7 @@ class Ledger:
             version = (conn.execute("SELECT max(version) FROM rules").fetchone()[0] or 0) + 1
             rules = attrs.evolve(checked, version=version)
             conn.execute(
-                "INSERT INTO rules (version, created_at, created_by, data, note)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO rules (version, created_at, created_by, data, note) VALUES (?, ?, ?, ?, ?)",
                 (version, now_utc(), actor, rules.to_json(), note),
             )
             for _, accounts in self.plugins.call("declare_system_accounts", rules):
@@ -159,9 +159,7 @@ class Ledger:
 
     def rules_history(self) -> list[dict[str, Any]]:
         return list(
-            self.store.db.query(
-                "SELECT version, created_at, created_by, note FROM rules ORDER BY version"
-            )
+            self.store.db.query("SELECT version, created_at, created_by, note FROM rules ORDER BY version")
         )
 
     def member_classes(self) -> list[str]:
@@ -197,7 +195,8 @@ class Ledger:
         members = self.members(include_retired=False)
         starts = [m for m in members if m.handle.startswith(needle)]
         rest = [
-            m for m in members
+            m
+            for m in members
             if not m.handle.startswith(needle) and (needle in m.handle or needle in m.name.lower())
         ]
         return (starts + rest)[:limit]
@@ -257,9 +256,7 @@ class Ledger:
         member = self.member(handle)
         if not member.is_active:
             raise InputError(f"member: {handle!r} is already retired")
-        return self.update_member(
-            handle, actor=actor, status="retired", left=day or dt.date.today()
-        )
+        return self.update_member(handle, actor=actor, status="retired", left=day or dt.date.today())
 
     def _check_member(self, member: Member, previous: Member | None) -> None:
         problems = pipeline._gather_problems(
@@ -271,8 +268,7 @@ class Ledger:
 
     def _log_member_change(self, conn: Any, member_id: int, actor: str, change: dict) -> None:
         conn.execute(
-            "INSERT INTO member_changes (member_id, changed_at, changed_by, change)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO member_changes (member_id, changed_at, changed_by, change) VALUES (?, ?, ?, ?)",
             (member_id, now_utc(), actor, json.dumps(change, default=str)),
         )
 
@@ -342,14 +338,10 @@ class Ledger:
         with self.store.read() as conn:
             batch = pipeline.Batch(self, conn, rules)
             drafts, problems = pipeline.service_drafts(self, rules, [exchange])
-            drafts, problems = pipeline.admit(
-                batch, drafts, acknowledge=True, offset_problems=problems
-            )
+            drafts, problems = pipeline.admit(batch, drafts, acknowledge=True, offset_problems=problems)
         return Preview(drafts[0], tuple(problems), decision)
 
-    def record(
-        self, exchange: Exchange, *, acknowledge: bool = False
-    ) -> Entry | Claim:
+    def record(self, exchange: Exchange, *, acknowledge: bool = False) -> Entry | Claim:
         """Record an exchange as its recorder; a claim if the other side must confirm.
 
         Raises ``RulesRefused`` with every problem if a rule says no (warnings
@@ -367,9 +359,15 @@ class Ledger:
                 "INSERT INTO claims (created_at, recorded_by, givers, receivers, minutes, day,"
                 " category, note, awaiting, auto_accept_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    now_utc(), exchange.recorded_by, " ".join(exchange.givers),
-                    " ".join(exchange.receivers), exchange.minutes, exchange.day.isoformat(),
-                    exchange.category, exchange.note, " ".join(decision.needs_confirmation_from),
+                    now_utc(),
+                    exchange.recorded_by,
+                    " ".join(exchange.givers),
+                    " ".join(exchange.receivers),
+                    exchange.minutes,
+                    exchange.day.isoformat(),
+                    exchange.category,
+                    exchange.note,
+                    " ".join(decision.needs_confirmation_from),
                     (dt.date.today() + dt.timedelta(days=decision.auto_accept_days)).isoformat()
                     if decision.auto_accept_days
                     else None,
@@ -411,7 +409,10 @@ class Ledger:
         )
 
     def record_stream(
-        self, batches: Iterable[Sequence[Exchange]], *, acknowledge: bool = False,
+        self,
+        batches: Iterable[Sequence[Exchange]],
+        *,
+        acknowledge: bool = False,
         dry_run: bool = False,
     ) -> list[Entry]:
         """Record batches of exchanges in one transaction (the bulk path of an import).
@@ -442,9 +443,7 @@ class Ledger:
         offset = 0
         for exchanges in batches:
             drafts, found = pipeline.service_drafts(self, batch.rules, exchanges)
-            drafts, found = pipeline.admit(
-                batch, drafts, acknowledge=acknowledge, offset_problems=found
-            )
+            drafts, found = pipeline.admit(batch, drafts, acknowledge=acknowledge, offset_problems=found)
             problems.extend(
                 attrs.evolve(p, index=p.index + offset)
                 for p in found
@@ -474,9 +473,7 @@ class Ledger:
                         raise NotFound(f"account: no account {posting.account!r}")
                 if sum(p.amount for p in draft.postings) != 0:
                     raise InputError("postings: an entry's postings must sum to zero")
-            admitted, problems = pipeline.admit(
-                batch, drafts, acknowledge=acknowledge, offset_problems=[]
-            )
+            admitted, problems = pipeline.admit(batch, drafts, acknowledge=acknowledge, offset_problems=[])
             if any(d is None for d in admitted):
                 raise RulesRefused(problems)
             pipeline.write_drafts(batch, [d for d in admitted if d is not None])
@@ -519,9 +516,7 @@ class Ledger:
         original = self.entry(entry_id)
         if original.kind == "reversal":
             raise InputError(f"entry: #{entry_id} is itself a reversal; record the entry again")
-        reversed_by = self.conn.execute(
-            "SELECT id FROM entries WHERE reverses = ?", (entry_id,)
-        ).fetchone()
+        reversed_by = self.conn.execute("SELECT id FROM entries WHERE reverses = ?", (entry_id,)).fetchone()
         if reversed_by:
             raise InputError(f"entry: #{entry_id} was already reversed by #{reversed_by[0]}")
         draft = Draft(
@@ -543,9 +538,7 @@ class Ledger:
         return _claim_from_row(rows[0])
 
     def claims(self, *, status: str = "pending", awaiting: str | None = None) -> list[Claim]:
-        rows = self.store.db.query(
-            "SELECT * FROM claims WHERE status = ? ORDER BY id", (status,)
-        )
+        rows = self.store.db.query("SELECT * FROM claims WHERE status = ? ORDER BY id", (status,))
         claims = [_claim_from_row(row) for row in rows]
         if awaiting:
             claims = [c for c in claims if awaiting in c.awaiting]
@@ -574,9 +567,7 @@ class Ledger:
     def _confirm(self, claim: Claim, actor: str, *, acknowledge: bool) -> Entry:
         claim_id = claim.id
         with self.transaction() as conn:
-            batch, problems = self.record_batches_in(
-                conn, [[claim.exchange]], acknowledge=acknowledge
-            )
+            batch, problems = self.record_batches_in(conn, [[claim.exchange]], acknowledge=acknowledge)
             if problems:
                 raise RulesRefused(problems)
             entry = batch.written[0]
@@ -609,11 +600,14 @@ class Ledger:
     # reading ----------------------------------------------------------------
 
     def _stored_balance(self, code: str, conn: Any = None) -> int:
-        row = (conn or self.conn).execute(
-            "SELECT b.balance FROM accounts a JOIN balances b ON b.account_id = a.id"
-            " WHERE a.code = ?",
-            (code,),
-        ).fetchone()
+        row = (
+            (conn or self.conn)
+            .execute(
+                "SELECT b.balance FROM accounts a JOIN balances b ON b.account_id = a.id WHERE a.code = ?",
+                (code,),
+            )
+            .fetchone()
+        )
         return row[0] if row else 0
 
     def balance(self, code: str) -> int:
@@ -635,9 +629,7 @@ class Ledger:
         )
         return [(Account(*row[:4]), row[4]) for row in rows]
 
-    def statement(
-        self, code: str, *, limit: int = 50, before: int | None = None
-    ) -> list[StatementLine]:
+    def statement(self, code: str, *, limit: int = 50, before: int | None = None) -> list[StatementLine]:
         """An account's postings, newest first, with the balance after each.
 
         Page back with ``before`` = the oldest entry id of the page shown.
@@ -653,8 +645,13 @@ class Ledger:
         )
         return [
             StatementLine(
-                entry_id=r[0], day=dt.date.fromisoformat(r[1]), kind=r[2], amount=r[3],
-                balance=r[4], category=r[5], note=r[6],
+                entry_id=r[0],
+                day=dt.date.fromisoformat(r[1]),
+                kind=r[2],
+                amount=r[3],
+                balance=r[4],
+                category=r[5],
+                note=r[6],
                 counterparties=_other_side(code, r[7].split(), r[8].split()),
             )
             for r in rows
@@ -728,15 +725,26 @@ def _other_side(code: str, givers: list[str], receivers: list[str]) -> tuple[str
 
 def _member_row(member: Member) -> tuple:
     return (
-        member.handle, member.name, member.member_class, member.joined.isoformat(),
-        member.left.isoformat() if member.left else None, member.status, member.role,
-        member.area, ",".join(sorted(member.flags)),
+        member.handle,
+        member.name,
+        member.member_class,
+        member.joined.isoformat(),
+        member.left.isoformat() if member.left else None,
+        member.status,
+        member.role,
+        member.area,
+        ",".join(sorted(member.flags)),
     )
 
 
 def _member_dict(member: Member) -> dict[str, Any]:
-    return dict(zip(("handle", "name", "member_class", "joined", "left", "status", "role", "area",
-                     "flags"), _member_row(member), strict=True))
+    return dict(
+        zip(
+            ("handle", "name", "member_class", "joined", "left", "status", "role", "area", "flags"),
+            _member_row(member),
+            strict=True,
+        )
+    )
 
 
 def _claim_from_row(row: Mapping[str, Any]) -> Claim:
@@ -750,19 +758,35 @@ def _claim_from_row(row: Mapping[str, Any]) -> Claim:
         note=row["note"],
     )
     return Claim(
-        id=row["id"], exchange=exchange, awaiting=tuple(row["awaiting"].split()),
-        status=row["status"], created_at=row["created_at"], decided_by=row["decided_by"],
-        entry_id=row["entry_id"], reason=row["reason"],
+        id=row["id"],
+        exchange=exchange,
+        awaiting=tuple(row["awaiting"].split()),
+        status=row["status"],
+        created_at=row["created_at"],
+        decided_by=row["decided_by"],
+        entry_id=row["entry_id"],
+        reason=row["reason"],
         auto_accept_on=dt.date.fromisoformat(row["auto_accept_on"]) if row["auto_accept_on"] else None,
     )
 
 
 def _entry_from_row(row: Sequence[Any], postings: tuple[Posting, ...]) -> Entry:
     return Entry(
-        id=row[0], kind=row[1], day=dt.date.fromisoformat(row[2]), recorded_at=row[3],
-        recorded_by=row[4], givers=tuple(row[5].split()), receivers=tuple(row[6].split()),
-        minutes=row[7], category=row[8], note=row[9], rules_version=row[10], reverses=row[11],
-        prev_hash=row[12], hash=row[13], postings=postings,
+        id=row[0],
+        kind=row[1],
+        day=dt.date.fromisoformat(row[2]),
+        recorded_at=row[3],
+        recorded_by=row[4],
+        givers=tuple(row[5].split()),
+        receivers=tuple(row[6].split()),
+        minutes=row[7],
+        category=row[8],
+        note=row[9],
+        rules_version=row[10],
+        reverses=row[11],
+        prev_hash=row[12],
+        hash=row[13],
+        postings=postings,
     )
 
 

@@ -117,9 +117,7 @@ def service_drafts(
     if not good:
         return drafts, problems
     accounts = ledger.account_ids()
-    answer = ledger.plugins.first(
-        "make_postings", rules, ledger=ledger, exchanges=good
-    )
+    answer = ledger.plugins.first("make_postings", rules, ledger=ledger, exchanges=good)
     if answer is None:
         raise PluginFailed("(none)", "make_postings", "no enabled plugin turns exchanges into postings")
     plugin, result = answer
@@ -142,7 +140,11 @@ def service_drafts(
 
 
 def admit(
-    batch: Batch, drafts: Sequence[Draft | None], *, acknowledge: bool, offset_problems: list[Problem]
+    batch: Batch,
+    drafts: Sequence[Draft | None],
+    *,
+    acknowledge: bool,
+    offset_problems: list[Problem],
 ) -> tuple[list[Draft | None], list[Problem]]:
     """Work out balances after each draft and let ``validate_drafts`` object.
 
@@ -212,8 +214,18 @@ def write_drafts(batch: Batch, drafts: Sequence[Draft]) -> list[Entry]:
             minutes = 0
         day = draft.day.isoformat()
         fields = (
-            entry_id, draft.kind, day, recorded_at, draft.recorded_by, givers, receivers,
-            minutes, category, draft.note, version, draft.reverses,
+            entry_id,
+            draft.kind,
+            day,
+            recorded_at,
+            draft.recorded_by,
+            givers,
+            receivers,
+            minutes,
+            category,
+            draft.note,
+            version,
+            draft.reverses,
         )
         pairs = [(p.account, p.amount) for p in draft.postings]
         digest = entry_hash(batch.head, fields, pairs)
@@ -228,11 +240,21 @@ def write_drafts(batch: Batch, drafts: Sequence[Draft]) -> list[Entry]:
         batch.touched.update(code for code, _ in pairs)
         entries.append(
             Entry(
-                id=entry_id, kind=draft.kind, day=draft.day, recorded_at=recorded_at,
-                recorded_by=draft.recorded_by, givers=tuple(givers.split()),
-                receivers=tuple(receivers.split()), minutes=minutes, category=category,
-                note=draft.note, rules_version=version, reverses=draft.reverses,
-                prev_hash=batch.head, hash=digest, postings=draft.postings,
+                id=entry_id,
+                kind=draft.kind,
+                day=draft.day,
+                recorded_at=recorded_at,
+                recorded_by=draft.recorded_by,
+                givers=tuple(givers.split()),
+                receivers=tuple(receivers.split()),
+                minutes=minutes,
+                category=category,
+                note=draft.note,
+                rules_version=version,
+                reverses=draft.reverses,
+                prev_hash=batch.head,
+                hash=digest,
+                postings=draft.postings,
             )
         )
         batch.head, batch.last_id = digest, entry_id

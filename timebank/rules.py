@@ -54,7 +54,7 @@ def _to_minutes(value: Any, where: str) -> int:
         return value
     if isinstance(value, str):
         return parse_minutes(value, field=where)
-    raise InputError(f"{where}: {value!r} is not a duration such as \"-10h\" or \"90m\"")
+    raise InputError(f'{where}: {value!r} is not a duration such as "-10h" or "90m"')
 
 
 def _to_decimal(value: Any, where: str) -> str:

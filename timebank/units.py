@@ -44,9 +44,7 @@ def parse_minutes(text: str, *, field: str = "duration") -> int:
     elif match := _CLOCK.match(cleaned):
         minutes = int(match["h"]) * 60 + int(match["m"])
     elif (match := _HOURS_MINUTES.match(cleaned)) and (match["h"] or match["m"]):
-        minutes = (_hours_to_minutes(match["h"], raw, field) if match["h"] else 0) + int(
-            match["m"] or 0
-        )
+        minutes = (_hours_to_minutes(match["h"], raw, field) if match["h"] else 0) + int(match["m"] or 0)
     else:
         raise InputError(f"{field}: {raw!r} is not a duration; try 1.5, 1h30, 90m or 1:30")
     return sign * minutes
@@ -104,9 +102,7 @@ def parse_day(text: str | None, *, today: dt.date | None = None, field: str = "d
     try:
         day = dt.date.fromisoformat(cleaned)
     except ValueError:
-        raise InputError(
-            f"{field}: {raw!r} is not a date; use YYYY-MM-DD, today, yesterday or -N"
-        ) from None
+        raise InputError(f"{field}: {raw!r} is not a date; use YYYY-MM-DD, today, yesterday or -N") from None
     if not 1900 <= day.year <= 2200:
         raise InputError(f"{field}: {raw!r} is out of range")
     return day

@@ -1,0 +1,5 @@
+"""``python -m timebank`` runs the CLI."""
+
+from timebank.cli import main
+
+main()
