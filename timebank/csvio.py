@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -83,13 +84,18 @@ def _rows(stream: IO[str], source: str, kind: str) -> Iterator[tuple[int, dict[s
         )
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _check_row(line: int, row: dict[str, str]) -> None:
     if "__extra__" in row:
         raise InputError("row: has more cells than the header has columns")
+    if _CONTROL.search("".join(row.values())) is None and max(map(len, row.values())) <= MAX_FIELD:
+        return
     for field, value in row.items():
         if len(value) > MAX_FIELD:
             raise InputError(f"{field}: {value[:20]!r}… is longer than {MAX_FIELD} characters")
-        if any(ord(c) < 32 and c not in "\t\n" for c in value):
+        if _CONTROL.search(value):
             raise InputError(f"{field}: {value[:40]!r} contains control characters")
 
 

@@ -119,8 +119,9 @@ class Posting:
 class Draft:
     """An entry before it is written: its kind, the exchange if any, and postings.
 
-    The core computes ``balances_after`` (each touched account after this entry,
-    in order within a batch) so rules such as credit limits need not.
+    The core fills ``balances_after`` (each touched account after this entry,
+    in order within a batch) so rules such as credit limits need not; it is the
+    one field that changes, and only the core writes it.
     """
 
     kind: EntryKind

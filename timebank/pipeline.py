@@ -162,7 +162,8 @@ def admit(
         for i, draft in enumerate(live):
             if draft is None:
                 continue
-            after = {}
+            after = draft.balances_after  # the core's own working field, filled in place
+            after.clear()
             for posting in draft.postings:
                 code = posting.account
                 value = running.get(code)
@@ -170,7 +171,7 @@ def admit(
                     value = batch.balance(code)
                 value += posting.amount
                 running[code] = after[code] = value
-            staged.append(attrs.evolve(draft, balances_after=after))
+            staged.append(draft)
             positions.append(i)
         found = [
             attrs.evolve(p, index=positions[p.index])
@@ -178,8 +179,6 @@ def admit(
         ]
         blocking = sorted({p.index for p in found if p.severity == "error" or not acknowledge})
         if not blocking:
-            for i, draft in zip(positions, staged, strict=True):
-                live[i] = draft
             return live, problems + found
         # Refuse the first blocked draft, and any later one whose accounts it did not
         # touch (their balances do not depend on it); judge the rest again without them.

@@ -1,0 +1,180 @@
+"""``make bench``: the ledger core's figures on a generated co-op, with same-run baselines.
+
+Sizes come from BENCH_EXCHANGES (default 1,000,000) and BENCH_MEMBERS (10,000). Files go
+in bench/data/ (ignored by git). Timings are medians where a thing is repeated; the
+machines are shared, so read ratios before absolute figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from timebank import csvio
+from timebank.ledger import Ledger
+from timebank.models import Exchange, Member
+
+DATA = Path(__file__).parent / "data"
+N_EXCHANGES = int(os.environ.get("BENCH_EXCHANGES", 1_000_000))
+N_MEMBERS = int(os.environ.get("BENCH_MEMBERS", 10_000))
+CATEGORIES = ["companionship", "shopping", "transport", "gardening", "household", "personal care"]
+RULES = {
+    "coop": {"name": "Benchmark Co-op"},
+    "plugins": {
+        "classic": {"categories": CATEGORIES},
+        "credit_limits": {"floor": "-100000h", "warn_below": "-100000h", "ceiling": "100000h"},
+        "confirmation": {},
+    },
+}
+
+
+def report(name: str, value: float, unit: str, target: str = "") -> None:
+    print(f"{name:<58} {value:>12.3f} {unit:<4} {target}", flush=True)
+
+
+def generate(path: Path, members: list[str]) -> None:
+    rng = random.Random(2026)
+    start = dt.date(2024, 1, 1)
+    per_day = N_EXCHANGES / 730
+    with open(path, "w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(("date", "giver", "receiver", "duration", "category", "note"))
+        for i in range(N_EXCHANGES):
+            giver, receiver = rng.sample(members, 2)
+            day = start + dt.timedelta(days=int(i / per_day))
+            writer.writerow(
+                (
+                    day.isoformat(),
+                    giver,
+                    receiver,
+                    rng.choice(("30m", "1h", "1h30", "2h")),
+                    rng.choice(CATEGORIES),
+                    "bench",
+                )
+            )
+
+
+def baseline(path: Path) -> float:
+    """Raw sqlite3: read the same CSV and executemany it into a plain table."""
+    target = DATA / "baseline.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    conn = sqlite3.connect(target, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute(
+        "CREATE TABLE rows (date TEXT, giver TEXT, receiver TEXT, duration TEXT, category TEXT, note TEXT)"
+    )
+    began = time.perf_counter()
+    with open(path, newline="") as stream:
+        reader = csv.reader(stream)
+        next(reader)
+        conn.execute("BEGIN IMMEDIATE")
+        while batch := [row for _, row in zip(range(5000), reader, strict=False)]:
+            conn.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?)", batch)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - began
+    conn.close()
+    return elapsed
+
+
+def median_of(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def main() -> int:
+    DATA.mkdir(exist_ok=True)
+    ledger_path = DATA / "ledger.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{ledger_path}{suffix}").unlink(missing_ok=True)
+    csv_path = DATA / f"exchanges-{N_EXCHANGES}.csv"
+    handles = [f"m{i:05d}" for i in range(N_MEMBERS)]
+    print(f"timebank ledger core benchmark: {N_EXCHANGES:,} exchanges, {N_MEMBERS:,} members")
+    if not csv_path.exists():
+        began = time.perf_counter()
+        generate(csv_path, handles)
+        report("generate CSV", time.perf_counter() - began, "s")
+
+    ledger = Ledger.create(ledger_path, RULES)
+    ledger.add_member(
+        Member("coord", "Co-ordinator", "member", dt.date(2023, 1, 1), role="coordinator"), actor="system"
+    )
+    members_csv = DATA / "members.csv"
+    with open(members_csv, "w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(("handle", "name", "member_class", "joined"))
+        writer.writerows((h, f"Member {h}", "member", "2023-06-01") for h in handles)
+    began = time.perf_counter()
+    csvio.import_members(ledger, members_csv, actor="coord")
+    report(f"import {N_MEMBERS:,} members", time.perf_counter() - began, "s")
+
+    raw = baseline(csv_path)
+    report("baseline: csv.reader + raw executemany, plain table", raw, "s")
+    began = time.perf_counter()
+    count = csvio.import_exchanges(ledger, csv_path, actor="coord")
+    imported = time.perf_counter() - began
+    assert count == N_EXCHANGES, count
+    report(f"import {count:,} exchanges through the full rules path", imported, "s")
+    report("  ratio to baseline", imported / raw, "x", "(target <= 5x)")
+    report("  per exchange", imported / count * 1e6, "us")
+
+    rng = random.Random(1)
+    codes = [rng.choice(handles) for _ in range(2000)]
+    it = iter(codes * 10)
+    report(
+        "one balance (median of 2,000)",
+        median_of(lambda: ledger.balance(next(it)), 2000) * 1e6,
+        "us",
+        "(target <= 50 us)",
+    )
+    it = iter(codes * 10)
+    report(
+        "statement page of 50 rows (median of 500)",
+        median_of(lambda: ledger.statement(next(it), limit=50), 500) * 1e3,
+        "ms",
+        "(target <= 2 ms)",
+    )
+    deep = ledger.statement(codes[0], limit=50)
+    report(
+        "statement page further back (median of 200)",
+        median_of(lambda: ledger.statement(codes[0], limit=50, before=deep[-1].entry_id), 200) * 1e3,
+        "ms",
+    )
+    today = dt.date.today()
+    pairs = iter([rng.sample(handles, 2) for _ in range(400)])
+
+    def record_one():
+        giver, receiver = next(pairs)
+        ledger.record(Exchange((giver,), (receiver,), 60, today, "shopping", "coord"))
+
+    report(
+        "record one exchange via the API (median of 200)",
+        median_of(record_one, 200) * 1e3,
+        "ms",
+        "(target <= 5 ms)",
+    )
+    began = time.perf_counter()
+    result = ledger.verify()
+    report("verify the whole ledger", time.perf_counter() - began, "s", "(target <= 10 s)")
+    assert result.ok, result.problem
+    print(result.sentence())
+    size = ledger_path.stat().st_size / 1e6
+    report("ledger file size", size, "MB")
+    ledger.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
