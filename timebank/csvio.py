@@ -100,30 +100,52 @@ def _check_row(line: int, row: dict[str, str]) -> None:
 
 
 def _handles(value: str, field: str) -> tuple[str, ...]:
+    if value and value.isalnum():  # the common case: one plain handle
+        return (value,)
     handles = tuple(h.strip() for h in value.replace(";", " ").split() if h.strip())
     if not handles:
         raise InputError(f"{field}: is empty")
     return handles
 
 
+class ExchangeParser:
+    """Reads exchange rows, remembering dates and durations already seen.
+
+    A file of a million exchanges holds a few hundred distinct dates and a handful of
+    durations, so each is parsed once.
+    """
+
+    def __init__(self, recorded_by: str):
+        self.recorded_by = recorded_by
+        self.days: dict[str, dt.date] = {}
+        self.durations: dict[str, int] = {}
+
+    def __call__(self, row: dict[str, str]) -> Exchange:
+        """One CSV row as an exchange; ``InputError`` names the field and quotes the value."""
+        day_text = row.get("date", "")
+        day = self.days.get(day_text)
+        if day is None:
+            if not day_text.strip():
+                raise InputError("date: is empty")
+            day = self.days[day_text] = parse_day(day_text)
+        duration = row.get("duration", "")
+        minutes = self.durations.get(duration)
+        if minutes is None:
+            minutes = self.durations[duration] = parse_duration(duration)
+        return Exchange(
+            givers=_handles(row.get("giver", ""), "giver"),
+            receivers=_handles(row.get("receiver", ""), "receiver"),
+            minutes=minutes,
+            day=day,
+            category=row.get("category", "").strip(),
+            recorded_by=self.recorded_by,
+            note=_restore(row.get("note", "")),
+        )
+
+
 def parse_exchange(row: dict[str, str], recorded_by: str) -> Exchange:
-    """One CSV row as an exchange; ``InputError`` names the field and quotes the value."""
-    day_text = row.get("date", "")
-    try:
-        day = dt.date.fromisoformat(day_text)
-    except ValueError:
-        day = parse_day(day_text)
-    if not day_text.strip():
-        raise InputError("date: is empty")
-    return Exchange(
-        givers=_handles(row.get("giver", ""), "giver"),
-        receivers=_handles(row.get("receiver", ""), "receiver"),
-        minutes=parse_duration(row.get("duration", "")),
-        day=day,
-        category=row.get("category", "").strip(),
-        recorded_by=recorded_by,
-        note=_restore(row.get("note", "")),
-    )
+    """One CSV row as an exchange (see ``ExchangeParser`` for the bulk path)."""
+    return ExchangeParser(recorded_by)(row)
 
 
 def _open(path: str | Path) -> IO[str]:
@@ -148,6 +170,8 @@ def import_exchanges(
     errors: list[str] = []
     lines: list[int] = []
 
+    parse = ExchangeParser(actor)
+
     def batches() -> Iterator[list[Exchange]]:
         batch: list[Exchange] = []
         with _open(path) as stream:
@@ -155,7 +179,7 @@ def import_exchanges(
                 for line, row in _rows(stream, source, "exchanges"):
                     try:
                         _check_row(line, row)
-                        exchange = parse_exchange(row, actor)
+                        exchange = parse(row)
                     except InputError as exc:
                         errors.append(f"line {line}, {exc}")
                         continue
