@@ -10,8 +10,19 @@ import pytest
 from click.testing import CliRunner
 from conftest import exchange, snapshot_rows
 
-from timebank import Account, Decision, Posting, Problem, Setting, hookimpl, hookspecs
-from timebank.errors import NotAllowed, PluginFailed, RulesRefused
+from timebank import (
+    Account,
+    Decision,
+    Draft,
+    Posting,
+    Problem,
+    Report,
+    Setting,
+    hookimpl,
+    hookspecs,
+    sub_account,
+)
+from timebank.errors import InputError, NotAllowed, PluginFailed, RulesRefused
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import Plugins
@@ -234,6 +245,92 @@ def test_hook_register_commands(tmp_path):
     group = click.Group()
     plugins.call("register_commands", None, cli=group)
     assert CliRunner().invoke(group, ["hello"]).output == "hello from a plugin\n"
+
+
+def test_hook_declare_member_accounts(tmp_path):
+    class Savings:
+        @hookimpl
+        def declare_member_accounts(self, member, settings):
+            return [Account(sub_account(member.handle, "savings"), "savings", f"{member.name}'s savings")]
+
+    led = ledger_with(tmp_path, Savings())
+    assert led.account("alice~savings").member == "alice"
+    led.add_member(Member("dora", "Dora", "member", dt.date(2024, 1, 1)), actor="coord")
+    assert led.balance("dora~savings") == 0
+    led.transfer("alice", "alice~savings", 1, actor="alice", acknowledge=True)
+    assert led.balance("alice~savings") == 1
+
+
+def test_hook_declare_tables(tmp_path):
+    class Groups:
+        @hookimpl
+        def declare_tables(self, settings):
+            return ["CREATE TABLE IF NOT EXISTS extra_groups (name TEXT PRIMARY KEY)"]
+
+    led = ledger_with(tmp_path, Groups())
+    led.conn.execute("INSERT INTO extra_groups VALUES ('riverside')")
+    led.set_rules(led.rules.to_data(), actor="coord")  # stored again: the table is kept
+    assert led.conn.execute("SELECT name FROM extra_groups").fetchall() == [("riverside",)]
+
+
+def test_hook_entries_for_member_change(tmp_path):
+    class Bonus:
+        @hookimpl
+        def entries_for_member_change(self, ledger, member, previous, settings):
+            if previous is None or "oriented" not in member.flags or "oriented" in previous.flags:
+                return []
+            return [
+                Draft(
+                    "adjustment",
+                    dt.date.today(),
+                    "system",
+                    (Posting("@coop", -120), Posting(member.handle, 120)),
+                    note="joining bonus",
+                )
+            ]
+
+    led = ledger_with(tmp_path, Bonus())
+    led.update_member("alice", actor="coord", flags={"oriented"})
+    assert led.balance("alice") == 120
+    led.update_member("alice", actor="coord", name="Alice A")
+    assert led.balance("alice") == 120, "paid once"
+
+
+def test_hook_close_period(tmp_path):
+    class Fee:
+        @hookimpl
+        def close_period(self, ledger, through, settings):
+            return [
+                Draft(
+                    "adjustment",
+                    through,
+                    "system",
+                    (Posting(m.handle, -10), Posting("@coop", 10)),
+                    note="monthly fee",
+                )
+                for m in ledger.members(include_retired=False)
+                if not m.is_coordinator
+            ]
+
+    led = ledger_with(tmp_path, Fee())
+    end = dt.date(2026, 1, 31)
+    entries = led.close_period(end, actor="coord")
+    assert len(entries) == 2 and led.balance("@coop") == 20
+    with pytest.raises(InputError, match="already closed through 2026-01-31"):
+        led.close_period(end, actor="coord")
+    with pytest.raises(NotAllowed):
+        led.close_period(dt.date(2026, 2, 28), actor="alice")
+
+
+def test_hook_make_reports(tmp_path):
+    class Count:
+        @hookimpl
+        def make_reports(self, ledger, settings):
+            return [Report("members", "Members", ("count",), [(len(ledger.members()),)])]
+
+    led = ledger_with(tmp_path, Count())
+    [report] = [r for r in led.reports() if r.name == "members"]
+    assert report.rows == ((3,),)
 
 
 # faulty plugins -----------------------------------------------------------------

@@ -28,6 +28,8 @@ from timebank.models import (  # noqa: E402
     Member,
     Posting,
     Problem,
+    Report,
+    sub_account,
 )
 from timebank.rules import Setting  # noqa: E402
 
@@ -45,6 +47,8 @@ __all__ = [
     "PluginFailed",
     "Posting",
     "Problem",
+    "Report",
+    "sub_account",
     "RulesRefused",
     "Setting",
     "TimebankError",

@@ -13,6 +13,22 @@ import json
 from collections.abc import Sequence
 
 GENESIS = "0" * 64
+ENTRY_FIELDS = (
+    "id",
+    "kind",
+    "day",
+    "recorded_at",
+    "recorded_by",
+    "givers",
+    "receivers",
+    "minutes",
+    "category",
+    "note",
+    "rules_version",
+    "reverses",
+    "refs",
+)
+SELECT_ENTRIES = f"SELECT {', '.join(ENTRY_FIELDS)}, prev_hash, hash FROM entries"
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -24,9 +40,8 @@ def entry_hash(
 ) -> str:
     """SHA-256 of the previous hash and the JSON list ``[*fields, postings]``.
 
-    ``fields`` are, in order: id, kind, day, recorded_at, recorded_by, givers,
-    receivers, minutes, category, note, rules_version, reverses, exactly as
-    stored. JSON keeps strings unambiguous whatever a note contains.
+    ``fields`` are ``ENTRY_FIELDS`` in order, exactly as stored. JSON keeps strings
+    unambiguous whatever a note contains.
     """
     payload = _encode([*fields, postings])
     return hashlib.sha256(f"{prev_hash}\n{payload}".encode()).hexdigest()

@@ -503,6 +503,40 @@ def verify(ledger: Ledger) -> None:
     click.echo(report.sentence())
 
 
+@cli.command("close-period")
+@with_ledger
+@_as_option
+@click.option("--through", required=True, help="Last day of the period (YYYY-MM-DD).")
+def close_period(ledger: Ledger, actor: str | None, through: str) -> None:
+    """Close a period: demurrage, contributions, expiry, as the enabled plugins say."""
+    entries = ledger.close_period(parse_day(through, field="through"), actor=actor or "")
+    click.echo(f"period closed through {through}: {len(entries)} entries")
+    for entry in entries:
+        click.echo(f"  #{entry.id} {entry.note}: " + _postings_text(entry.postings))
+
+
+@cli.command()
+@with_ledger
+@click.argument("name", required=False)
+def report(ledger: Ledger, name: str | None) -> None:
+    """Reports a co-ordinator checks (activity by class, inactive members, fund health)."""
+    reports = ledger.reports()
+    if name:
+        reports = [r for r in reports if r.name == name]
+        if not reports:
+            raise InputError(
+                f"report: no report {name!r} (reports: "
+                f"{', '.join(r.name for r in ledger.reports()) or 'none'})"
+            )
+    for r in reports:
+        click.echo(f"{r.title}")
+        widths = [max([len(str(c)), *(len(str(row[i])) for row in r.rows)]) for i, c in enumerate(r.columns)]
+        click.echo("  " + "  ".join(str(c).ljust(w) for c, w in zip(r.columns, widths, strict=True)))
+        for row in r.rows:
+            click.echo("  " + "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+        click.echo("")
+
+
 # rules and plugins ----------------------------------------------------------
 
 

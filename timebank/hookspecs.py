@@ -37,6 +37,19 @@ def declare_system_accounts(settings):
 
 
 @hookspec
+def declare_member_accounts(member, settings):
+    """Return ``Account`` records a member needs besides their own (``alice~savings``);
+    codes are the handle, ``~`` and a name. Created when the member joins or the plugin is
+    enabled."""
+
+
+@hookspec
+def declare_tables(settings):
+    """Return SQL statements (``CREATE TABLE IF NOT EXISTS ...``) for the plugin's own
+    records (referrals, groups, benefit claims). Run when the rules are stored."""
+
+
+@hookspec
 def validate_member(ledger, member, previous, settings):
     """Return a list of ``Problem`` for a member being added (previous None) or changed."""
 
@@ -76,6 +89,24 @@ def check_permission(ledger, actor, action, subject, settings):
     """Return a list of ``Problem`` if ``actor`` may not perform ``action`` on ``subject``.
     Actions: ``confirm``, ``decline``, ``transfer``, ``reverse``, ``manage_members``,
     ``change_rules``."""
+
+
+@hookspec
+def entries_for_member_change(ledger, member, previous, settings):
+    """Return ``Draft`` entries to write with a member's admission (previous None) or change,
+    in the same transaction: a joining bonus, a leaver's balance returned to the chest."""
+
+
+@hookspec
+def close_period(ledger, through, settings):
+    """Return ``Draft`` entries (kind ``adjustment``) for closing the period that ends on
+    the date ``through``: demurrage, contributions into a fund, expiry. Written together."""
+
+
+@hookspec
+def make_reports(ledger, settings):
+    """Return ``Report`` records a co-ordinator checks (activity by class, inactive members,
+    fund health)."""
 
 
 @hookspec

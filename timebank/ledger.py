@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from timebank import pipeline
+from timebank.chain import SELECT_ENTRIES
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused
 from timebank.models import (
     SYSTEM_PREFIX,
@@ -29,7 +30,10 @@ from timebank.models import (
     Member,
     Posting,
     Problem,
+    Report,
     StatementLine,
+    decode_refs,
+    encode_refs,
 )
 from timebank.plugin_manager import Plugins, default_plugins
 from timebank.rules import Rules, build_rules
@@ -151,9 +155,15 @@ class Ledger:
                 "INSERT INTO rules (version, created_at, created_by, data, note) VALUES (?, ?, ?, ?, ?)",
                 (version, now_utc(), actor, rules.to_json(), note),
             )
+            for _, statements in self.plugins.call("declare_tables", rules):
+                for statement in statements:
+                    conn.execute(statement)
             for _, accounts in self.plugins.call("declare_system_accounts", rules):
                 for account in accounts:
                     self._ensure_account(conn, account)
+            self._rules = rules
+            for member_id, handle in conn.execute("SELECT id, handle FROM members").fetchall():
+                self._open_member_accounts(conn, self.members_by_handle()[handle], member_id)
         self._forget()
         return self.rules
 
@@ -217,10 +227,12 @@ class Ledger:
             self._ensure_account(
                 conn, Account(member.handle, "member", member.name, member.handle), member_id
             )
+            self._open_member_accounts(conn, member, member_id)
             self._log_member_change(conn, member_id, actor, {"added": _member_dict(member)})
-        if self._members is not None:  # our own write: keep the directory, add one member
-            self._members[member.handle] = member
-        return member
+            if self._members is not None:  # our own write: keep the directory, add one member
+                self._members[member.handle] = member
+            batch = self._member_entries(conn, member, None)
+        return self._after_member(member, batch)
 
     def update_member(self, handle: str, *, actor: str, **changes: Any) -> Member:
         """Change a member's details; the handle, which the ledger refers to, cannot change."""
@@ -248,8 +260,30 @@ class Ledger:
                 if _member_dict(updated)[k] != v
             }
             self._log_member_change(conn, member_id[0], actor, {"changed": diff})
-        self._forget()
-        return updated
+            if self._members is not None:
+                self._members[handle] = updated
+            batch = self._member_entries(conn, updated, previous)
+        return self._after_member(updated, batch)
+
+    def _open_member_accounts(self, conn: Any, member: Member, member_id: int) -> None:
+        for _, accounts in self.plugins.call("declare_member_accounts", self.rules, member=member):
+            for account in accounts:
+                self._ensure_account(conn, account, member_id)
+
+    def _member_entries(self, conn: Any, member: Member, previous: Member | None) -> Any:
+        drafts = [
+            draft
+            for _, found in self.plugins.call(
+                "entries_for_member_change", self.rules, ledger=self, member=member, previous=previous
+            )
+            for draft in found
+        ]
+        return self._write_drafts_in(conn, drafts, acknowledge=True) if drafts else None
+
+    def _after_member(self, member: Member, batch: Any) -> Member:
+        if batch is not None:
+            self._after(batch.written)
+        return member
 
     def retire_member(self, handle: str, *, actor: str, day: dt.date | None = None) -> Member:
         """Retire a member: they keep their history and balance but can no longer exchange."""
@@ -357,7 +391,7 @@ class Ledger:
         with self.transaction() as conn:
             claim_id = conn.execute(
                 "INSERT INTO claims (created_at, recorded_by, givers, receivers, minutes, day,"
-                " category, note, awaiting, auto_accept_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " category, note, awaiting, auto_accept_on, refs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     now_utc(),
                     exchange.recorded_by,
@@ -371,6 +405,7 @@ class Ledger:
                     (dt.date.today() + dt.timedelta(days=decision.auto_accept_days)).isoformat()
                     if decision.auto_accept_days
                     else None,
+                    encode_refs(exchange.refs),
                 ),
             ).lastrowid
         return self.claim(claim_id)
@@ -465,20 +500,63 @@ class Ledger:
         They still pass ``validate_drafts`` so limits apply to gifts too.
         """
         with self.transaction() as conn:
-            batch = pipeline.Batch(self, conn, self.rules)
-            accounts = self.account_ids()
-            for draft in drafts:
-                for posting in draft.postings:
-                    if posting.account not in accounts:
-                        raise NotFound(f"account: no account {posting.account!r}")
-                if sum(p.amount for p in draft.postings) != 0:
-                    raise InputError("postings: an entry's postings must sum to zero")
-            admitted, problems = pipeline.admit(batch, drafts, acknowledge=acknowledge, offset_problems=[])
-            if any(d is None for d in admitted):
-                raise RulesRefused(problems)
-            pipeline.write_drafts(batch, [d for d in admitted if d is not None])
-            pipeline.flush_balances(batch)
+            batch = self._write_drafts_in(conn, drafts, acknowledge=acknowledge)
         return self._after(batch.written)
+
+    def _write_drafts_in(self, conn: Any, drafts: Sequence[Draft], *, acknowledge: bool) -> Any:
+        batch = pipeline.Batch(self, conn, self.rules)
+        accounts = self.account_ids()
+        for draft in drafts:
+            for posting in draft.postings:
+                if posting.account not in accounts:
+                    raise NotFound(f"account: no account {posting.account!r}")
+                if type(posting.amount) is not int:
+                    raise InputError(f"postings: {posting!r} is not in whole minutes")
+            if sum(p.amount for p in draft.postings) != 0:
+                raise InputError("postings: an entry's postings must sum to zero")
+        admitted, problems = pipeline.admit(batch, drafts, acknowledge=acknowledge, offset_problems=[])
+        if any(d is None for d in admitted):
+            raise RulesRefused(problems)
+        pipeline.write_drafts(batch, [d for d in admitted if d is not None])
+        pipeline.flush_balances(batch)
+        return batch
+
+    def close_period(self, through: dt.date, *, actor: str) -> list[Entry]:
+        """Close the period ending on ``through``: plugins' adjustments, written together.
+
+        A period can be closed once; closing an earlier date than the last close is refused.
+        """
+        self._require(actor, "close_period", through)
+        last = self.last_close()
+        if last and through <= last:
+            raise InputError(f"through: the ledger is already closed through {last}")
+        with self.transaction() as conn:
+            drafts = []
+            for plugin, found in self.plugins.call("close_period", self.rules, ledger=self, through=through):
+                for draft in found:
+                    if not isinstance(draft, Draft):
+                        raise PluginFailed(plugin, "close_period", f"returned {draft!r}, not a Draft")
+                    drafts.append(draft)
+            batch = self._write_drafts_in(conn, drafts, acknowledge=True)
+            conn.execute(
+                "INSERT INTO period_closes (through, closed_at, closed_by) VALUES (?, ?, ?)",
+                (through.isoformat(), now_utc(), actor),
+            )
+        return self._after(batch.written)
+
+    def last_close(self) -> dt.date | None:
+        last = self.conn.execute("SELECT max(through) FROM period_closes").fetchone()[0]
+        return dt.date.fromisoformat(last) if last else None
+
+    def reports(self) -> list[Report]:
+        """Every report the enabled plugins offer a co-ordinator."""
+        out = []
+        for plugin, found in self.plugins.call("make_reports", self.rules, ledger=self):
+            for report in found:
+                if not isinstance(report, Report):
+                    raise PluginFailed(plugin, "make_reports", f"returned {report!r}, not a Report")
+                out.append(report)
+        return out
 
     def transfer(
         self,
@@ -670,11 +748,11 @@ class Ledger:
         if ids is not None:
             marks = ",".join("?" * len(ids))
             rows = self.conn.execute(
-                f"SELECT * FROM entries WHERE id IN ({marks}) ORDER BY id DESC", tuple(ids)
+                f"{SELECT_ENTRIES} WHERE id IN ({marks}) ORDER BY id DESC", tuple(ids)
             ).fetchall()
         else:
             rows = self.conn.execute(
-                "SELECT * FROM entries WHERE id < ? ORDER BY id DESC LIMIT ?",
+                f"{SELECT_ENTRIES} WHERE id < ? ORDER BY id DESC LIMIT ?",
                 (before if before is not None else 2**62, limit),
             ).fetchall()
         if not rows:
@@ -756,6 +834,7 @@ def _claim_from_row(row: Mapping[str, Any]) -> Claim:
         category=row["category"],
         recorded_by=row["recorded_by"],
         note=row["note"],
+        refs=decode_refs(row["refs"]),
     )
     return Claim(
         id=row["id"],
@@ -784,8 +863,9 @@ def _entry_from_row(row: Sequence[Any], postings: tuple[Posting, ...]) -> Entry:
         note=row[9],
         rules_version=row[10],
         reverses=row[11],
-        prev_hash=row[12],
-        hash=row[13],
+        refs=decode_refs(row[12]),
+        prev_hash=row[13],
+        hash=row[14],
         postings=postings,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Literal
 
 import attrs
@@ -20,6 +21,12 @@ Role = Literal["member", "coordinator"]
 
 HANDLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
 SYSTEM_PREFIX = "@"
+SUB_ACCOUNT = "~"
+
+
+def sub_account(handle: str, name: str) -> str:
+    """The code of a member's second account, such as savings: ``alice~savings``."""
+    return f"{handle}{SUB_ACCOUNT}{name}"
 
 
 def _is_handle(_instance: object, attribute: attrs.Attribute, value: str) -> None:
@@ -91,7 +98,8 @@ class Exchange:
     """A fact: givers gave ``minutes`` each of ``category`` care to receivers.
 
     One giver and several receivers, or several givers and one receiver, is a
-    group session and becomes one entry.
+    group session and becomes one entry. ``refs`` link it to what a model's plugin
+    keeps (an episode of care, a Han group, another scheme): short ``key=value`` text.
     """
 
     givers: tuple[str, ...] = attrs.field(converter=tuple)
@@ -101,6 +109,16 @@ class Exchange:
     category: str
     recorded_by: str
     note: str = ""
+    refs: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False)
+
+
+def encode_refs(refs: Mapping[str, str]) -> str:
+    """References as stored and hashed: ``key=value`` pairs, sorted, joined by ``;``."""
+    return ";".join(f"{k}={refs[k]}" for k in sorted(refs))
+
+
+def decode_refs(text: str) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in text.split(";") if pair)
 
 
 @attrs.frozen
@@ -153,6 +171,7 @@ class Entry:
     prev_hash: str
     hash: str
     postings: tuple[Posting, ...] = ()
+    refs: Mapping[str, str] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen
@@ -212,3 +231,13 @@ class StatementLine:
     category: str
     note: str
     counterparties: tuple[str, ...]
+
+
+@attrs.frozen
+class Report:
+    """A table a plugin offers a co-ordinator: a name, a title, columns and rows."""
+
+    name: str
+    title: str
+    columns: tuple[str, ...] = attrs.field(converter=tuple)
+    rows: tuple[tuple, ...] = attrs.field(converter=tuple)

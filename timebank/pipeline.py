@@ -27,7 +27,7 @@ import attrs
 
 from timebank.chain import GENESIS, entry_hash
 from timebank.errors import PluginFailed
-from timebank.models import Draft, Entry, Exchange, Posting, Problem
+from timebank.models import Draft, Entry, Exchange, Posting, Problem, encode_refs
 from timebank.rules import Rules
 from timebank.store import now_utc
 
@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 
 _INSERT_ENTRY = (
     "INSERT INTO entries (id, kind, day, recorded_at, recorded_by, givers, receivers, minutes,"
-    " category, note, rules_version, reverses, prev_hash, hash)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " category, note, rules_version, reverses, refs, prev_hash, hash)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_POSTING = (
     "INSERT INTO postings (entry_id, seq, account_id, amount, balance_after) VALUES (?, ?, ?, ?, ?)"
@@ -208,8 +208,9 @@ def write_drafts(batch: Batch, drafts: Sequence[Draft]) -> list[Entry]:
         if exchange is not None:
             givers, receivers = " ".join(exchange.givers), " ".join(exchange.receivers)
             minutes, category = exchange.minutes, exchange.category
+            refs = encode_refs(exchange.refs) if exchange.refs else ""
         else:
-            givers = receivers = category = ""
+            givers = receivers = category = refs = ""
             minutes = 0
         day = draft.day.isoformat()
         fields = (
@@ -225,6 +226,7 @@ def write_drafts(batch: Batch, drafts: Sequence[Draft]) -> list[Entry]:
             draft.note,
             version,
             draft.reverses,
+            refs,
         )
         pairs = [(p.account, p.amount) for p in draft.postings]
         digest = entry_hash(batch.head, fields, pairs)
@@ -254,6 +256,7 @@ def write_drafts(batch: Batch, drafts: Sequence[Draft]) -> list[Entry]:
                 prev_hash=batch.head,
                 hash=digest,
                 postings=draft.postings,
+                refs=exchange.refs if exchange is not None else {},
             )
         )
         batch.head, batch.last_id = digest, entry_id

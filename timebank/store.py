@@ -136,6 +136,23 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     ),
 )
 
+MIGRATIONS += (
+    (
+        2,
+        "references on exchanges (episodes, groups, schemes)",
+        """
+        ALTER TABLE entries ADD COLUMN refs TEXT NOT NULL DEFAULT '';
+        ALTER TABLE claims ADD COLUMN refs TEXT NOT NULL DEFAULT '';
+        CREATE TABLE period_closes (
+            id INTEGER PRIMARY KEY,
+            through TEXT NOT NULL UNIQUE,
+            closed_at TEXT NOT NULL,
+            closed_by TEXT NOT NULL
+        );
+        """,
+    ),
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from timebank.chain import GENESIS, entry_hash
+from timebank.chain import GENESIS, SELECT_ENTRIES, entry_hash
 
 if TYPE_CHECKING:
     from timebank.ledger import Ledger
@@ -56,7 +56,7 @@ def verify(ledger: Ledger) -> Report:
         def fail(entry_id: int | None, problem: str) -> Report:
             return Report(n_entries, n_postings, len(running), entry_id, problem)
 
-        for row in conn.execute("SELECT * FROM entries ORDER BY id"):
+        for row in conn.execute(f"{SELECT_ENTRIES} ORDER BY id"):
             entry_id = row[0]
             n_entries += 1
             if expected_id is not None and entry_id != expected_id:
@@ -80,13 +80,13 @@ def verify(ledger: Ledger) -> Report:
                         f"stored as {balance_after} but the postings make it {value}",
                     )
                 pending = next(postings, None)
-            if row[12] != prev_hash:
+            if row[13] != prev_hash:
                 return fail(entry_id, f"entry #{entry_id} does not link to the entry before it")
-            if entry_hash(prev_hash, row[:12], pairs) != row[13]:
+            if entry_hash(prev_hash, row[:13], pairs) != row[14]:
                 return fail(entry_id, f"entry #{entry_id} was altered: its hash does not match")
             if total != 0:
                 return fail(entry_id, f"entry #{entry_id}: postings sum to {total}, not zero")
-            prev_hash = row[13]
+            prev_hash = row[14]
         if pending is not None:
             return fail(pending[0], f"postings belong to entry #{pending[0]}, which is missing")
         stored = dict(conn.execute("SELECT account_id, balance FROM balances"))
