@@ -15,7 +15,7 @@ answered after that many days.
 
 from __future__ import annotations
 
-from timebank import Decision, Problem, Setting, hookimpl
+from timebank import Decision, Problem, Setting, hookimpl, sub_account
 
 PLUGIN = "confirmation"
 MODES = ("other-side-confirms", "either-records", "coordinator-only")
@@ -65,7 +65,7 @@ def check_permission(ledger, actor, action, subject, settings):
             return []
         return [_refuse(f"claim #{subject.id} waits for {', '.join(subject.awaiting)}, not {actor.handle}")]
     if action == "transfer":
-        if subject == actor.handle:
+        if subject == actor.handle or subject.startswith(sub_account(actor.handle, "")):
             return []
         return [_refuse(f"{actor.name} can only give from their own account")]
     return [_refuse(f"only a co-ordinator may {action.replace('_', ' ')}")]

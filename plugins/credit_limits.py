@@ -48,7 +48,7 @@ def validate_drafts(ledger, drafts, settings):
     members = ledger.members_by_handle()
     problems = []
     for index, draft in enumerate(drafts):
-        if draft.kind == "reversal":
+        if draft.kind in ("reversal", "adjustment"):
             continue
         moves: dict[str, int] = {}
         for posting in draft.postings:

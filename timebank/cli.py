@@ -348,6 +348,7 @@ def _handles(text: str, field: str) -> tuple[str, ...]:
 @click.option("-k", "--kind", "category", required=True, help="Kind of care.")
 @click.option("-d", "--date", "day", help="today, yesterday, -N or YYYY-MM-DD (default today).")
 @click.option("-n", "--note", default="")
+@click.option("--ref", "refs", multiple=True, help="A reference KEY=VALUE (han=riverside, episode=3).")
 @click.option("--yes", is_flag=True, help="Accept warnings (soft limits).")
 def log(
     ledger: Ledger,
@@ -358,6 +359,7 @@ def log(
     category: str,
     day: str | None,
     note: str,
+    refs: tuple[str, ...],
     yes: bool,
 ) -> None:
     """Log hours: GIVERS gave DURATION of care to RECEIVERS (comma-separated for groups).
@@ -373,12 +375,24 @@ def log(
         category=category,
         recorded_by=actor_member.handle,
         note=note,
+        refs=parse_refs(refs),
     )
     result = ledger.record(exchange, acknowledge=yes)
     if isinstance(result, Claim):
         click.echo(f"claim #{result.id} saved; waiting for {', '.join(result.awaiting)} to confirm")
     else:
         click.echo(f"entry #{result.id} saved: " + _postings_text(result.postings))
+
+
+def parse_refs(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``--ref key=value`` options as a dict; keys and values may not hold ';' or '='."""
+    refs = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip() or ";" in pair or "=" in value:
+            raise InputError(f"ref: {pair!r} should be KEY=VALUE, e.g. han=riverside")
+        refs[key.strip()] = value.strip()
+    return refs
 
 
 def _postings_text(postings: Any) -> str:

@@ -74,6 +74,7 @@ class Ledger:
         self._rules: Rules | None = None
         self._members: dict[str, Member] | None = None
         self._accounts: dict[str, int] | None = None
+        self._deferred: list[Entry] = []
         if create and self.conn.execute("SELECT count(*) FROM rules").fetchone()[0] == 0:
             self.set_rules(DEFAULT_RULES, actor="system", note="initial rules")
 
@@ -114,13 +115,22 @@ class Ledger:
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        """A write transaction; if it rolls back, cached rows are dropped with it."""
+        """A write transaction; if it rolls back, cached rows are dropped with it.
+
+        Nested calls join the outer transaction; after-hooks wait for the outer commit.
+        """
+        outermost = not self.conn.in_transaction
         try:
             with self.store.write() as conn:
                 yield conn
         except BaseException:
             self._forget()
+            if outermost:
+                self._deferred.clear()
             raise
+        if outermost and self._deferred:
+            entries, self._deferred = self._deferred, []
+            self._after(entries)
 
     def _forget(self) -> None:
         self._rules = None
@@ -332,6 +342,27 @@ class Ledger:
             )
         ]
 
+    def open_account(self, account: Account) -> Account:
+        """Open a system account a plugin needs at run time (a new Han group's account)."""
+        if not account.is_system:
+            raise InputError(f"account: {account.code!r} must start with '@'")
+        with self.transaction() as conn:
+            self._ensure_account(conn, account)
+        return self.account(account.code)
+
+    def given_since(self, since: dt.date) -> dict[str, int]:
+        """Minutes each member gave in service entries on or after ``since`` (not reversed)."""
+        given: dict[str, int] = {}
+        rows = self.conn.execute(
+            "SELECT e.givers, e.minutes FROM entries e WHERE e.kind = 'service' AND e.day >= ?"
+            " AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)",
+            (since.isoformat(),),
+        )
+        for givers, minutes in rows:
+            for giver in givers.split():
+                given[giver] = given.get(giver, 0) + minutes
+        return given
+
     def _ensure_account(self, conn: Any, account: Account, member_id: int | None = None) -> None:
         row = conn.execute(
             "INSERT INTO accounts (code, kind, name, member_id) VALUES (?, ?, ?, ?)"
@@ -490,7 +521,10 @@ class Ledger:
         return batch, problems
 
     def _after(self, entries: list[Entry]) -> list[Entry]:
-        if entries:
+        """Run after-hooks for committed entries (deferred while a transaction is open)."""
+        if entries and self.conn.in_transaction:
+            self._deferred.extend(entries)
+        elif entries:
             self.plugins.call("after_entries_recorded", self.rules, ledger=self, entries=entries)
         return entries
 

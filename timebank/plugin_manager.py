@@ -26,6 +26,15 @@ BUILTIN_PLUGINS = (
     "timebank.plugins.classic",
     "timebank.plugins.credit_limits",
     "timebank.plugins.confirmation",
+    "timebank.plugins.time_bank",
+    "timebank.plugins.mutual_credit",
+    "timebank.plugins.fureai_kippu",
+    "timebank.plugins.han_group",
+    "timebank.plugins.social_coop_it",
+    "timebank.plugins.solidarity_coop",
+    "timebank.plugins.friendly_society",
+    "timebank.plugins.social_prescribing",
+    "timebank.plugins.care_coop",
 )
 
 PLUGINS_DIR_ENV = "TIMEBANK_PLUGINS_DIR"

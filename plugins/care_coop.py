@@ -1,0 +1,96 @@
+"""Community care co-ops (Co-operative Care Colne Valley, Cartrefi Cymru).
+
+- Member classes: ``person supported``, ``family``, ``care worker``, ``community volunteer``.
+- Paid, regulated care (the categories in ``paid_categories``) is recorded for reporting
+  but kept apart from voluntary time credits: its entry holds the facts (who, whom, how
+  long, what) and no credits move. Only care workers give paid care.
+- Every member is expected to give time: the ``inactive`` report lists members who have
+  given nothing in ``inactive_months`` months (isolation and inactivity, which time banks
+  ask for), and ``paid-and-voluntary`` shows the two kinds of hours side by side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from timebank import Problem, Report, Setting, hookimpl
+from timebank.units import format_hours
+
+PLUGIN = "care_coop"
+CLASSES = ["person supported", "family", "care worker", "community volunteer"]
+
+
+@hookimpl
+def declare_settings():
+    return [
+        Setting("paid_categories", "str_list", ["regulated care"], "paid care, recorded without credits"),
+        Setting("inactive_months", "int", 3, "report members who gave nothing for this long"),
+    ]
+
+
+@hookimpl
+def declare_member_classes(settings):
+    return CLASSES
+
+
+@hookimpl
+def declare_categories(settings):
+    return settings["paid_categories"]
+
+
+@hookimpl
+def validate_exchanges(ledger, exchanges, settings):
+    paid = set(settings["paid_categories"])
+    members = ledger.members_by_handle()
+    problems = []
+    for index, exchange in enumerate(exchanges):
+        if exchange.category not in paid:
+            continue
+        for giver in exchange.givers:
+            member = members.get(giver)
+            if member is not None and member.member_class != "care worker":
+                problems.append(Problem("error", PLUGIN, "giver",
+                                        f"{member.name} is a {member.member_class}; only care workers "
+                                        f"give {exchange.category}", index))
+    return problems
+
+
+@hookimpl(tryfirst=True)
+def make_postings(ledger, exchanges, settings):
+    paid = set(settings["paid_categories"])
+    if not any(e.category in paid for e in exchanges):
+        return None
+    from timebank.plugins.classic import make_postings as classic_postings
+
+    return [[] if e.category in paid else classic_postings(ledger, [e], settings)[0] for e in exchanges]
+
+
+def inactive_members(ledger, months: int, today: dt.date | None = None):
+    today = today or dt.date.today()
+    since = today - dt.timedelta(days=months * 30)
+    given = ledger.given_since(since)
+    last = dict(ledger.conn.execute(
+        "SELECT m.handle, max(e.day) FROM members m LEFT JOIN entries e ON e.kind = 'service'"
+        " AND (' ' || e.givers || ' ') LIKE '% ' || m.handle || ' %' GROUP BY m.handle"))
+    return [(m.handle, m.name, m.member_class, last.get(m.handle) or "never")
+            for m in ledger.members(include_retired=False)
+            if not given.get(m.handle) and m.joined <= since]
+
+
+@hookimpl
+def make_reports(ledger, settings):
+    paid = set(settings["paid_categories"])
+    totals = {"paid": 0, "voluntary": 0}
+    for category, minutes in ledger.conn.execute(
+            "SELECT e.category, sum(e.minutes * (length(e.givers) - length(replace(e.givers, ' ', '')) + 1))"
+            " FROM entries e WHERE e.kind = 'service' AND NOT EXISTS"
+            " (SELECT 1 FROM entries r WHERE r.reverses = e.id) GROUP BY e.category"):
+        totals["paid" if category in paid else "voluntary"] += minutes
+    months = settings["inactive_months"]
+    return [
+        Report("inactive", f"Members who have given nothing in {months} months",
+               ("handle", "name", "class", "last gave"), inactive_members(ledger, months)),
+        Report("paid-and-voluntary", "Paid care and voluntary time", ("kind", "hours"),
+               [("paid regulated care", format_hours(totals["paid"])),
+                ("voluntary time credits", format_hours(totals["voluntary"]))]),
+    ]

@@ -1,0 +1,154 @@
+"""UK friendly societies: contributions into a mutual fund, benefits after a wait.
+
+- At each period close every active member contributes ``contribution`` into ``@fund``.
+- A benefit claim (``timebank benefit claim alice --start 2026-03-02 --days 5``) is paid
+  from the fund only if the member has paid in for ``waiting_weeks`` (their first
+  contribution at least that long before the claim starts), is for at least
+  ``min_claim_days``, and keeps them within ``max_weeks_in_year`` of benefit in any 12
+  months. Days beyond ``reduced_after_weeks`` in 12 months are paid at
+  ``reduced_percent``. While the fund is below ``fund_threshold`` every claim is scaled
+  to ``low_fund_percent``. The fund never goes below zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from timebank import Account, Draft, Posting, Report, Setting, hookimpl
+from timebank.errors import InputError
+from timebank.money import percent_of
+from timebank.units import format_minutes
+
+PLUGIN = "friendly_society"
+FUND = "@fund"
+
+
+@hookimpl
+def declare_settings():
+    return [
+        Setting("contribution", "minutes", 60, "each member's contribution at every period close"),
+        Setting("waiting_weeks", "int", 6, "weeks of paid membership before benefit"),
+        Setting("min_claim_days", "int", 3, "shortest claim, in days"),
+        Setting("max_weeks_in_year", "int", 39, "most weeks of benefit in any 12 months"),
+        Setting("daily_benefit", "minutes", 60, "benefit for one day at the full rate"),
+        Setting("reduced_after_weeks", "int", 26, "weeks in 12 months at the full rate"),
+        Setting("reduced_percent", "int", 50, "the reduced rate, as % of the full rate"),
+        Setting("fund_threshold", "minutes", 50 * 60, "below this the fund pays reduced claims"),
+        Setting("low_fund_percent", "int", 50, "share of a claim paid while the fund is low"),
+    ]
+
+
+@hookimpl
+def declare_system_accounts(settings):
+    return [Account(FUND, "fund", "mutual fund")]
+
+
+@hookimpl
+def declare_tables(settings):
+    return ["CREATE TABLE IF NOT EXISTS friendly_claims (id INTEGER PRIMARY KEY, member TEXT NOT NULL,"
+            " start TEXT NOT NULL, days INTEGER NOT NULL, reduced_days INTEGER NOT NULL,"
+            " amount INTEGER NOT NULL, entry_id INTEGER NOT NULL REFERENCES entries(id),"
+            " created_at TEXT NOT NULL)"]
+
+
+@hookimpl
+def close_period(ledger, through, settings):
+    amount = settings["contribution"]
+    return [Draft("adjustment", through, "system", (Posting(m.handle, -amount), Posting(FUND, amount)),
+                  note=f"contribution to the mutual fund for the period through {through}")
+            for m in ledger.members(include_retired=False) if amount > 0]
+
+
+def first_contribution(ledger, handle: str) -> dt.date | None:
+    ids = ledger.account_ids()
+    row = ledger.conn.execute(
+        "SELECT min(e.day) FROM entries e JOIN postings m ON m.entry_id = e.id"
+        " JOIN postings f ON f.entry_id = e.id WHERE e.kind = 'adjustment'"
+        " AND m.account_id = ? AND m.amount < 0 AND f.account_id = ? AND f.amount > 0",
+        (ids[handle], ids[FUND])).fetchone()
+    return dt.date.fromisoformat(row[0]) if row[0] else None
+
+
+def days_paid(ledger, handle: str, since: dt.date, until: dt.date) -> int:
+    row = ledger.conn.execute(
+        "SELECT coalesce(sum(days), 0) FROM friendly_claims WHERE member = ? AND start > ? AND start <= ?",
+        (handle, since.isoformat(), until.isoformat())).fetchone()
+    return row[0]
+
+
+def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str):
+    """Pay a benefit claim from the fund, or refuse it with the rule it breaks."""
+    ledger._require(actor, "pay_benefit", handle)
+    member = ledger.member(handle)
+    s = ledger.rules.settings(PLUGIN)
+    if days < s["min_claim_days"]:
+        raise InputError(f"days: a claim must be for at least {s['min_claim_days']} days; this one is {days}")
+    first = first_contribution(ledger, handle)
+    weeks = (start - first).days // 7 if first else 0
+    if first is None or weeks < s["waiting_weeks"]:
+        raise InputError(f"member: {member.name} has paid in for {weeks} weeks; benefit starts after "
+                         f"{s['waiting_weeks']}")
+    used = days_paid(ledger, handle, start - dt.timedelta(days=365), start)
+    cap = s["max_weeks_in_year"] * 7
+    if used + days > cap:
+        raise InputError(f"days: {member.name} has had {used} days of benefit in the last 12 months; "
+                         f"{days} more would pass the cap of {cap} days ({s['max_weeks_in_year']} weeks)")
+    full_days = min(days, max(0, s["reduced_after_weeks"] * 7 - used))
+    reduced_days = days - full_days
+    amount = full_days * s["daily_benefit"] + percent_of(reduced_days * s["daily_benefit"], s["reduced_percent"])
+    fund = ledger.balance(FUND)
+    note = f"benefit: {days} days from {start}"
+    if reduced_days:
+        note += f", {reduced_days} at {s['reduced_percent']} %"
+    if fund < s["fund_threshold"]:
+        amount = percent_of(amount, s["low_fund_percent"])
+        note += f", scaled to {s['low_fund_percent']} % while the fund is below {format_minutes(s['fund_threshold'])}"
+    if amount > fund:
+        raise InputError(f"days: the fund has only {format_minutes(fund)}; this claim needs {format_minutes(amount)}")
+    with ledger.transaction() as conn:
+        [entry] = ledger.write_drafts([Draft("adjustment", start, actor,
+                                             (Posting(FUND, -amount), Posting(handle, amount)), note=note)])
+        conn.execute("INSERT INTO friendly_claims (member, start, days, reduced_days, amount, entry_id,"
+                     " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (handle, start.isoformat(), days, reduced_days, amount, entry.id, entry.recorded_at))
+    return entry
+
+
+@hookimpl
+def make_reports(ledger, settings):
+    year_ago = (dt.date.today() - dt.timedelta(days=365)).isoformat()
+    paid = ledger.conn.execute(
+        "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(days), 0) FROM friendly_claims"
+        " WHERE start > ?", (year_ago,)).fetchone()
+    fund = ledger.balance(FUND)
+    status = "healthy" if fund >= settings["fund_threshold"] else "low: claims are scaled down"
+    return [Report("fund-health", "Mutual fund health", ("measure", "value"), [
+        ("fund balance", format_minutes(fund)),
+        ("status", status),
+        ("claims paid in 12 months", paid[0]),
+        ("benefit paid in 12 months", format_minutes(paid[1])),
+        ("benefit days in 12 months", paid[2]),
+    ])]
+
+
+@hookimpl
+def register_commands(cli):
+    from timebank.cli import _as_option, with_ledger
+    from timebank.units import parse_day
+
+    @cli.group()
+    def benefit():
+        """Friendly society: benefit claims paid from the mutual fund."""
+
+    @benefit.command("claim")
+    @with_ledger
+    @_as_option
+    @click.argument("handle")
+    @click.option("--start", required=True, help="First day of the claim.")
+    @click.option("--days", type=int, required=True)
+    def claim(ledger, actor, handle, start, days):
+        """Pay HANDLE's claim from the fund if the society's rules allow it."""
+        entry = claim_benefit(ledger, handle, parse_day(start, field="start"), days, actor=actor or "")
+        click.echo(f"entry #{entry.id}: {format_minutes(entry.postings[1].amount)} paid; {entry.note}")

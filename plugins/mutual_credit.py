@@ -1,0 +1,122 @@
+"""Mutual credit (LETS, CES and the like): limits that grow, a levy, demurrage.
+
+Use instead of ``credit_limits``:
+
+- ``floor`` and ``ceiling`` bound a member's balance; with ``floor_grows_percent`` the
+  floor moves down by that share of everything the member has earned, never below
+  ``lowest_floor`` (trust grows with contribution);
+- ``levy_percent`` of each exchange goes from the giver to the co-op's account;
+- ``demurrage_percent_year`` is charged at period close on positive balances, pro rata
+  for the days since the last close, on members past ``demurrage_grace_days`` since they
+  joined.
+
+Rounding follows ``timebank.money``: the nearest minute, halves away from zero.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from timebank import Draft, Posting, Problem, Setting, hookimpl
+from timebank.money import percent_of, scale
+from timebank.units import format_minutes
+
+PLUGIN = "mutual_credit"
+COOP = "@coop"
+
+
+@hookimpl
+def declare_settings():
+    return [
+        Setting("floor", "minutes", -10 * 60, "lowest balance for a new member"),
+        Setting("ceiling", "minutes", 50 * 60, "highest balance"),
+        Setting("floor_grows_percent", "int", 0, "floor moves down by this % of all earned"),
+        Setting("lowest_floor", "minutes", -40 * 60, "the floor never grows below this"),
+        Setting("levy_percent", "decimal", "0", "share of each exchange the giver pays the co-op"),
+        Setting("demurrage_percent_year", "decimal", "0", "yearly charge on positive balances"),
+        Setting("demurrage_grace_days", "int", 90, "new members pay no demurrage for this long"),
+    ]
+
+
+def earned(ledger, handles) -> dict[str, int]:
+    """Everything each member has earned in services (their positive service postings)."""
+    ids = ledger.account_ids()
+    wanted = {ids[h]: h for h in handles if h in ids}
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    rows = ledger.conn.execute(
+        f"SELECT p.account_id, sum(p.amount) FROM postings p JOIN entries e ON e.id = p.entry_id"
+        f" WHERE p.account_id IN ({marks}) AND p.amount > 0 AND e.kind = 'service' GROUP BY p.account_id",
+        tuple(wanted),
+    )
+    return {wanted[a]: total for a, total in rows}
+
+
+def floor_for(settings, earned_minutes: int) -> int:
+    grown = settings["floor"] - earned_minutes * settings["floor_grows_percent"] // 100
+    return max(grown, settings["lowest_floor"])
+
+
+@hookimpl
+def add_postings(ledger, exchanges, postings, settings):
+    percent = settings["levy_percent"]
+    if Decimal(percent) == 0:
+        return None
+    out = []
+    for exchange in exchanges:
+        levy = percent_of(exchange.minutes, percent)
+        out.append([p for g in exchange.givers for p in (Posting(g, -levy), Posting(COOP, levy))] if levy else [])
+    return out
+
+
+@hookimpl
+def validate_drafts(ledger, drafts, settings):
+    members = ledger.members_by_handle()
+    touched = {p.account for d in drafts for p in d.postings if p.account in members}
+    so_far = earned(ledger, touched) if settings["floor_grows_percent"] else {}
+    problems = []
+    for index, draft in enumerate(drafts):
+        if draft.kind not in ("service", "transfer"):
+            continue
+        moves: dict[str, int] = {}
+        for posting in draft.postings:
+            moves[posting.account] = moves.get(posting.account, 0) + posting.amount
+        for handle, move in moves.items():
+            if handle not in members or move == 0:
+                continue
+            after = draft.balances_after[handle]
+            now = format_minutes(after - move)
+            floor = floor_for(settings, so_far.get(handle, 0))
+            name = members[handle].name
+            if move < 0 and after < floor:
+                problems.append(Problem("error", PLUGIN, "receiver" if draft.exchange else "from",
+                                        f"{name} would go below their limit of {format_minutes(floor)} "
+                                        f"(now {now})", index))
+            elif move > 0 and after > settings["ceiling"]:
+                problems.append(Problem("error", PLUGIN, "giver" if draft.exchange else "to",
+                                        f"{name} would go above their limit of "
+                                        f"{format_minutes(settings['ceiling'])} (now {now})", index))
+    return problems
+
+
+@hookimpl
+def close_period(ledger, through, settings):
+    rate = Decimal(settings["demurrage_percent_year"])
+    if rate == 0:
+        return []
+    last = ledger.last_close()
+    drafts = []
+    for member in ledger.members(include_retired=False):
+        start = max(filter(None, [last, member.joined]))
+        days = (through - start).days
+        grace_ends = member.joined.toordinal() + settings["demurrage_grace_days"]
+        if days <= 0 or through.toordinal() < grace_ends:
+            continue
+        balance = ledger.balance(member.handle)
+        charge = scale(balance, rate / 100 * days / 365) if balance > 0 else 0
+        if charge > 0:
+            drafts.append(Draft("adjustment", through, "system",
+                                (Posting(member.handle, -charge), Posting(COOP, charge)),
+                                note=f"demurrage {rate} % a year for {days} days"))
+    return drafts

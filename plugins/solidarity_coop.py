@@ -1,0 +1,57 @@
+"""Solidarity co-operatives (Quebec-style multi-stakeholder health co-ops).
+
+Member classes ``user``, ``worker`` and ``supporter``. Activity with members is reported
+separately for users and for workers (the ``activity-by-class`` report): how many are
+active and how many hours they gave and received, so the general meeting sees each
+stakeholder group's part.
+"""
+
+from __future__ import annotations
+
+from timebank import Report, Setting, hookimpl
+from timebank.units import format_hours
+
+PLUGIN = "solidarity_coop"
+CLASSES = ["user", "worker", "supporter"]
+
+
+@hookimpl
+def declare_settings():
+    return [Setting("report_classes", "str_list", ["user", "worker"], "classes reported separately")]
+
+
+@hookimpl
+def declare_member_classes(settings):
+    return CLASSES
+
+
+def activity_by_class(ledger, classes):
+    members = ledger.members_by_handle()
+    stats = {c: {"members": 0, "active": set(), "given": 0, "received": 0} for c in classes}
+    for m in members.values():
+        if m.member_class in stats and m.is_active:
+            stats[m.member_class]["members"] += 1
+    rows = ledger.conn.execute(
+        "SELECT e.givers, e.receivers, e.minutes FROM entries e WHERE e.kind = 'service'"
+        " AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)")
+    for givers, receivers, minutes in rows:
+        for handle in givers.split():
+            cls = members[handle].member_class
+            if cls in stats:
+                stats[cls]["given"] += minutes
+                stats[cls]["active"].add(handle)
+        receivers = receivers.split()
+        for handle in receivers:
+            cls = members[handle].member_class
+            if cls in stats:
+                stats[cls]["received"] += minutes * len(givers.split()) // len(receivers)
+                stats[cls]["active"].add(handle)
+    return [(c, s["members"], len(s["active"]), format_hours(s["given"]), format_hours(s["received"]))
+            for c, s in stats.items()]
+
+
+@hookimpl
+def make_reports(ledger, settings):
+    return [Report("activity-by-class", "Activity with members, by stakeholder class",
+                   ("class", "members", "active", "hours given", "hours received"),
+                   activity_by_class(ledger, settings["report_classes"]))]
