@@ -49,9 +49,16 @@ def validate_exchanges(ledger, exchanges, settings):
         for giver in exchange.givers:
             member = members.get(giver)
             if member is not None and member.member_class != "care worker":
-                problems.append(Problem("error", PLUGIN, "giver",
-                                        f"{member.name} is a {member.member_class}; only care workers "
-                                        f"give {exchange.category}", index))
+                problems.append(
+                    Problem(
+                        "error",
+                        PLUGIN,
+                        "giver",
+                        f"{member.name} is a {member.member_class}; only care workers "
+                        f"give {exchange.category}",
+                        index,
+                    )
+                )
     return problems
 
 
@@ -69,12 +76,17 @@ def inactive_members(ledger, months: int, today: dt.date | None = None):
     today = today or dt.date.today()
     since = today - dt.timedelta(days=months * 30)
     given = ledger.given_since(since)
-    last = dict(ledger.conn.execute(
-        "SELECT m.handle, max(e.day) FROM members m LEFT JOIN entries e ON e.kind = 'service'"
-        " AND (' ' || e.givers || ' ') LIKE '% ' || m.handle || ' %' GROUP BY m.handle"))
-    return [(m.handle, m.name, m.member_class, last.get(m.handle) or "never")
-            for m in ledger.members(include_retired=False)
-            if not given.get(m.handle) and m.joined <= since]
+    last = dict(
+        ledger.conn.execute(
+            "SELECT m.handle, max(e.day) FROM members m LEFT JOIN entries e ON e.kind = 'service'"
+            " AND (' ' || e.givers || ' ') LIKE '% ' || m.handle || ' %' GROUP BY m.handle"
+        )
+    )
+    return [
+        (m.handle, m.name, m.member_class, last.get(m.handle) or "never")
+        for m in ledger.members(include_retired=False)
+        if not given.get(m.handle) and m.joined <= since
+    ]
 
 
 @hookimpl
@@ -82,15 +94,26 @@ def make_reports(ledger, settings):
     paid = set(settings["paid_categories"])
     totals = {"paid": 0, "voluntary": 0}
     for category, minutes in ledger.conn.execute(
-            "SELECT e.category, sum(e.minutes * (length(e.givers) - length(replace(e.givers, ' ', '')) + 1))"
-            " FROM entries e WHERE e.kind = 'service' AND NOT EXISTS"
-            " (SELECT 1 FROM entries r WHERE r.reverses = e.id) GROUP BY e.category"):
+        "SELECT e.category, sum(e.minutes * (length(e.givers) - length(replace(e.givers, ' ', '')) + 1))"
+        " FROM entries e WHERE e.kind = 'service' AND NOT EXISTS"
+        " (SELECT 1 FROM entries r WHERE r.reverses = e.id) GROUP BY e.category"
+    ):
         totals["paid" if category in paid else "voluntary"] += minutes
     months = settings["inactive_months"]
     return [
-        Report("inactive", f"Members who have given nothing in {months} months",
-               ("handle", "name", "class", "last gave"), inactive_members(ledger, months)),
-        Report("paid-and-voluntary", "Paid care and voluntary time", ("kind", "hours"),
-               [("paid regulated care", format_hours(totals["paid"])),
-                ("voluntary time credits", format_hours(totals["voluntary"]))]),
+        Report(
+            "inactive",
+            f"Members who have given nothing in {months} months",
+            ("handle", "name", "class", "last gave"),
+            inactive_members(ledger, months),
+        ),
+        Report(
+            "paid-and-voluntary",
+            "Paid care and voluntary time",
+            ("kind", "hours"),
+            [
+                ("paid regulated care", format_hours(totals["paid"])),
+                ("voluntary time credits", format_hours(totals["voluntary"])),
+            ],
+        ),
     ]

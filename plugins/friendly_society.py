@@ -47,18 +47,28 @@ def declare_system_accounts(settings):
 
 @hookimpl
 def declare_tables(settings):
-    return ["CREATE TABLE IF NOT EXISTS friendly_claims (id INTEGER PRIMARY KEY, member TEXT NOT NULL,"
-            " start TEXT NOT NULL, days INTEGER NOT NULL, reduced_days INTEGER NOT NULL,"
-            " amount INTEGER NOT NULL, entry_id INTEGER NOT NULL REFERENCES entries(id),"
-            " created_at TEXT NOT NULL)"]
+    return [
+        "CREATE TABLE IF NOT EXISTS friendly_claims (id INTEGER PRIMARY KEY, member TEXT NOT NULL,"
+        " start TEXT NOT NULL, days INTEGER NOT NULL, reduced_days INTEGER NOT NULL,"
+        " amount INTEGER NOT NULL, entry_id INTEGER NOT NULL REFERENCES entries(id),"
+        " created_at TEXT NOT NULL)"
+    ]
 
 
 @hookimpl
 def close_period(ledger, through, settings):
     amount = settings["contribution"]
-    return [Draft("adjustment", through, "system", (Posting(m.handle, -amount), Posting(FUND, amount)),
-                  note=f"contribution to the mutual fund for the period through {through}")
-            for m in ledger.members(include_retired=False) if amount > 0]
+    return [
+        Draft(
+            "adjustment",
+            through,
+            "system",
+            (Posting(m.handle, -amount), Posting(FUND, amount)),
+            note=f"contribution to the mutual fund for the period through {through}",
+        )
+        for m in ledger.members(include_retired=False)
+        if amount > 0
+    ]
 
 
 def first_contribution(ledger, handle: str) -> dt.date | None:
@@ -67,14 +77,16 @@ def first_contribution(ledger, handle: str) -> dt.date | None:
         "SELECT min(e.day) FROM entries e JOIN postings m ON m.entry_id = e.id"
         " JOIN postings f ON f.entry_id = e.id WHERE e.kind = 'adjustment'"
         " AND m.account_id = ? AND m.amount < 0 AND f.account_id = ? AND f.amount > 0",
-        (ids[handle], ids[FUND])).fetchone()
+        (ids[handle], ids[FUND]),
+    ).fetchone()
     return dt.date.fromisoformat(row[0]) if row[0] else None
 
 
 def days_paid(ledger, handle: str, since: dt.date, until: dt.date) -> int:
     row = ledger.conn.execute(
         "SELECT coalesce(sum(days), 0) FROM friendly_claims WHERE member = ? AND start > ? AND start <= ?",
-        (handle, since.isoformat(), until.isoformat())).fetchone()
+        (handle, since.isoformat(), until.isoformat()),
+    ).fetchone()
     return row[0]
 
 
@@ -88,16 +100,21 @@ def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str)
     first = first_contribution(ledger, handle)
     weeks = (start - first).days // 7 if first else 0
     if first is None or weeks < s["waiting_weeks"]:
-        raise InputError(f"member: {member.name} has paid in for {weeks} weeks; benefit starts after "
-                         f"{s['waiting_weeks']}")
+        raise InputError(
+            f"member: {member.name} has paid in for {weeks} weeks; benefit starts after {s['waiting_weeks']}"
+        )
     used = days_paid(ledger, handle, start - dt.timedelta(days=365), start)
     cap = s["max_weeks_in_year"] * 7
     if used + days > cap:
-        raise InputError(f"days: {member.name} has had {used} days of benefit in the last 12 months; "
-                         f"{days} more would pass the cap of {cap} days ({s['max_weeks_in_year']} weeks)")
+        raise InputError(
+            f"days: {member.name} has had {used} days of benefit in the last 12 months; "
+            f"{days} more would pass the cap of {cap} days ({s['max_weeks_in_year']} weeks)"
+        )
     full_days = min(days, max(0, s["reduced_after_weeks"] * 7 - used))
     reduced_days = days - full_days
-    amount = full_days * s["daily_benefit"] + percent_of(reduced_days * s["daily_benefit"], s["reduced_percent"])
+    amount = full_days * s["daily_benefit"] + percent_of(
+        reduced_days * s["daily_benefit"], s["reduced_percent"]
+    )
     fund = ledger.balance(FUND)
     note = f"benefit: {days} days from {start}"
     if reduced_days:
@@ -106,13 +123,18 @@ def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str)
         amount = percent_of(amount, s["low_fund_percent"])
         note += f", scaled to {s['low_fund_percent']} % while the fund is below {format_minutes(s['fund_threshold'])}"
     if amount > fund:
-        raise InputError(f"days: the fund has only {format_minutes(fund)}; this claim needs {format_minutes(amount)}")
+        raise InputError(
+            f"days: the fund has only {format_minutes(fund)}; this claim needs {format_minutes(amount)}"
+        )
     with ledger.transaction() as conn:
-        [entry] = ledger.write_drafts([Draft("adjustment", start, actor,
-                                             (Posting(FUND, -amount), Posting(handle, amount)), note=note)])
-        conn.execute("INSERT INTO friendly_claims (member, start, days, reduced_days, amount, entry_id,"
-                     " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     (handle, start.isoformat(), days, reduced_days, amount, entry.id, entry.recorded_at))
+        [entry] = ledger.write_drafts(
+            [Draft("adjustment", start, actor, (Posting(FUND, -amount), Posting(handle, amount)), note=note)]
+        )
+        conn.execute(
+            "INSERT INTO friendly_claims (member, start, days, reduced_days, amount, entry_id,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (handle, start.isoformat(), days, reduced_days, amount, entry.id, entry.recorded_at),
+        )
     return entry
 
 
@@ -121,16 +143,25 @@ def make_reports(ledger, settings):
     year_ago = (dt.date.today() - dt.timedelta(days=365)).isoformat()
     paid = ledger.conn.execute(
         "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(days), 0) FROM friendly_claims"
-        " WHERE start > ?", (year_ago,)).fetchone()
+        " WHERE start > ?",
+        (year_ago,),
+    ).fetchone()
     fund = ledger.balance(FUND)
     status = "healthy" if fund >= settings["fund_threshold"] else "low: claims are scaled down"
-    return [Report("fund-health", "Mutual fund health", ("measure", "value"), [
-        ("fund balance", format_minutes(fund)),
-        ("status", status),
-        ("claims paid in 12 months", paid[0]),
-        ("benefit paid in 12 months", format_minutes(paid[1])),
-        ("benefit days in 12 months", paid[2]),
-    ])]
+    return [
+        Report(
+            "fund-health",
+            "Mutual fund health",
+            ("measure", "value"),
+            [
+                ("fund balance", format_minutes(fund)),
+                ("status", status),
+                ("claims paid in 12 months", paid[0]),
+                ("benefit paid in 12 months", format_minutes(paid[1])),
+                ("benefit days in 12 months", paid[2]),
+            ],
+        )
+    ]
 
 
 @hookimpl

@@ -29,9 +29,12 @@ CLEARING = "@clearing"
 @hookimpl
 def declare_settings():
     return [
-        Setting("weights", "decimal_table",
-                {"shopping": "1", "reading": "1", "companionship": "1", "housework": "1.5",
-                 "body care": "2"}, "credits per minute for each kind of care"),
+        Setting(
+            "weights",
+            "decimal_table",
+            {"shopping": "1", "reading": "1", "companionship": "1", "housework": "1.5", "body care": "2"},
+            "credits per minute for each kind of care",
+        ),
         Setting("earmark_savings", "bool", True, "credits go to the giver's savings for their own care"),
     ]
 
@@ -43,14 +46,17 @@ def declare_categories(settings):
 
 @hookimpl
 def declare_system_accounts(settings):
-    return [Account(COOP, "coop", "the co-op's issuing account"),
-            Account(CLEARING, "clearing", "clearing house with other schemes")]
+    return [
+        Account(COOP, "coop", "the co-op's issuing account"),
+        Account(CLEARING, "clearing", "clearing house with other schemes"),
+    ]
 
 
 @hookimpl
 def declare_member_accounts(member, settings):
-    return [Account(sub_account(member.handle, "savings"), "savings",
-                    f"{member.name}'s savings for future care")]
+    return [
+        Account(sub_account(member.handle, "savings"), "savings", f"{member.name}'s savings for future care")
+    ]
 
 
 @hookimpl(tryfirst=True)
@@ -74,9 +80,13 @@ def send_to_other_scheme(ledger, source: str, minutes: int, *, scheme: str, rela
 
         raise InputError("relative: name the scheme and the relative the credits are for")
     ledger._require(actor, "transfer", source)
-    draft = Draft("transfer", dt.date.today(), actor,
-                  (Posting(source, -minutes), Posting(CLEARING, minutes)),
-                  note=f"to {relative.strip()} at {scheme.strip()}")
+    draft = Draft(
+        "transfer",
+        dt.date.today(),
+        actor,
+        (Posting(source, -minutes), Posting(CLEARING, minutes)),
+        note=f"to {relative.strip()} at {scheme.strip()}",
+    )
     return ledger.write_drafts([draft])[0]
 
 
@@ -98,6 +108,7 @@ def register_commands(cli):
     @click.option("--relative", required=True, help="The relative the credits are for.")
     def send(ledger, actor, source, duration, scheme, relative):
         """Send credits from SOURCE (e.g. alice~savings) to a relative in another scheme."""
-        entry = send_to_other_scheme(ledger, source, parse_duration(duration), scheme=scheme,
-                                     relative=relative, actor=actor or "")
+        entry = send_to_other_scheme(
+            ledger, source, parse_duration(duration), scheme=scheme, relative=relative, actor=actor or ""
+        )
         click.echo(f"entry #{entry.id}: {format_minutes(-entry.postings[0].amount)} {entry.note}")

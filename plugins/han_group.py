@@ -61,11 +61,15 @@ def form_group(ledger, name: str, leader: str, members: list[str], *, actor: str
     for handle in people:
         ledger.member(handle)
     if len(people) < settings["min_members"]:
-        raise InputError(f"members: a Han group needs at least {settings['min_members']} members; "
-                         f"{name} would have {len(people)}")
+        raise InputError(
+            f"members: a Han group needs at least {settings['min_members']} members; "
+            f"{name} would have {len(people)}"
+        )
     if len(people) > settings["max_members"]:
-        raise InputError(f"members: a Han group has at most {settings['max_members']} members; "
-                         f"{name} would have {len(people)}")
+        raise InputError(
+            f"members: a Han group has at most {settings['max_members']} members; "
+            f"{name} would have {len(people)}"
+        )
     with ledger.transaction() as conn:
         conn.execute("INSERT INTO han_groups (name, leader) VALUES (?, ?)", (name, leader))
         conn.executemany("INSERT INTO han_members (grp, handle) VALUES (?, ?)", [(name, h) for h in people])
@@ -86,9 +90,16 @@ def validate_exchanges(ledger, exchanges, settings):
             continue
         outsiders = [g for g in exchange.givers if g not in known[name][1]]
         if outsiders:
-            problems.append(Problem("error", PLUGIN, "giver",
-                                    f"{', '.join(outsiders)} {'is' if len(outsiders) == 1 else 'are'} "
-                                    f"not in the Han group {name}", index))
+            problems.append(
+                Problem(
+                    "error",
+                    PLUGIN,
+                    "giver",
+                    f"{', '.join(outsiders)} {'is' if len(outsiders) == 1 else 'are'} "
+                    f"not in the Han group {name}",
+                    index,
+                )
+            )
     return problems
 
 
@@ -100,8 +111,12 @@ def decide_recording(ledger, exchange, actor, settings):
     leader = groups(ledger).get(name, (None, set()))[0]
     if actor.is_coordinator or actor.handle == leader:
         return Decision()
-    return Problem("error", PLUGIN, "recorded_by",
-                   f"only the leader of {name} ({leader}) records the group's collective entries")
+    return Problem(
+        "error",
+        PLUGIN,
+        "recorded_by",
+        f"only the leader of {name} ({leader}) records the group's collective entries",
+    )
 
 
 @hookimpl(tryfirst=True)
@@ -117,8 +132,10 @@ def make_postings(ledger, exchanges, settings):
             continue
         total = exchange.minutes * len(exchange.givers)
         shares = split_evenly(total, len(exchange.receivers))
-        out.append([Posting(group_account(exchange.refs["han"]), total)]
-                   + [Posting(r, -s) for r, s in zip(exchange.receivers, shares, strict=True)])
+        out.append(
+            [Posting(group_account(exchange.refs["han"]), total)]
+            + [Posting(r, -s) for r, s in zip(exchange.receivers, shares, strict=True)]
+        )
     return out
 
 
@@ -147,4 +164,3 @@ def register_commands(cli):
         """Han groups, their leaders and members."""
         for name, (leader, members) in sorted(groups(ledger).items()):
             click.echo(f"{name}: leader {leader}; members {', '.join(sorted(members))}")
-

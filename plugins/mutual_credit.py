@@ -66,7 +66,9 @@ def add_postings(ledger, exchanges, postings, settings):
     out = []
     for exchange in exchanges:
         levy = percent_of(exchange.minutes, percent)
-        out.append([p for g in exchange.givers for p in (Posting(g, -levy), Posting(COOP, levy))] if levy else [])
+        out.append(
+            [p for g in exchange.givers for p in (Posting(g, -levy), Posting(COOP, levy))] if levy else []
+        )
     return out
 
 
@@ -90,13 +92,26 @@ def validate_drafts(ledger, drafts, settings):
             floor = floor_for(settings, so_far.get(handle, 0))
             name = members[handle].name
             if move < 0 and after < floor:
-                problems.append(Problem("error", PLUGIN, "receiver" if draft.exchange else "from",
-                                        f"{name} would go below their limit of {format_minutes(floor)} "
-                                        f"(now {now})", index))
+                problems.append(
+                    Problem(
+                        "error",
+                        PLUGIN,
+                        "receiver" if draft.exchange else "from",
+                        f"{name} would go below their limit of {format_minutes(floor)} (now {now})",
+                        index,
+                    )
+                )
             elif move > 0 and after > settings["ceiling"]:
-                problems.append(Problem("error", PLUGIN, "giver" if draft.exchange else "to",
-                                        f"{name} would go above their limit of "
-                                        f"{format_minutes(settings['ceiling'])} (now {now})", index))
+                problems.append(
+                    Problem(
+                        "error",
+                        PLUGIN,
+                        "giver" if draft.exchange else "to",
+                        f"{name} would go above their limit of "
+                        f"{format_minutes(settings['ceiling'])} (now {now})",
+                        index,
+                    )
+                )
     return problems
 
 
@@ -116,7 +131,13 @@ def close_period(ledger, through, settings):
         balance = ledger.balance(member.handle)
         charge = scale(balance, rate / 100 * days / 365) if balance > 0 else 0
         if charge > 0:
-            drafts.append(Draft("adjustment", through, "system",
-                                (Posting(member.handle, -charge), Posting(COOP, charge)),
-                                note=f"demurrage {rate} % a year for {days} days"))
+            drafts.append(
+                Draft(
+                    "adjustment",
+                    through,
+                    "system",
+                    (Posting(member.handle, -charge), Posting(COOP, charge)),
+                    note=f"demurrage {rate} % a year for {days} days",
+                )
+            )
     return drafts

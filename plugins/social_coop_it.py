@@ -12,8 +12,9 @@
 - Volunteer hours are recorded apart from paid work: a volunteer's credits go to their
   ``~volunteer`` account, never their working account.
 - A mixed A+B co-op keeps separate accounts: every exchange names its sector
-  (``--ref sector=A`` or ``B``) and the co-op's side is posted to ``@sector-a`` or
-  ``@sector-b``.
+  (``--ref sector=A`` or ``B``) and a worker's credits go to their account for that
+  sector (``anna~sector-a``, ``anna~sector-b``), so neither sector's work is counted as
+  the other's.
 """
 
 from __future__ import annotations
@@ -41,18 +42,16 @@ def declare_member_classes(settings):
 
 
 @hookimpl
-def declare_system_accounts(settings):
-    if settings["coop_type"] == "A+B":
-        return [Account("@sector-a", "coop", "sector A: social services"),
-                Account("@sector-b", "coop", "sector B: work integration")]
-    return []
-
-
-@hookimpl
 def declare_member_accounts(member, settings):
     if member.member_class == "volunteer":
-        return [Account(sub_account(member.handle, "volunteer"), "volunteer",
-                        f"{member.name}'s volunteer hours")]
+        return [
+            Account(sub_account(member.handle, "volunteer"), "volunteer", f"{member.name}'s volunteer hours")
+        ]
+    if settings["coop_type"] == "A+B" and member.member_class in WORKERS:
+        return [
+            Account(sub_account(member.handle, f"sector-{s}"), "sector", f"{member.name}: sector {s.upper()}")
+            for s in ("a", "b")
+        ]
     return []
 
 
@@ -72,20 +71,34 @@ def validate_member(ledger, member, previous, settings):
     total = sum(counts.values())
     problems = []
     becomes_volunteer = member.member_class == "volunteer" and (
-        previous is None or previous.member_class != "volunteer")
+        previous is None or previous.member_class != "volunteer"
+    )
     if becomes_volunteer and counts["volunteer"] * 100 > total * settings["max_volunteer_percent"]:
-        problems.append(Problem(
-            "error", PLUGIN, "member_class",
-            f"volunteers would be {counts['volunteer']} of {total} members; the law allows at most "
-            f"{settings['max_volunteer_percent']} %"))
+        problems.append(
+            Problem(
+                "error",
+                PLUGIN,
+                "member_class",
+                f"volunteers would be {counts['volunteer']} of {total} members; the law allows at most "
+                f"{settings['max_volunteer_percent']} %",
+            )
+        )
     workers = counts["worker"] + counts["disadvantaged"]
-    if (settings["coop_type"] in ("B", "A+B") and member.member_class == "worker"
-            and workers >= settings["ratio_from_workers"]
-            and counts["disadvantaged"] * 100 < workers * settings["min_disadvantaged_percent"]):
-        problems.append(Problem(
-            "error", PLUGIN, "member_class",
-            f"disadvantaged people would be {counts['disadvantaged']} of {workers} workers; a type B "
-            f"co-op needs at least {settings['min_disadvantaged_percent']} %"))
+    if (
+        settings["coop_type"] in ("B", "A+B")
+        and member.member_class == "worker"
+        and workers >= settings["ratio_from_workers"]
+        and counts["disadvantaged"] * 100 < workers * settings["min_disadvantaged_percent"]
+    ):
+        problems.append(
+            Problem(
+                "error",
+                PLUGIN,
+                "member_class",
+                f"disadvantaged people would be {counts['disadvantaged']} of {workers} workers; a type B "
+                f"co-op needs at least {settings['min_disadvantaged_percent']} %",
+            )
+        )
     return problems
 
 
@@ -93,8 +106,11 @@ def validate_member(ledger, member, previous, settings):
 def validate_exchanges(ledger, exchanges, settings):
     if settings["coop_type"] != "A+B":
         return []
-    return [Problem("error", PLUGIN, "sector", "say which sector this work is for: --ref sector=A or B", i)
-            for i, e in enumerate(exchanges) if e.refs.get("sector") not in ("A", "B")]
+    return [
+        Problem("error", PLUGIN, "sector", "say which sector this work is for: --ref sector=A or B", i)
+        for i, e in enumerate(exchanges)
+        if e.refs.get("sector") not in ("A", "B")
+    ]
 
 
 @hookimpl
@@ -106,12 +122,15 @@ def add_postings(ledger, exchanges, postings, settings):
         extra = []
         for posting in made:
             member = members.get(posting.account)
-            if member and member.member_class == "volunteer" and posting.amount > 0:
-                extra += [Posting(posting.account, -posting.amount),
-                          Posting(sub_account(posting.account, "volunteer"), posting.amount)]
-            elif mixed and posting.account == "@coop":
-                sector = f"@sector-{exchange.refs['sector'].lower()}"
-                extra += [Posting("@coop", -posting.amount), Posting(sector, posting.amount)]
+            if member is None or posting.amount <= 0:
+                continue
+            if member.member_class == "volunteer":
+                apart = sub_account(posting.account, "volunteer")
+            elif mixed and member.member_class in WORKERS:
+                apart = sub_account(posting.account, f"sector-{exchange.refs['sector'].lower()}")
+            else:
+                continue
+            extra += [Posting(posting.account, -posting.amount), Posting(apart, posting.amount)]
         out.append(extra)
     return out
 
@@ -124,11 +143,24 @@ def make_reports(ledger, settings):
     share = 100 * counts["disadvantaged"] // workers if workers else 0
     volunteer_share = 100 * counts["volunteer"] // len(active) if active else 0
     rows = [
-        ("volunteers", f"{counts['volunteer']} of {len(active)} members", f"{volunteer_share} %",
-         "ok" if volunteer_share <= settings["max_volunteer_percent"] else "above the limit"),
+        (
+            "volunteers",
+            f"{counts['volunteer']} of {len(active)} members",
+            f"{volunteer_share} %",
+            "ok" if volunteer_share <= settings["max_volunteer_percent"] else "above the limit",
+        ),
     ]
     if settings["coop_type"] in ("B", "A+B"):
-        rows.append(("disadvantaged workers", f"{counts['disadvantaged']} of {workers} workers", f"{share} %",
-                     "ok" if share >= settings["min_disadvantaged_percent"] else "below 30 %"))
-    return [Report("type-b-ratio", "Law 381/1991 membership ratios", ("measure", "count", "share", "status"),
-                   rows)]
+        rows.append(
+            (
+                "disadvantaged workers",
+                f"{counts['disadvantaged']} of {workers} workers",
+                f"{share} %",
+                "ok" if share >= settings["min_disadvantaged_percent"] else "below 30 %",
+            )
+        )
+    return [
+        Report(
+            "type-b-ratio", "Law 381/1991 membership ratios", ("measure", "count", "share", "status"), rows
+        )
+    ]

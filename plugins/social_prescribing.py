@@ -61,17 +61,23 @@ def contacts(ledger, referral_id: int) -> int:
     row = ledger.conn.execute(
         "SELECT count(*) FROM entries e WHERE e.kind = 'service' AND (';' || e.refs || ';') LIKE ?"
         " AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)",
-        (f"%;episode={referral_id};%",)).fetchall()
+        (f"%;episode={referral_id};%",),
+    ).fetchall()
     return row[0][0]
 
 
 def _set_status(ledger, referral_id: int, status: str, snomed: str, actor: str) -> None:
     with ledger.transaction() as conn:
         now = now_utc()
-        conn.execute("UPDATE sp_referrals SET status = ?, snomed = ?, updated_at = ? WHERE id = ?",
-                     (status, snomed, now, referral_id))
-        conn.execute("INSERT INTO sp_referral_events (referral_id, status, snomed, by_member, at)"
-                     " VALUES (?, ?, ?, ?, ?)", (referral_id, status, snomed, actor, now))
+        conn.execute(
+            "UPDATE sp_referrals SET status = ?, snomed = ?, updated_at = ? WHERE id = ?",
+            (status, snomed, now, referral_id),
+        )
+        conn.execute(
+            "INSERT INTO sp_referral_events (referral_id, status, snomed, by_member, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (referral_id, status, snomed, actor, now),
+        )
 
 
 def refer(ledger, person: str, *, actor: str, to_member: str | None = None, activity: str = "") -> int:
@@ -89,9 +95,13 @@ def refer(ledger, person: str, *, actor: str, to_member: str | None = None, acti
         referral_id = conn.execute(
             "INSERT INTO sp_referrals (person, referred_by, to_member, activity, status, snomed, created_at,"
             " updated_at) VALUES (?, ?, ?, ?, 'referred', ?, ?, ?)",
-            (person, actor, to_member, activity.strip(), SNOMED_REFERRAL, now, now)).lastrowid
-        conn.execute("INSERT INTO sp_referral_events (referral_id, status, snomed, by_member, at)"
-                     " VALUES (?, 'referred', ?, ?, ?)", (referral_id, SNOMED_REFERRAL, actor, now))
+            (person, actor, to_member, activity.strip(), SNOMED_REFERRAL, now, now),
+        ).lastrowid
+        conn.execute(
+            "INSERT INTO sp_referral_events (referral_id, status, snomed, by_member, at)"
+            " VALUES (?, 'referred', ?, ?, ?)",
+            (referral_id, SNOMED_REFERRAL, actor, now),
+        )
     return referral_id
 
 
@@ -106,13 +116,17 @@ def answer(ledger, referral_id: int, status: str, *, actor: str) -> None:
         raise NotAllowed(f"referral #{referral_id} is {ref['person']}'s to answer, not {member.handle}'s")
     expected = {"accepted": "referred", "declined": "referred", "completed": "accepted"}[status]
     if ref["status"] != expected:
-        raise InputError(f"referral: #{referral_id} is {ref['status']}; only a {expected} referral can be {status}")
+        raise InputError(
+            f"referral: #{referral_id} is {ref['status']}; only a {expected} referral can be {status}"
+        )
     if status == "completed":
         minimum = ledger.rules.settings(PLUGIN)["min_contacts"]
         had = contacts(ledger, referral_id)
         if had < minimum:
-            raise InputError(f"referral: episode #{referral_id} has had {had} contacts; "
-                             f"at least {minimum} before completing")
+            raise InputError(
+                f"referral: episode #{referral_id} has had {had} contacts; "
+                f"at least {minimum} before completing"
+            )
     snomed = SNOMED_DECLINED if status == "declined" else ref["snomed"]
     _set_status(ledger, referral_id, status, snomed, actor)
 
@@ -125,8 +139,10 @@ def validate_exchanges(ledger, exchanges, settings):
         episode = exchange.refs.get("episode")
         if episode is None:
             continue
+
         def refuse(message, index=index):
             problems.append(Problem("error", PLUGIN, "episode", message, index))
+
         if not episode.isdigit():
             refuse(f"{episode!r} is not an episode number")
             continue
@@ -151,7 +167,8 @@ def validate_exchanges(ledger, exchanges, settings):
 @hookimpl
 def make_reports(ledger, settings):
     rows = ledger.conn.execute(
-        "SELECT status, snomed, count(*) FROM sp_referrals GROUP BY status, snomed ORDER BY status").fetchall()
+        "SELECT status, snomed, count(*) FROM sp_referrals GROUP BY status, snomed ORDER BY status"
+    ).fetchall()
     return [Report("referrals", "Social prescribing referrals", ("status", "SNOMED CT", "referrals"), rows)]
 
 
@@ -175,6 +192,7 @@ def register_commands(cli):
         click.echo(f"referral #{referral_id} recorded for {person}")
 
     for status, verb in (("accepted", "accept"), ("declined", "decline"), ("completed", "complete")):
+
         def make(status=status, verb=verb):
             @referral_group.command(verb)
             @with_ledger
@@ -183,7 +201,9 @@ def register_commands(cli):
             def command(ledger, actor, referral_id):
                 answer(ledger, referral_id, status, actor=actor or "")
                 click.echo(f"referral #{referral_id} {status}")
+
             command.__doc__ = f"Mark a referral {status}."
+
         make()
 
     @referral_group.command("list")
@@ -192,5 +212,7 @@ def register_commands(cli):
         """Referrals with their status and contacts."""
         for ref in ledger.store.db.query("SELECT * FROM sp_referrals ORDER BY id"):
             to = ref["to_member"] or ref["activity"]
-            click.echo(f"#{ref['id']} {ref['person']} -> {to}: {ref['status']} (SNOMED CT {ref['snomed']}),"
-                       f" {contacts(ledger, ref['id'])} contacts")
+            click.echo(
+                f"#{ref['id']} {ref['person']} -> {to}: {ref['status']} (SNOMED CT {ref['snomed']}),"
+                f" {contacts(ledger, ref['id'])} contacts"
+            )

@@ -33,7 +33,8 @@ def activity_by_class(ledger, classes):
             stats[m.member_class]["members"] += 1
     rows = ledger.conn.execute(
         "SELECT e.givers, e.receivers, e.minutes FROM entries e WHERE e.kind = 'service'"
-        " AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)")
+        " AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)"
+    )
     for givers, receivers, minutes in rows:
         for handle in givers.split():
             cls = members[handle].member_class
@@ -46,12 +47,19 @@ def activity_by_class(ledger, classes):
             if cls in stats:
                 stats[cls]["received"] += minutes * len(givers.split()) // len(receivers)
                 stats[cls]["active"].add(handle)
-    return [(c, s["members"], len(s["active"]), format_hours(s["given"]), format_hours(s["received"]))
-            for c, s in stats.items()]
+    return [
+        (c, s["members"], len(s["active"]), format_hours(s["given"]), format_hours(s["received"]))
+        for c, s in stats.items()
+    ]
 
 
 @hookimpl
 def make_reports(ledger, settings):
-    return [Report("activity-by-class", "Activity with members, by stakeholder class",
-                   ("class", "members", "active", "hours given", "hours received"),
-                   activity_by_class(ledger, settings["report_classes"]))]
+    return [
+        Report(
+            "activity-by-class",
+            "Activity with members, by stakeholder class",
+            ("class", "members", "active", "hours given", "hours received"),
+            activity_by_class(ledger, settings["report_classes"]),
+        )
+    ]

@@ -70,10 +70,16 @@ def validate_drafts(ledger, drafts, settings):
         after = draft.balances_after.get(CHEST)
         if after is not None and after < 0 and draft.kind in ("service", "transfer"):
             paid = -sum(p.amount for p in draft.postings if p.account == CHEST)
-            problems.append(Problem(
-                "error", PLUGIN, "receiver",
-                f"the community chest has only {format_minutes(after + paid)}; "
-                f"it cannot pay {format_minutes(paid)}", index))
+            problems.append(
+                Problem(
+                    "error",
+                    PLUGIN,
+                    "receiver",
+                    f"the community chest has only {format_minutes(after + paid)}; "
+                    f"it cannot pay {format_minutes(paid)}",
+                    index,
+                )
+            )
     return problems
 
 
@@ -83,14 +89,27 @@ def entries_for_member_change(ledger, member, previous, settings):
     bonus = settings["joining_bonus"]
     was_oriented = previous is not None and "oriented" in previous.flags
     if bonus and "oriented" in member.flags and not was_oriented:
-        drafts.append(Draft("adjustment", dt.date.today(), "system",
-                            (Posting(COOP, -bonus), Posting(member.handle, bonus)),
-                            note="joining bonus after orientation"))
+        drafts.append(
+            Draft(
+                "adjustment",
+                dt.date.today(),
+                "system",
+                (Posting(COOP, -bonus), Posting(member.handle, bonus)),
+                note="joining bonus after orientation",
+            )
+        )
     leaving = previous is not None and previous.is_active and not member.is_active
     if leaving and settings["leaver_balance_to_chest"]:
         balance = ledger.balance(member.handle)
         if balance:
             note = "leaver's credits donated to the chest" if balance > 0 else "leaver's debt written off"
-            drafts.append(Draft("adjustment", member.left or dt.date.today(), "system",
-                                (Posting(member.handle, -balance), Posting(CHEST, balance)), note=note))
+            drafts.append(
+                Draft(
+                    "adjustment",
+                    member.left or dt.date.today(),
+                    "system",
+                    (Posting(member.handle, -balance), Posting(CHEST, balance)),
+                    note=note,
+                )
+            )
     return drafts

@@ -1,0 +1,103 @@
+"""Fixtures for testing plugins against a real ledger, exposed as a pytest plugin.
+
+Installed with timebank (entry point ``pytest11``), so a plugin author's tests can ask for:
+
+- ``make_ledger(template=..., overrides=..., members=..., plugins=...)``: a ledger file in
+  ``tmp_path`` made from a starter template (or explicit ``rules``), with a co-ordinator
+  ``coord`` and the members asked for, each ``handle: class`` (or ``handle: (class,
+  flags)``);
+- ``timebank_plugins``: a fresh plugin set (built-ins only) to register a plugin on;
+- ``exchange(...)``: build an ``Exchange`` from short arguments.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+from timebank.ledger import Ledger
+from timebank.models import Exchange, Member
+from timebank.plugin_manager import Plugins
+from timebank.templates import load_template
+
+JOINED = dt.date(2024, 1, 1)
+
+
+def exchange(
+    givers: str = "alice",
+    receivers: str = "bob",
+    minutes: int = 60,
+    *,
+    day: dt.date | None = None,
+    category: str = "shopping",
+    recorded_by: str = "coord",
+    note: str = "",
+    refs: Mapping[str, str] | None = None,
+) -> Exchange:
+    """An exchange from short arguments; handles are comma-separated."""
+    return Exchange(
+        tuple(givers.split(",")),
+        tuple(receivers.split(",")),
+        minutes,
+        day or dt.date.today(),
+        category,
+        recorded_by,
+        note,
+        dict(refs or {}),
+    )
+
+
+def merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Rules data with ``overrides`` merged in, table by table."""
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.fixture
+def timebank_plugins() -> Plugins:
+    return Plugins(entry_points=False)
+
+
+@pytest.fixture
+def make_ledger(tmp_path) -> Callable[..., Ledger]:
+    made: list[Ledger] = []
+
+    def factory(
+        template: str | None = "time-bank",
+        *,
+        rules: Mapping[str, Any] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        members: Mapping[str, Any] | None = None,
+        plugins: Plugins | None = None,
+        name: str = "ledger.sqlite",
+    ) -> Ledger:
+        data = dict(rules) if rules is not None else load_template(template) if template else {}
+        data = merge(data, overrides or {})
+        ledger = Ledger.create(tmp_path / name, data, plugins=plugins)
+        first_class = ledger.member_classes()[0]
+        ledger.add_member(
+            Member("coord", "Cora Ordin", first_class, JOINED, role="coordinator"), actor="system"
+        )
+        for handle, spec in (members or {}).items():
+            member_class, flags = spec if isinstance(spec, tuple) else (spec, ())
+            ledger.add_member(
+                Member(handle, handle.title(), member_class, JOINED, flags=flags), actor="coord"
+            )
+        made.append(ledger)
+        return ledger
+
+    yield factory
+    for ledger in made:
+        ledger.close()
+
+
+__all__ = ["exchange", "make_ledger", "merge", "timebank_plugins"]
