@@ -121,7 +121,8 @@ def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str)
         note += f", {reduced_days} at {s['reduced_percent']} %"
     if fund < s["fund_threshold"]:
         amount = percent_of(amount, s["low_fund_percent"])
-        note += f", scaled to {s['low_fund_percent']} % while the fund is below {format_minutes(s['fund_threshold'])}"
+        low = format_minutes(s["fund_threshold"])
+        note += f", scaled to {s['low_fund_percent']} % while the fund is below {low}"
     if amount > fund:
         raise InputError(
             f"days: the fund has only {format_minutes(fund)}; this claim needs {format_minutes(amount)}"

@@ -85,7 +85,7 @@ def test_form_through_the_cli(ledger):
 
 
 def test_a_month_of_han_groups(ledger):
-    for week in range(4):
+    for _week in range(4):
         ledger.record(
             exchange(
                 "aiko,ben,chie",
