@@ -1,0 +1,174 @@
+"""Under every starter template, whatever happens, the ledger holds.
+
+A hypothesis state machine per template drives members, exchanges (group sessions and
+the models' references), transfers, reversals, period closes and rule changes. After
+every step: all balances sum to zero, each stored balance equals its postings, ``verify``
+passes, and a refused step left no trace.
+"""
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import snapshot_rows
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from timebank.errors import TimebankError
+from timebank.ledger import Ledger
+from timebank.models import Exchange, Member
+from timebank.templates import load_template, template_names
+
+HANDLES = ["ann", "ben", "cat", "dan", "eve", "fin"]
+START = dt.date(2025, 1, 6)
+
+
+def machine_for(template: str):
+    class TemplateMachine(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.dir = tempfile.TemporaryDirectory()
+            self.ledger = Ledger.create(Path(self.dir.name) / "t.sqlite", load_template(template))
+            self.classes = self.ledger.member_classes()
+            self.categories = self.ledger.categories() or ["other"]
+            self.ledger.add_member(
+                Member("coord", "C", self.classes[0], dt.date(2024, 1, 1), role="coordinator"), actor="system"
+            )
+            for i, handle in enumerate(HANDLES[:4]):
+                self.ledger.add_member(
+                    Member(handle, handle.title(), self.classes[i % len(self.classes)], dt.date(2024, 1, 1)),
+                    actor="coord",
+                )
+            if template == "han-group":
+                from timebank.plugins.han_group import form_group
+
+                form_group(self.ledger, "g", "ann", ["ben", "cat"], actor="coord")
+            if template == "social-prescribing":
+                from timebank.plugins.social_prescribing import answer, refer
+
+                answer(
+                    self.ledger,
+                    refer(self.ledger, "ann", actor="coord", to_member="ben"),
+                    "accepted",
+                    actor="ann",
+                )
+            self.entries: list[int] = []
+            self.closed = 0
+
+        def teardown(self):
+            self.ledger.close()
+            self.dir.cleanup()
+
+        def attempt(self, action):
+            before = snapshot_rows(self.ledger)
+            try:
+                return action()
+            except TimebankError:
+                assert snapshot_rows(self.ledger) == before, "a refused change left a trace"
+                return None
+
+        @rule(handle=st.sampled_from(HANDLES), pick=st.integers(0, 10), supported=st.booleans())
+        def add_member(self, handle, pick, supported):
+            member_class = self.classes[pick % len(self.classes)]
+            flags = {"supported"} if supported else set()
+            self.attempt(
+                lambda: self.ledger.add_member(
+                    Member(handle, handle.title(), member_class, dt.date(2024, 1, 1), flags=flags),
+                    actor="coord",
+                )
+            )
+
+        @rule(
+            givers=st.lists(st.sampled_from(HANDLES), min_size=1, max_size=3, unique=True),
+            receivers=st.lists(st.sampled_from(HANDLES), min_size=1, max_size=2, unique=True),
+            minutes=st.integers(1, 240),
+            pick=st.integers(0, 50),
+            day=st.integers(0, 60),
+            ref=st.sampled_from(
+                [{}, {}, {"sector": "A"}, {"sector": "B"}, {"episode": "1"}, {"han": "g"}]
+                if template in ("social-coop-it", "social-prescribing", "han-group")
+                else [{}]
+            ),
+            acknowledge=st.booleans(),
+        )
+        def exchange(self, givers, receivers, minutes, pick, day, ref, acknowledge):
+            category = self.categories[pick % len(self.categories)]
+            entry = self.attempt(
+                lambda: self.ledger.record(
+                    Exchange(
+                        tuple(givers),
+                        tuple(receivers),
+                        minutes,
+                        START + dt.timedelta(days=day),
+                        category,
+                        "coord",
+                        refs=ref,
+                    ),
+                    acknowledge=acknowledge,
+                )
+            )
+            if entry is not None:
+                self.entries.append(entry.id)
+
+        @rule(
+            source=st.sampled_from([*HANDLES, "@coop"]),
+            sink=st.sampled_from([*HANDLES, "@coop", "@chest"]),
+            minutes=st.integers(1, 120),
+        )
+        def transfer(self, source, sink, minutes):
+            entry = self.attempt(
+                lambda: self.ledger.transfer(source, sink, minutes, actor="coord", acknowledge=True)
+            )
+            if entry is not None:
+                self.entries.append(entry.id)
+
+        @precondition(lambda self: self.entries)
+        @rule(data=st.data())
+        def reverse(self, data):
+            entry_id = data.draw(st.sampled_from(self.entries))
+            self.attempt(lambda: self.ledger.reverse(entry_id, reason="property", actor="coord"))
+
+        @rule(handle=st.sampled_from(HANDLES))
+        def retire(self, handle):
+            self.attempt(lambda: self.ledger.retire_member(handle, actor="coord", day=START))
+
+        @rule()
+        def close_period(self):
+            self.closed += 1
+            self.attempt(
+                lambda: self.ledger.close_period(START + dt.timedelta(days=30 * self.closed), actor="coord")
+            )
+
+        @rule(hours=st.integers(1, 40))
+        def change_rules(self, hours):
+            data = self.ledger.rules.to_data()
+            for name in ("credit_limits", "mutual_credit"):
+                if name in data["plugins"]:
+                    data["plugins"][name]["floor"] = -hours * 60
+            self.attempt(lambda: self.ledger.set_rules(data, actor="coord"))
+
+        @invariant()
+        def ledger_holds(self):
+            balances = self.ledger.balances()
+            assert sum(value for _, value in balances) == 0
+            posted = dict(
+                self.ledger.conn.execute(
+                    "SELECT a.code, coalesce(sum(p.amount), 0) FROM accounts a"
+                    " LEFT JOIN postings p ON p.account_id = a.id GROUP BY a.code"
+                )
+            )
+            assert {a.code: v for a, v in balances} == posted
+            report = self.ledger.verify()
+            assert report.ok, report.problem
+
+    TemplateMachine.TestCase.settings = settings(
+        max_examples=40, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck)
+    )
+    return TemplateMachine
+
+
+@pytest.mark.parametrize("template", template_names())
+def test_ledger_holds_under_template(template):
+    machine_for(template).TestCase().runTest()
