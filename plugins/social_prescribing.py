@@ -173,6 +173,13 @@ def make_reports(ledger, settings):
 
 
 @hookimpl
+def add_tui_screens(settings):
+    from timebank.plugins.social_prescribing_screen import ReferralsScreen
+
+    return [("referrals", "Referrals", ReferralsScreen)]
+
+
+@hookimpl
 def register_commands(cli):
     from timebank.cli import _as_option, with_ledger
 

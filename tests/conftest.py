@@ -54,11 +54,3 @@ def ledger(ledger_path):
     add_members(led, "alice", "bob", "carol")
     yield led
     led.close()
-
-
-def snapshot_rows(ledger: Ledger) -> dict[str, list]:
-    """Every row of every table: to show that a refused change left no trace."""
-    tables = [
-        r[0] for r in ledger.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-    ]
-    return {t: ledger.conn.execute(f"SELECT * FROM {t}").fetchall() for t in tables}

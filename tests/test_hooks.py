@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import exchange, snapshot_rows
+from conftest import exchange
 
 from timebank import (
     Account,
@@ -26,6 +26,7 @@ from timebank.errors import InputError, NotAllowed, PluginFailed, RulesRefused
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import Plugins
+from timebank.testing import snapshot_rows
 
 ROOT = Path(__file__).parent.parent
 HOOKS = [name for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "timebank_spec")]
@@ -331,6 +332,29 @@ def test_hook_make_reports(tmp_path):
     led = ledger_with(tmp_path, Count())
     [report] = [r for r in led.reports() if r.name == "members"]
     assert report.rows == ((3,),)
+
+
+async def test_hook_add_tui_screens(tmp_path):
+    from textual.screen import Screen
+    from textual.widgets import Label
+    from timebank.tui.app import TimebankApp
+
+    class Notes(Screen):
+        def compose(self):
+            yield Label("notes from a plugin", id="notes")
+
+    class P:
+        @hookimpl
+        def add_tui_screens(self, settings):
+            return [("notes", "Notes", Notes)]
+
+    led = ledger_with(tmp_path, P())
+    app = TimebankApp(led, actor="coord")
+    async with app.run_test() as pilot:
+        assert "Notes" in [c.title for c in app.get_system_commands(app.screen)]
+        app.switch_mode("notes")
+        await pilot.pause()
+        assert str(app.screen.query_one("#notes").render()) == "notes from a plugin"
 
 
 # faulty plugins -----------------------------------------------------------------

@@ -29,6 +29,23 @@ def test_core_imports_built_in_plugins_only_by_name():
     assert not bad, "the core lists built-ins in BUILTIN_PLUGINS and never imports them"
 
 
-def test_plugins_do_not_import_the_tui():
-    bad = {(f, m) for f, m in imported_modules(ROOT / "plugins") if m.startswith(("textual", "timebank.tui"))}
+def test_plugins_load_without_the_tui():
+    """Only a plugin's own ``*_screen.py`` module, imported when the TUI asks, may use Textual."""
+    bad = {
+        (f, m)
+        for f, m in imported_modules(ROOT / "plugins")
+        if m.startswith("timebank.tui") or (m.startswith("textual") and not f.endswith("_screen.py"))
+    }
     assert not bad
+
+
+def test_plugin_modules_import_no_textual_at_load_time():
+    """The hook imports the screen module lazily: importing the plugins must not load Textual."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from timebank.plugin_manager import Plugins; Plugins(); print('textual' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

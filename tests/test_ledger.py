@@ -3,11 +3,12 @@
 import datetime as dt
 
 import pytest
-from conftest import TODAY, add_members, exchange, snapshot_rows
+from conftest import TODAY, add_members, exchange
 
 from timebank.errors import InputError, NotAllowed, NotFound, RulesRefused
 from timebank.ledger import Ledger
 from timebank.models import Claim, Entry, Member, Posting
+from timebank.testing import snapshot_rows
 
 
 def test_coordinator_records_directly_and_balances_follow(ledger):

@@ -6,7 +6,6 @@ postings, and ``verify`` passes. A refused step leaves no trace.
 
 import datetime as dt
 
-from conftest import snapshot_rows
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -14,6 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from timebank.errors import TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
+from timebank.testing import snapshot_rows
 
 HANDLES = ["ann", "ben", "cat", "dan", "eve"]
 CATEGORIES = ["shopping", "transport", "juggling"]

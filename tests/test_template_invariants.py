@@ -11,7 +11,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import snapshot_rows
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -20,6 +19,7 @@ from timebank.errors import TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
 from timebank.templates import load_template, template_names
+from timebank.testing import snapshot_rows
 
 HANDLES = ["ann", "ben", "cat", "dan", "eve", "fin"]
 START = dt.date(2025, 1, 6)

@@ -9,6 +9,7 @@ sentence naming what and where, exits 1, and leaves the ledger as it was.
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import os
 import sys
 from collections.abc import Callable
@@ -124,13 +125,18 @@ class TimebankGroup(click.Group):
 def cli(ctx: click.Context, ledger_path: Path | None, actor: str | None) -> None:
     """timebank: a co-operative time bank and mutual-aid ledger.
 
-    With no command, shows the co-op at a glance (the terminal UI takes this
-    place once it is installed).
+    With no command, opens the terminal UI on the ledger (or, where no UI is
+    installed, shows the co-op at a glance).
     """
     if ctx.invoked_subcommand is None:
         path = ledger_path or default_ledger_path()
         with Ledger(path) as ledger:
-            click.echo(summary_text(ledger))
+            summary = summary_text(ledger)
+        ui = next(iter(importlib.metadata.entry_points(group="timebank.ui", name="tui")), None)
+        if ui is None or not sys.stdout.isatty():
+            click.echo(summary)
+            return
+        ui.load()(path, actor=actor)
 
 
 def summary_text(ledger: Ledger) -> str:

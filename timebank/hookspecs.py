@@ -115,5 +115,12 @@ def after_entries_recorded(ledger, entries, settings):
 
 
 @hookspec
+def add_tui_screens(settings):
+    """Return ``(name, title, screen_class)`` tuples: Textual screens the terminal UI offers
+    in its command palette (referrals for social prescribing). Import Textual inside the
+    hook so the plugin loads without the TUI."""
+
+
+@hookspec
 def register_commands(cli):
     """Add click commands to the ``timebank`` command group ``cli``."""

@@ -183,10 +183,18 @@ class Ledger:
         )
 
     def member_classes(self) -> list[str]:
-        return _union(r for _, r in self.plugins.call("declare_member_classes", self.rules))
+        """Member classes from the enabled plugins, in the order the rules list the plugins."""
+        return self._declared("declare_member_classes")
 
     def categories(self) -> list[str]:
-        return _union(r for _, r in self.plugins.call("declare_categories", self.rules))
+        """Kinds of care from the enabled plugins, in the order the rules list the plugins."""
+        return self._declared("declare_categories")
+
+    def _declared(self, hook: str) -> list[str]:
+        rules = self.rules
+        order = {name: i for i, name in enumerate(rules.enabled)}
+        answers = sorted(self.plugins.call(hook, rules), key=lambda pair: order[pair[0]])
+        return _union(result for _, result in answers)
 
     # members and accounts ---------------------------------------------------
 
@@ -801,6 +809,17 @@ class Ledger:
         ):
             postings.setdefault(entry_id, []).append(Posting(codes[account_id], amount))
         return [_entry_from_row(r, tuple(postings.get(r[0], ()))) for r in rows]
+
+    def entries_of_day(self, day: dt.date, *, or_after: int | None = None, limit: int = 200) -> list[Entry]:
+        """Entries for service on ``day``, and any written after entry ``or_after``, newest first."""
+        rows = self.conn.execute(
+            "SELECT id FROM entries WHERE day = ? OR id > ? ORDER BY id DESC LIMIT ?",
+            (day.isoformat(), or_after if or_after is not None else 2**62, limit),
+        ).fetchall()
+        return self.entries(ids=[r[0] for r in rows]) if rows else []
+
+    def last_entry_id(self) -> int:
+        return self.conn.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()[0]
 
     def head_hash(self) -> str:
         row = self.conn.execute("SELECT hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()

@@ -62,6 +62,14 @@ def merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def snapshot_rows(ledger: Ledger) -> dict[str, list]:
+    """Every row of every table: compare before and after to show a refusal left no trace."""
+    tables = [
+        r[0] for r in ledger.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    ]
+    return {t: ledger.conn.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
+
+
 @pytest.fixture
 def timebank_plugins() -> Plugins:
     return Plugins(entry_points=False)
@@ -100,4 +108,4 @@ def make_ledger(tmp_path) -> Callable[..., Ledger]:
         ledger.close()
 
 
-__all__ = ["exchange", "make_ledger", "merge", "timebank_plugins"]
+__all__ = ["exchange", "make_ledger", "merge", "snapshot_rows", "timebank_plugins"]

@@ -1,1 +1,2 @@
-"""The Textual terminal UI (arrives with the TUI issue); it imports timebank, never the reverse."""
+"""The Textual terminal UI, installed as ``timebank.tui``. It imports timebank, never the reverse:
+the CLI finds it through the ``timebank.ui`` entry point."""

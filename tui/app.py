@@ -1,0 +1,134 @@
+"""The timebank terminal UI: an app factory, one mode per screen, plugins' screens too.
+
+``timebank`` with no arguments opens it on the default ledger (the CLI finds ``run``
+through the ``timebank.ui`` entry point, so the core never imports the TUI).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from timebank.tui.screens.balances import BalancesScreen
+from timebank.tui.screens.help import HelpScreen
+from timebank.tui.screens.log import LogScreen
+from timebank.tui.screens.members import MembersScreen
+from timebank.tui.screens.pending import PendingScreen
+from timebank.tui.screens.recent import RecentScreen
+from timebank.tui.screens.statement import StatementScreen
+from timebank.tui.screens.who import WhoScreen
+
+from timebank.ledger import Ledger
+from timebank.models import Member
+from timebank.plugin_manager import Plugins
+
+SCREENS = {
+    "log": ("Log hours", LogScreen),
+    "recent": ("Recent entries", RecentScreen),
+    "balances": ("Balances", BalancesScreen),
+    "statement": ("Statement", StatementScreen),
+    "pending": ("Pending confirmations", PendingScreen),
+    "members": ("Members", MembersScreen),
+}
+
+
+class TimebankApp(App):
+    """The app: the ledger, who is recording, and the screens."""
+
+    CSS_PATH = "timebank.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("f2", "switch_mode('log')", "Log"),
+        Binding("f3", "switch_mode('recent')", "Recent"),
+        Binding("f4", "switch_mode('balances')", "Balances"),
+        Binding("f5", "switch_mode('statement')", "Statement"),
+        Binding("f6", "switch_mode('pending')", "Pending"),
+        Binding("f7", "switch_mode('members')", "Members"),
+        Binding("f8", "who", "Who"),
+        Binding("ctrl+q", "quit", "Quit", show=False),
+    ]
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        actor: str | None = None,
+        today: dt.date | None = None,
+        display_path: str | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.today = today or dt.date.today()
+        self.display_path = display_path or str(ledger.path)
+        self.actor: Member | None = ledger.actor(actor) if actor else None
+        self.session_start = ledger.last_entry_id()
+        self.plugin_screens = self._plugin_screens()
+        self.MODES = {name: screen for name, (_, screen) in {**SCREENS, **self.plugin_screens}.items()}
+        super().__init__()
+
+    def _plugin_screens(self) -> dict[str, tuple[str, type[Screen]]]:
+        found = {}
+        for _, screens in self.ledger.plugins.call("add_tui_screens", self.ledger.rules):
+            for name, title, screen in screens:
+                found[name] = (title, screen)
+        return found
+
+    def on_mount(self) -> None:
+        self.title = self.ledger.rules.coop["name"]
+        self.show_who()
+        self.switch_mode("log")
+        if self.actor is None:
+            self.action_who()
+
+    def show_who(self) -> None:
+        who = f"recording as {self.actor.name}" if self.actor else "choose who is recording (F8)"
+        if self.actor is not None and self.actor.is_coordinator:
+            who += " (co-ordinator)"
+        self.sub_title = f"{self.display_path} · {who}"
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_who(self) -> None:
+        def chosen(member: Member | None) -> None:
+            if member is not None:
+                self.actor = member
+                self.show_who()
+                screen = self.screen
+                if isinstance(screen, LogScreen) and not member.is_coordinator:
+                    screen.query_one("#giver").value = member.handle
+                if hasattr(screen, "refresh_data"):
+                    screen.refresh_data()
+
+        self.push_screen(WhoScreen(self.ledger), chosen)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for name, (title, _) in {**SCREENS, **self.plugin_screens}.items():
+            yield SystemCommand(title, f"Open {title.lower()}", lambda name=name: self.switch_mode(name))
+        yield SystemCommand("Who is recording", "Choose who is recording", self.action_who)
+        yield SystemCommand("Help", "Keys and screens", self.action_help)
+
+
+def make_app(
+    path: str | Path,
+    *,
+    actor: str | None = None,
+    today: dt.date | None = None,
+    plugins: Plugins | None = None,
+) -> TimebankApp:
+    """Open the ledger at ``path`` and build the app around it."""
+    return TimebankApp(Ledger(path, plugins), actor=actor, today=today, display_path=str(path))
+
+
+def run(path: str | Path, actor: str | None = None) -> None:
+    """Entry point the CLI calls for ``timebank`` with no command."""
+    app = make_app(path, actor=actor)
+    try:
+        app.run()
+    finally:
+        app.ledger.close()

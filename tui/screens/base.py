@@ -1,0 +1,50 @@
+"""What every screen shares: the header, the footer, access to the ledger, refreshing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from timebank.ledger import Ledger
+from timebank.models import Member
+
+if TYPE_CHECKING:
+    from timebank.tui.app import TimebankApp
+
+
+class LedgerScreen(Screen):
+    """A screen over the app's ledger; ``refresh_data`` reloads what it shows."""
+
+    @property
+    def tb(self) -> TimebankApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.tb.ledger
+
+    @property
+    def actor(self) -> Member | None:
+        return self.tb.actor
+
+    @property
+    def today(self) -> dt.date:
+        return self.tb.today
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Reload rows from the ledger (another writer may have written)."""

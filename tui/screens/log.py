@@ -1,0 +1,225 @@
+"""Log hours: the first screen, and where members spend their time.
+
+Giver, receivers (several for a group session), date, duration, kind of care and note. As
+you type, the credits the exchange would post are previewed (nothing written). Enter
+saves; a rule's error shows beside the field it concerns and nothing is written; a
+warning asks for one confirmation. After saving the form is ready for the next entry and
+the entry shows in today's list.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.widgets import DataTable, Input, Label, Select, Static
+from timebank.tui.screens.base import LedgerScreen
+from timebank.tui.screens.modals import ConfirmModal
+from timebank.tui.widgets.member_input import MemberSuggester, matches_text, resolve_handles
+
+from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused
+from timebank.models import Claim, Exchange
+from timebank.units import format_minutes, parse_day, parse_duration
+
+FIELDS = ("giver", "receiver", "date", "duration", "category", "note")
+FIELD_OF_PROBLEM = {
+    "giver": "giver",
+    "receiver": "receiver",
+    "date": "date",
+    "duration": "duration",
+    "category": "category",
+    "note": "note",
+    "from": "giver",
+    "to": "receiver",
+}
+
+
+class LogScreen(LedgerScreen):
+    """The log-hours form, its live preview and today's entries."""
+
+    BINDINGS = [("ctrl+s", "save", "Save"), ("escape", "clear", "Clear")]
+
+    def compose_body(self) -> ComposeResult:
+        suggester = MemberSuggester(self.ledger)
+        categories = self.ledger.categories()
+        with Vertical(id="log-form"):
+            with Grid(id="fields"):
+                yield Label("Giver", classes="field-label")
+                yield Input(placeholder="handle or name", id="giver", suggester=suggester)
+                yield Label("", id="giver-error", classes="field-error")
+                yield Label("Receivers", classes="field-label")
+                yield Input(placeholder="one, or several for a group", id="receiver", suggester=suggester)
+                yield Label("", id="receiver-error", classes="field-error")
+                yield Label("Date", classes="field-label")
+                yield Input(value="today", placeholder="today, yesterday, -2, 2026-11-26", id="date")
+                yield Label("", id="date-error", classes="field-error")
+                yield Label("Duration", classes="field-label")
+                yield Input(placeholder="1.5, 1h30, 90m", id="duration")
+                yield Label("", id="duration-error", classes="field-error")
+                yield Label("Kind", classes="field-label")
+                yield (
+                    Select(
+                        [(c, c) for c in categories], id="category", allow_blank=False, value=categories[0]
+                    )
+                    if categories
+                    else Select([], id="category")
+                )
+                yield Label("", id="category-error", classes="field-error")
+                yield Label("Note", classes="field-label")
+                yield Input(placeholder="optional", id="note")
+                yield Label("", id="note-error", classes="field-error")
+            yield Static("", id="matches")
+            yield Static("Preview: fill in giver, receivers and duration", id="preview")
+        yield Label("Today", id="today-title")
+        yield DataTable(id="today", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#today", DataTable)
+        table.add_columns("#", "giver", "receivers", "time", "kind", "state")
+        self.query_one("#giver", Input).focus()
+        if self.actor is not None and not self.actor.is_coordinator:
+            self.query_one("#giver", Input).value = self.actor.handle
+
+    def refresh_data(self) -> None:
+        table = self.query_one("#today", DataTable)
+        table.clear()
+        for entry in self.ledger.entries_of_day(self.today, or_after=self.tb.session_start):
+            if entry.kind == "service":
+                table.add_row(
+                    str(entry.id),
+                    ",".join(entry.givers),
+                    ",".join(entry.receivers),
+                    format_minutes(entry.minutes),
+                    entry.category,
+                    "saved",
+                )
+        for claim in self.ledger.claims():
+            if claim.exchange.day == self.today or claim.created_at[:10] == self.today.isoformat():
+                e = claim.exchange
+                table.add_row(
+                    f"c{claim.id}",
+                    ",".join(e.givers),
+                    ",".join(e.receivers),
+                    format_minutes(e.minutes),
+                    e.category,
+                    "to confirm",
+                )
+
+    # reading the form -------------------------------------------------------
+
+    def _value(self, field: str) -> str:
+        widget = self.query_one(f"#{field}")
+        return str(widget.value) if not isinstance(widget, Select) or widget.value != Select.BLANK else ""
+
+    def read_exchange(self) -> Exchange:
+        """The exchange the form describes; ``InputError`` names the first bad field."""
+        if self.actor is None:
+            raise NotAllowed("giver: choose who is recording first (F8)")
+        return Exchange(
+            givers=resolve_handles(self.ledger, self._value("giver"), "giver"),
+            receivers=resolve_handles(self.ledger, self._value("receiver"), "receiver"),
+            minutes=parse_duration(self._value("duration")),
+            day=parse_day(self._value("date"), today=self.today),
+            category=self._value("category"),
+            recorded_by=self.actor.handle,
+            note=self._value("note"),
+        )
+
+    def show_errors(self, problems: list[tuple[str, str]]) -> None:
+        """Put each message beside its field; clear the others."""
+        by_field: dict[str, list[str]] = {}
+        for field, message in problems:
+            by_field.setdefault(FIELD_OF_PROBLEM.get(field, "giver"), []).append(message)
+        for field in FIELDS:
+            label = self.query_one(f"#{field}-error", Label)
+            label.update("; ".join(by_field.get(field, [])))
+            self.query_one(f"#{field}").set_class(field in by_field, "invalid")
+
+    # live preview -------------------------------------------------------------
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def update_preview(self, event: Input.Changed | Select.Changed) -> None:
+        if isinstance(event, Input.Changed) and event.input.id in ("giver", "receiver"):
+            self.query_one("#matches", Static).update(matches_text(self.ledger, event.value))
+        preview = self.query_one("#preview", Static)
+        try:
+            exchange = self.read_exchange()
+        except (InputError, NotAllowed, NotFound):
+            preview.update("Preview: fill in giver, receivers and duration")
+            return
+        try:
+            result = self.ledger.preview(exchange, actor=exchange.recorded_by)
+        except (NotAllowed, PluginFailed) as exc:
+            preview.update(f"Preview: {exc}")
+            return
+        if result.draft is None:
+            preview.update("Preview: " + "; ".join(p.message for p in result.errors))
+            return
+        credits = (
+            " · ".join(
+                f"{p.account} {'+' if p.amount > 0 else ''}{format_minutes(p.amount)}"
+                for p in result.draft.postings
+            )
+            or "no credits move"
+        )
+        waiting = ""
+        if result.decision is not None and not result.decision.direct:
+            waiting = f"  (waits for {', '.join(result.decision.needs_confirmation_from)} to confirm)"
+        warning = f"  ⚠ {result.warnings[0].message}" if result.warnings else ""
+        preview.update(f"Preview: {credits}{waiting}{warning}")
+
+    # saving -------------------------------------------------------------------
+
+    @on(Input.Submitted)
+    def submitted(self) -> None:
+        self.action_save()
+
+    @work(exclusive=True)
+    async def action_save(self) -> None:
+        try:
+            exchange = self.read_exchange()
+        except (InputError, NotAllowed) as exc:
+            field, _, message = str(exc).partition(": ")
+            self.show_errors([(field, message or str(exc))])
+            return
+        try:
+            result = self.ledger.record(exchange)
+        except RulesRefused as refused:
+            if not refused.only_warnings:
+                self.show_errors([(p.field, p.message) for p in refused.problems if p.severity == "error"])
+                return
+            question = "\n".join(p.message for p in refused.problems) + "\n\nSave anyway?"
+            if not await self.app.push_screen_wait(ConfirmModal(question, yes="Save anyway")):
+                self.show_errors([(p.field, p.message) for p in refused.problems])
+                return
+            result = self.ledger.record(exchange, acknowledge=True)
+        except (NotAllowed, NotFound, PluginFailed, InputError) as exc:
+            self.show_errors([("giver", str(exc))])
+            return
+        self.saved(result)
+
+    def saved(self, result) -> None:
+        self.show_errors([])
+        for field in ("receiver", "duration", "note"):
+            self.query_one(f"#{field}", Input).value = ""
+        if self.actor is not None and self.actor.is_coordinator:
+            self.query_one("#giver", Input).value = ""
+        self.query_one("#matches", Static).update("")
+        if isinstance(result, Claim):
+            message = f"Claim #{result.id} saved; waiting for {', '.join(result.awaiting)} to confirm"
+        else:
+            message = f"Entry #{result.id} saved"
+        self.query_one("#preview", Static).update(message)
+        self.notify(message)
+        self.refresh_data()
+        focus = "#receiver" if self.actor is not None and not self.actor.is_coordinator else "#giver"
+        self.query_one(focus, Input).focus()
+
+    def action_clear(self) -> None:
+        for field in ("giver", "receiver", "duration", "note"):
+            self.query_one(f"#{field}", Input).value = ""
+        self.show_errors([])
+
+
+__all__ = ["LogScreen"]

@@ -1,0 +1,87 @@
+"""Claims awaiting confirmation: confirm or decline."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Label
+from timebank.tui.screens.base import LedgerScreen
+from timebank.tui.screens.modals import ConfirmModal, ReasonModal
+
+from timebank.errors import RulesRefused, TimebankError
+from timebank.units import format_minutes
+
+
+class PendingScreen(LedgerScreen):
+    BINDINGS = [("c", "confirm", "Confirm"), ("d", "decline", "Decline")]
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("Claims awaiting confirmation", classes="screen-title")
+        yield DataTable(id="claims", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="pending-message", classes="message")
+
+    def on_mount(self) -> None:
+        self.query_one("#claims", DataTable).add_columns(
+            "#", "date", "who", "time", "kind", "waiting for", "note"
+        )
+
+    def refresh_data(self) -> None:
+        self.ledger.accept_overdue_claims(self.today)
+        table = self.query_one("#claims", DataTable)
+        table.clear()
+        mine = self.actor is not None and not self.actor.is_coordinator
+        for claim in self.ledger.claims(awaiting=self.actor.handle if mine else None):
+            e = claim.exchange
+            table.add_row(
+                str(claim.id),
+                e.day.isoformat(),
+                f"{','.join(e.givers)} → {','.join(e.receivers)}",
+                format_minutes(e.minutes),
+                e.category,
+                ", ".join(claim.awaiting),
+                e.note,
+            )
+
+    def selected(self) -> int | None:
+        table = self.query_one("#claims", DataTable)
+        return int(table.get_row_at(table.cursor_row)[0]) if table.row_count else None
+
+    @work(exclusive=True)
+    async def action_confirm(self) -> None:
+        claim_id = self.selected()
+        message = self.query_one("#pending-message", Label)
+        if claim_id is None or self.actor is None:
+            return
+        try:
+            entry = self.ledger.confirm(claim_id, actor=self.actor.handle)
+        except RulesRefused as refused:
+            if not refused.only_warnings or not await self.app.push_screen_wait(
+                ConfirmModal("\n".join(p.message for p in refused.problems) + "\n\nConfirm anyway?")
+            ):
+                message.update("; ".join(p.message for p in refused.problems))
+                return
+            entry = self.ledger.confirm(claim_id, actor=self.actor.handle, acknowledge=True)
+        except TimebankError as exc:
+            message.update(str(exc))
+            return
+        message.update(f"claim #{claim_id} confirmed as entry #{entry.id}")
+        self.refresh_data()
+
+    @work(exclusive=True)
+    async def action_decline(self) -> None:
+        claim_id = self.selected()
+        message = self.query_one("#pending-message", Label)
+        if claim_id is None or self.actor is None:
+            return
+        reason = await self.app.push_screen_wait(
+            ReasonModal(f"Decline claim #{claim_id}?", "Decline", required=False)
+        )
+        if reason is None:
+            return
+        try:
+            self.ledger.decline(claim_id, actor=self.actor.handle, reason=reason)
+        except TimebankError as exc:
+            message.update(str(exc))
+            return
+        message.update(f"claim #{claim_id} declined")
+        self.refresh_data()

@@ -1,0 +1,77 @@
+"""Recent entries, newest first; reverse one with a reason (a modal that confirms)."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Label
+from timebank.tui.screens.base import LedgerScreen
+from timebank.tui.screens.modals import ReasonModal
+
+from timebank.errors import TimebankError
+from timebank.units import format_minutes
+
+PAGE = 100
+
+
+class RecentScreen(LedgerScreen):
+    BINDINGS = [("r", "reverse", "Reverse"), ("m", "more", "Older")]
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("Recent entries (newest first)", classes="screen-title")
+        yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="recent-message", classes="message")
+
+    def on_mount(self) -> None:
+        self.query_one("#entries", DataTable).add_columns(
+            "#", "date", "kind", "who", "time", "kind of care", "note"
+        )
+
+    def refresh_data(self) -> None:
+        table = self.query_one("#entries", DataTable)
+        table.clear()
+        self._add(self.ledger.entries(limit=PAGE))
+
+    def _add(self, entries) -> None:
+        table = self.query_one("#entries", DataTable)
+        for e in entries:
+            if e.kind == "service":
+                who = f"{','.join(e.givers)} → {','.join(e.receivers)}"
+                time = format_minutes(e.minutes)
+            else:
+                who = " ".join(f"{p.account} {format_minutes(p.amount)}" for p in e.postings[:2])
+                time = ""
+            note = f"reverses #{e.reverses}: {e.note}" if e.reverses else e.note
+            table.add_row(str(e.id), e.day.isoformat(), e.kind, who, time, e.category, note, key=str(e.id))
+
+    def action_more(self) -> None:
+        table = self.query_one("#entries", DataTable)
+        if table.row_count:
+            oldest = int(table.get_row_at(table.row_count - 1)[0])
+            self._add(self.ledger.entries(limit=PAGE, before=oldest))
+
+    def selected_entry(self) -> int | None:
+        table = self.query_one("#entries", DataTable)
+        if not table.row_count:
+            return None
+        return int(table.get_row_at(table.cursor_row)[0])
+
+    @work(exclusive=True)
+    async def action_reverse(self) -> None:
+        entry_id = self.selected_entry()
+        message = self.query_one("#recent-message", Label)
+        if entry_id is None or self.actor is None:
+            message.update("choose who is recording (F8) and an entry")
+            return
+        reason = await self.app.push_screen_wait(
+            ReasonModal(f"Reverse entry #{entry_id}? Say why.", "Reverse")
+        )
+        if reason is None:
+            return
+        try:
+            reversal = self.ledger.reverse(entry_id, reason=reason, actor=self.actor.handle)
+        except TimebankError as exc:
+            message.update(str(exc))
+            return
+        message.update(f"entry #{reversal.id} reverses #{entry_id}")
+        self.refresh_data()

@@ -1,0 +1,63 @@
+"""An input that picks members by typing part of a handle or a name.
+
+Completes a handle inline as you type its start (accept with the right arrow) and shows
+the best matches by handle or name underneath; a unique match is accepted on save.
+"""
+
+from __future__ import annotations
+
+from textual.suggester import Suggester
+
+from timebank.errors import InputError
+from timebank.ledger import Ledger
+
+
+class MemberSuggester(Suggester):
+    """Suggests the first active member whose handle starts with the last name typed."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.ledger = ledger
+
+    async def get_suggestion(self, value: str) -> str | None:
+        head, _, last = value.rpartition(",")
+        last = last.strip().lower()
+        if not last:
+            return None
+        for member in self.ledger.find_members(last, limit=5):
+            if member.handle.startswith(last):
+                return f"{head}{',' if head else ''}{member.handle}"
+        return None
+
+
+def matches_text(ledger: Ledger, value: str, limit: int = 4) -> str:
+    """The best matches for the last name typed: ``alice Alice Ames · alan Alan Ng``."""
+    last = value.rpartition(",")[2].strip()
+    if not last:
+        return ""
+    found = ledger.find_members(last, limit=limit)
+    return " · ".join(f"{m.handle} {m.name}" for m in found) or f"no member matches {last!r}"
+
+
+def resolve_handles(ledger: Ledger, value: str, field: str) -> tuple[str, ...]:
+    """Turn what was typed into handles: exact handles, or a unique match by handle or name."""
+    members = ledger.members_by_handle()
+    handles = []
+    for token in (t.strip() for t in value.split(",")):
+        if not token:
+            continue
+        if token in members:
+            handles.append(token)
+            continue
+        found = ledger.find_members(token, limit=2)
+        if len(found) == 1:
+            handles.append(found[0].handle)
+        elif not found:
+            raise InputError(f"{field}: no member matches {token!r}")
+        else:
+            raise InputError(
+                f"{field}: {token!r} matches {found[0].handle}, {found[1].handle}, ...; type more"
+            )
+    if not handles:
+        raise InputError(f"{field}: name at least one member")
+    return tuple(handles)
