@@ -45,7 +45,7 @@ def test_every_hook_is_documented_with_its_exact_signature(hook):
 @pytest.mark.parametrize("hook", HOOKS)
 def test_every_hook_has_its_own_test(hook):
     source = Path(__file__).read_text()
-    assert re.search(rf"^def test_hook_{hook}\(", source, re.M), f"no test_hook_{hook}"
+    assert re.search(rf"^(async )?def test_hook_{hook}\(", source, re.M), f"no test_hook_{hook}"
 
 
 def ledger_with(tmp_path, plugin, name="extra", settings=None):
