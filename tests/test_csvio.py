@@ -3,7 +3,7 @@
 import hashlib
 
 import pytest
-from conftest import exchange
+from helpers import exchange
 
 from timebank import csvio
 from timebank.errors import InputError, NotAllowed
@@ -135,7 +135,7 @@ def test_export_neutralises_formulas_and_imports_back(ledger, tmp_path):
     with Ledger.create(tmp_path / "copy.sqlite") as copy:
         import datetime as dt
 
-        from conftest import add_members
+        from helpers import add_members
 
         from timebank.models import Member
 

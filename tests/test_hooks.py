@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import exchange
+from helpers import exchange
 
 from timebank import (
     Account,

@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from conftest import TODAY, add_members, exchange
+from helpers import TODAY, add_members, exchange
 
 from timebank.errors import InputError, NotAllowed, NotFound, RulesRefused
 from timebank.ledger import Ledger

@@ -4,7 +4,7 @@ import sqlite3
 import stat
 
 import pytest
-from conftest import exchange
+from helpers import exchange
 
 from timebank.ledger import Ledger
 from timebank.store import SCHEMA_VERSION

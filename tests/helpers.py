@@ -1,0 +1,18 @@
+"""Helpers the tests share: short exchanges, members added in one line."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from timebank.ledger import Ledger
+from timebank.models import Member
+from timebank.testing import exchange  # noqa: F401  (one way to build exchanges in tests)
+
+TODAY = dt.date.today()
+
+
+def add_members(ledger: Ledger, *handles: str, member_class: str = "member") -> None:
+    for handle in handles:
+        ledger.add_member(Member(handle, handle.title(), member_class, dt.date(2024, 1, 1)), actor="coord")
+
+
