@@ -14,5 +14,3 @@ TODAY = dt.date.today()
 def add_members(ledger: Ledger, *handles: str, member_class: str = "member") -> None:
     for handle in handles:
         ledger.add_member(Member(handle, handle.title(), member_class, dt.date(2024, 1, 1)), actor="coord")
-
-

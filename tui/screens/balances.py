@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Label
@@ -57,7 +58,9 @@ class BalancesScreen(LedgerScreen):
         table = self.query_one("#balances", DataTable)
         table.clear()
         for handle, name, member_class, balance, mark in rows:
-            table.add_row(handle, name, member_class, format_minutes(balance), mark, key=handle)
+            table.add_row(
+                handle, name, member_class, Text(format_minutes(balance), justify="right"), mark, key=handle
+            )
 
     @on(Input.Changed, "#search")
     def searched(self) -> None:

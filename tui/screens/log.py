@@ -70,6 +70,7 @@ class LogScreen(LedgerScreen):
                 yield Label("", id="note-error", classes="field-error")
             yield Static("", id="matches")
             yield Static("Preview: fill in giver, receivers and duration", id="preview")
+            yield Label("", id="saved", classes="message")
         yield Label("Today", id="today-title")
         yield DataTable(id="today", cursor_type="row", zebra_stripes=True)
 
@@ -210,8 +211,7 @@ class LogScreen(LedgerScreen):
             message = f"Claim #{result.id} saved; waiting for {', '.join(result.awaiting)} to confirm"
         else:
             message = f"Entry #{result.id} saved"
-        self.query_one("#preview", Static).update(message)
-        self.notify(message)
+        self.query_one("#saved", Label).update(message)
         self.refresh_data()
         focus = "#receiver" if self.actor is not None and not self.actor.is_coordinator else "#giver"
         self.query_one(focus, Input).focus()

@@ -1,0 +1,48 @@
+"""Each screen of the demo co-op, at 80x24 and at 120x40, compared with accepted snapshots.
+
+The demo is built for a fixed day and shown from a relative path, so a screen only changes
+when the code that draws it does. Update with ``pytest --snapshot-update`` after looking.
+"""
+
+import datetime as dt
+
+import pytest
+from timebank.tui.app import make_app
+
+from timebank.demo import build_demo
+
+DAY = dt.date(2026, 3, 2)
+SIZES = [(80, 24), (120, 40)]
+SCREENS = {
+    "log": [],
+    "recent": ["f3"],
+    "balances": ["f4"],
+    "statement": ["f5"],
+    "pending": ["f6"],
+    "members": ["f7"],
+    "help": ["f1"],
+}
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("snapshots")
+    build_demo(folder / "demo.sqlite", today=DAY).close()
+    return folder
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", SCREENS)
+def test_screen(snap_compare, demo_dir, monkeypatch, screen, size):
+    monkeypatch.chdir(demo_dir)
+    app = make_app("demo.sqlite", actor="coordinator", today=DAY)
+
+    async def settle(pilot):
+        await pilot.pause()
+
+    assert snap_compare(app, press=SCREENS[screen], terminal_size=size, run_before=settle)
+
+
+def test_who_screen(snap_compare, demo_dir, monkeypatch):
+    monkeypatch.chdir(demo_dir)
+    assert snap_compare(make_app("demo.sqlite", today=DAY), terminal_size=(80, 24))
