@@ -20,7 +20,7 @@ async def test_tui_and_cli_write_at_once(app_for, coop):
         "import sys\n"
         "from timebank.cli import main\n"
         f"for i in range({N}):\n"
-        "    sys.argv = ['timebank', 'log', 'carol', 'dora', '5m', '-k', 'shopping', '--as', 'coord',\n"
+        "    sys.argv = ['timebank', 'log', 'carol', 'bob', '5m', '-k', 'shopping', '--as', 'coord',\n"
         "                '-n', f'cli {i}']\n"
         "    try:\n"
         "        main()\n"
