@@ -176,8 +176,8 @@ class LogScreen(LedgerScreen):
     def submitted(self) -> None:
         self.action_save()
 
-    @work(exclusive=True)
-    async def action_save(self) -> None:
+    def action_save(self) -> None:
+        """Save straight away; only a warning waits, in a worker, for the member's answer."""
         try:
             exchange = self.read_exchange()
         except (InputError, NotAllowed) as exc:
@@ -187,15 +187,25 @@ class LogScreen(LedgerScreen):
         try:
             result = self.ledger.record(exchange)
         except RulesRefused as refused:
-            if not refused.only_warnings:
+            if refused.only_warnings:
+                self.confirm_warnings(exchange, refused)
+            else:
                 self.show_errors([(p.field, p.message) for p in refused.problems if p.severity == "error"])
-                return
-            question = "\n".join(p.message for p in refused.problems) + "\n\nSave anyway?"
-            if not await self.app.push_screen_wait(ConfirmModal(question, yes="Save anyway")):
-                self.show_errors([(p.field, p.message) for p in refused.problems])
-                return
-            result = self.ledger.record(exchange, acknowledge=True)
+            return
         except (NotAllowed, NotFound, PluginFailed, InputError) as exc:
+            self.show_errors([("giver", str(exc))])
+            return
+        self.saved(result)
+
+    @work(exclusive=True)
+    async def confirm_warnings(self, exchange: Exchange, refused: RulesRefused) -> None:
+        question = "\n".join(p.message for p in refused.problems) + "\n\nSave anyway?"
+        if not await self.app.push_screen_wait(ConfirmModal(question, yes="Save anyway")):
+            self.show_errors([(p.field, p.message) for p in refused.problems])
+            return
+        try:
+            result = self.ledger.record(exchange, acknowledge=True)
+        except (RulesRefused, NotAllowed, NotFound, PluginFailed, InputError) as exc:
             self.show_errors([("giver", str(exc))])
             return
         self.saved(result)
