@@ -16,10 +16,11 @@ import datetime as dt
 
 import click
 
-from timebank import Account, Draft, Posting, Report, Setting, hookimpl
+from timebank import Account, Draft, Posting, PublicTable, Report, Setting, hookimpl
 from timebank.errors import InputError
 from timebank.money import percent_of
 from timebank.units import format_minutes
+from timebank.units import to_hours as hours
 
 PLUGIN = "friendly_society"
 FUND = "@fund"
@@ -161,6 +162,38 @@ def make_reports(ledger, settings):
                 ("benefit paid in 12 months", format_minutes(paid[1])),
                 ("benefit days in 12 months", paid[2]),
             ],
+        )
+    ]
+
+
+@hookimpl
+def contribute_public_figures(ledger, settings):
+    """The mutual fund each month: contributions in, benefit out, and the balance at month end."""
+    ids = ledger.account_ids()
+    months: dict[str, list] = {}
+    rows = ledger.conn.execute(
+        "SELECT substr(e.day, 1, 7), f.amount, f.balance_after, m.account_id FROM postings f"
+        " JOIN entries e ON e.id = f.entry_id JOIN postings m ON m.entry_id = e.id AND m.account_id != f.account_id"
+        " WHERE f.account_id = ? ORDER BY f.entry_id",
+        (ids[FUND],),
+    )
+    for month, amount, balance, member in rows:
+        cell = months.setdefault(month, [0, 0, 0, set(), set()])
+        cell[0 if amount > 0 else 1] += abs(amount)
+        cell[2] = balance
+        (cell[3] if amount > 0 else cell[4]).add(member)
+    table = [
+        (month, hours(c[0]), hours(c[1]), hours(c[2]), len(c[4]), len(c[3] | c[4]))
+        for month, c in sorted(months.items())
+    ]
+    return [
+        PublicTable(
+            "mutual_fund",
+            "The mutual fund's health",
+            "Hours paid into the mutual fund and paid out as benefit each month, and the fund at month end.",
+            ("month", "contributions_hours", "benefit_hours", "fund_hours", "claimants", "members"),
+            table,
+            ("contributions_hours", "benefit_hours", "fund_hours", "claimants"),
         )
     ]
 

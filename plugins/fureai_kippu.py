@@ -18,8 +18,9 @@ import datetime as dt
 
 import click
 
-from timebank import Account, Draft, Posting, Setting, hookimpl, sub_account
+from timebank import Account, Draft, Posting, PublicTable, Setting, hookimpl, sub_account
 from timebank.money import scale
+from timebank.units import to_hours as hours
 
 PLUGIN = "fureai_kippu"
 COOP = "@coop"
@@ -71,6 +72,38 @@ def make_postings(ledger, exchanges, settings):
             postings += [Posting(account, credits), Posting(COOP, -credits)]
         out.append(postings)
     return out
+
+
+@hookimpl
+def contribute_public_figures(ledger, settings):
+    """Credits saved for future care: earned into savings each month, and the total saved."""
+    savings = {code: i for code, i in ledger.account_ids().items() if code.endswith("~savings")}
+    if not savings:
+        return []
+    marks = ",".join("?" * len(savings))
+    months: dict[str, list] = {}
+    for month, amount, account in ledger.conn.execute(
+        f"SELECT substr(e.day, 1, 7), p.amount, p.account_id FROM postings p JOIN entries e"
+        f" ON e.id = p.entry_id WHERE p.account_id IN ({marks}) ORDER BY p.entry_id",
+        tuple(savings.values()),
+    ):
+        cell = months.setdefault(month, [0, set()])
+        cell[0] += amount
+        cell[1].add(account)
+    total, rows = 0, []
+    for month, (amount, savers) in sorted(months.items()):
+        total += amount
+        rows.append((month, hours(amount), hours(total), len(savers)))
+    return [
+        PublicTable(
+            "credits_saved",
+            "Credits saved for future care",
+            "Care credits earned into members' savings each month, and all credits saved so far.",
+            ("month", "saved_hours", "total_saved_hours", "members"),
+            rows,
+            ("saved_hours", "total_saved_hours"),
+        )
+    ]
 
 
 def send_to_other_scheme(ledger, source: str, minutes: int, *, scheme: str, relative: str, actor: str):

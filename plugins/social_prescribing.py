@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import click
 
-from timebank import Problem, Report, Setting, hookimpl
+from timebank import Problem, PublicTable, Report, Setting, hookimpl
 from timebank.errors import InputError, NotAllowed, NotFound
 from timebank.store import now_utc
 
@@ -170,6 +170,35 @@ def make_reports(ledger, settings):
         "SELECT status, snomed, count(*) FROM sp_referrals GROUP BY status, snomed ORDER BY status"
     ).fetchall()
     return [Report("referrals", "Social prescribing referrals", ("status", "SNOMED CT", "referrals"), rows)]
+
+
+@hookimpl
+def contribute_public_figures(ledger, settings):
+    """Referrals made each month, by what became of them, with SNOMED CT codes."""
+    rows: dict[tuple[str, str, str], set[str]] = {}
+    for ref in ledger.store.db.query("SELECT person, status, snomed, created_at FROM sp_referrals"):
+        for status in (ref["status"], "all"):
+            rows.setdefault(
+                (ref["created_at"][:7], status, ref["snomed"] if status != "all" else ""), set()
+            ).add(ref["person"])
+    counts = [
+        (month, status, snomed, len(people), len(people))
+        for (month, status, snomed), people in sorted(rows.items())
+    ]
+    return [
+        PublicTable(
+            "referrals_by_month",
+            "Social prescribing referrals",
+            "Referrals made each month by what became of them (SNOMED CT 871731000000106 referral, "
+            "871711000000103 declined); 'all' is every referral that month.",
+            ("month", "status", "snomed_ct", "referrals", "members"),
+            counts,
+            ("referrals",),
+            group="month",
+            group_label="status",
+            total="all",
+        )
+    ]
 
 
 @hookimpl

@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 hookspec = pluggy.HookspecMarker("timebank")
 hookimpl = pluggy.HookimplMarker("timebank")
 
+from timebank.disclosure import PublicTable  # noqa: E402
 from timebank.errors import (  # noqa: E402
     InputError,
     NotAllowed,
@@ -47,6 +48,7 @@ __all__ = [
     "PluginFailed",
     "Posting",
     "Problem",
+    "PublicTable",
     "Report",
     "sub_account",
     "RulesRefused",

@@ -110,6 +110,13 @@ def make_reports(ledger, settings):
 
 
 @hookspec
+def contribute_public_figures(ledger, settings):
+    """Return ``PublicTable`` records of aggregates for the public file (referrals, the
+    mutual fund's health, credits saved for future care). Each row counts the distinct
+    members it is drawn from; small rows are suppressed like the core's own."""
+
+
+@hookspec
 def after_entries_recorded(ledger, entries, settings):
     """Called with the written ``Entry`` records once their transaction has committed."""
 

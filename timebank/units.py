@@ -115,3 +115,12 @@ def split_evenly(total: int, parts: int) -> list[int]:
     """
     share, rest = divmod(total, parts)
     return [share + (1 if i < rest else 0) for i in range(parts)]
+
+
+def to_hours(minutes: int | None) -> float | None:
+    """Minutes as hours to two decimals, for published figures (None stays None: suppressed).
+
+    Published tables carry both: integer ``minutes`` to reconcile exactly with the ledger,
+    ``hours`` for people to read.
+    """
+    return None if minutes is None else round(minutes / 60, 2)

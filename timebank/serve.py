@@ -1,0 +1,96 @@
+"""``timebank serve``: Datasette on the published file, and nothing else.
+
+The file is served immutable; downloading it and running arbitrary SQL are off, the
+common questions are canned queries, and the title, description, licence and source
+come from the co-op's settings (recorded in the file's ``about`` table). The home page
+explains the figures in plain words and shows the charts drawn at publish time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+SITE = Path(__file__).parent / "site"
+SETTINGS = {
+    "allow_download": False,
+    "default_allow_sql": False,
+    "allow_facet": False,
+    "suggest_facets": False,
+}
+
+CANNED = {
+    "hours_each_month": (
+        "Hours of care each month",
+        "SELECT month, hours, exchanges, members FROM hours_by_month ORDER BY month",
+    ),
+    "kinds_of_care_in_a_month": (
+        "Kinds of care in a month",
+        "SELECT kind, hours, exchanges, members FROM hours_by_month_kind"
+        " WHERE month = :month AND kind != 'all' ORDER BY hours DESC",
+    ),
+    "members_taking_part": (
+        "Members taking part each month",
+        "SELECT month, members AS active_members FROM members_by_month_class"
+        " WHERE member_class = 'all' AND measure = 'active' ORDER BY month",
+    ),
+    "reciprocity": (
+        "Members who both gave and received",
+        "SELECT period, active_members, gave_and_received, share_percent FROM reciprocity",
+    ),
+    "balances_in_bands": ("Balances in bands", "SELECT band, member_count FROM balance_bands"),
+}
+
+
+def metadata_for(path: str | Path) -> dict[str, Any]:
+    """Datasette metadata built from the published file's own ``about`` and ``_tables``."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        about = dict(conn.execute("SELECT key, value FROM about"))
+        tables = {
+            name: {"title": title, "description": description}
+            for name, title, description in conn.execute("SELECT name, title, description FROM _tables")
+        }
+    finally:
+        conn.close()
+    tables.update(
+        {
+            "_tables": {"hidden": True},
+            "charts": {"hidden": True},
+            "about": {"title": "About these figures", "description": "How and when they were made."},
+        }
+    )
+    return {
+        "title": about["coop"],
+        "description": about.get("description", ""),
+        "license": about.get("licence", ""),
+        "license_url": about.get("licence_url", ""),
+        "source": "timebank",
+        "source_url": about.get("source_url") or "",
+        "databases": {
+            Path(path).stem: {
+                "tables": tables,
+                "queries": {name: {"title": title, "sql": sql} for name, (title, sql) in CANNED.items()},
+            }
+        },
+    }
+
+
+def make_datasette(path: str | Path):
+    """A Datasette instance over the published file, as ``timebank serve`` runs it."""
+    from datasette.app import Datasette
+
+    return Datasette(
+        immutables=[str(path)],
+        metadata=metadata_for(path),
+        settings=SETTINGS,
+        template_dir=str(SITE / "templates"),
+        plugins_dir=str(SITE / "plugins"),
+    )
+
+
+def serve(path: str | Path, *, host: str = "127.0.0.1", port: int = 8001) -> None:
+    import uvicorn
+
+    uvicorn.run(make_datasette(path).app(), host=host, port=port, log_level="warning")
