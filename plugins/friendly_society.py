@@ -173,7 +173,8 @@ def contribute_public_figures(ledger, settings):
     months: dict[str, list] = {}
     rows = ledger.conn.execute(
         "SELECT substr(e.day, 1, 7), f.amount, f.balance_after, m.account_id FROM postings f"
-        " JOIN entries e ON e.id = f.entry_id JOIN postings m ON m.entry_id = e.id AND m.account_id != f.account_id"
+        " JOIN entries e ON e.id = f.entry_id"
+        " JOIN postings m ON m.entry_id = e.id AND m.account_id != f.account_id"
         " WHERE f.account_id = ? ORDER BY f.entry_id",
         (ids[FUND],),
     )

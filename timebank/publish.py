@@ -74,13 +74,12 @@ class Activity:
             self.received[month].update(receiver_list)
             for key in ((month, "kind", category), (month, "kind", ALL)):
                 self._add(key, care, people)
-            if areas:
-                for area in {areas.get(h) or "not recorded" for h in people}:
-                    self._add(
-                        (month, "area", area),
-                        care,
-                        {h for h in people if (areas.get(h) or "not recorded") == area},
-                    )
+            if areas:  # care is counted in the area of the member who gave it
+                by_area: dict[str, list[str]] = defaultdict(list)
+                for giver in giver_list:
+                    by_area[areas.get(giver) or "not recorded"].append(giver)
+                for area, area_givers in by_area.items():
+                    self._add((month, "area", area), minutes * len(area_givers), {*area_givers, *receiver_list})
                 self._add((month, "area", ALL), care, people)
 
     def _add(self, key: tuple[str, str, str], care: int, people: set[str]) -> None:
