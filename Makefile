@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := demo.sqlite
 
-.PHONY: install run test bench lint format clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install browser run test bench lint format clean
 
 $(STAMP): pyproject.toml constraints.txt examples/timebank-tea-levy/pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -21,7 +23,14 @@ run: $(STAMP)
 	@test -f $(DEMO) || $(BIN)/timebank demo --ledger $(DEMO)
 	$(BIN)/timebank --ledger $(DEMO)
 
-test: $(STAMP)
+# The public site's tests drive a real browser: Debian's chromium, installed here.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

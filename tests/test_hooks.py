@@ -357,6 +357,37 @@ async def test_hook_add_tui_screens(tmp_path):
         assert str(app.screen.query_one("#notes").render()) == "notes from a plugin"
 
 
+def test_hook_contribute_public_figures(tmp_path):
+    import sqlite3
+
+    from timebank import PublicTable
+    from timebank.publish import publish
+
+    class Figures:
+        @hookimpl
+        def contribute_public_figures(self, ledger, settings):
+            return [
+                PublicTable(
+                    "cups_of_tea",
+                    "Cups of tea",
+                    "Tea made at events.",
+                    ("event", "cups", "members"),
+                    [("spring fair", 40, 12), ("summer fete", 55, 20), ("quiet tuesday", 3, 2)],
+                    ("cups",),
+                )
+            ]
+
+    led = ledger_with(tmp_path, Figures())
+    publish(led, tmp_path / "public.sqlite")
+    rows = sqlite3.connect(tmp_path / "public.sqlite").execute("SELECT * FROM cups_of_tea").fetchall()
+    # the small row is suppressed, and the smallest other row with it (the table is one group)
+    assert rows == [
+        ("spring fair", None, None, 2),
+        ("summer fete", 55, 20, 0),
+        ("quiet tuesday", None, None, 1),
+    ]
+
+
 # faulty plugins -----------------------------------------------------------------
 
 

@@ -716,9 +716,17 @@ def default_public_path(ledger_path: Path) -> Path:
     type=click.IntRange(min=2),
     help="Suppress figures drawn from fewer than k members.",
 )
-def publish(ledger: Ledger, out: Path | None, k: int) -> None:
+@click.option(
+    "--metadata",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write Datasette metadata JSON, for 'datasette publish' elsewhere.",
+)
+def publish(ledger: Ledger, out: Path | None, k: int, metadata: Path | None) -> None:
     """Write the anonymised, aggregates-only file that `timebank serve` shows the public."""
+    import json
+
     from timebank.publish import publish as write_public
+    from timebank.serve import SITE, metadata_for
 
     out = out or default_public_path(ledger.path)
     if out.resolve() == ledger.path.resolve():
@@ -728,6 +736,12 @@ def publish(ledger: Ledger, out: Path | None, k: int) -> None:
         f"published {len(done.tables)} tables to {out} (k={k}; {done.primary} rows suppressed as "
         f"small, {done.complementary} more to protect them)"
     )
+    if metadata:
+        metadata.write_text(json.dumps(metadata_for(out), indent=2), "utf-8")
+        click.echo(
+            f"Datasette metadata in {metadata}; templates in {SITE / 'templates'}, "
+            f"plugins in {SITE / 'plugins'}"
+        )
 
 
 @cli.command()

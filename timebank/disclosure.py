@@ -57,6 +57,9 @@ def suppress(table: PublicTable, k: int) -> tuple[list[tuple[Any, ...]], int, in
         groups[row[at_group] if at_group is not None else None].append(i)
     for members in groups.values():
         parts = [i for i in members if at_label is None or table.rows[i][at_label] != table.total]
+        totals = [i for i in members if i not in parts]
+        if totals and all(flags[i] for i in totals):
+            continue  # the group's total is hidden too: nothing to subtract from
         hidden = [i for i in parts if flags[i]]
         if len(hidden) == 1 and len(parts) >= 2:
             partner = min(

@@ -79,7 +79,9 @@ class Activity:
                 for giver in giver_list:
                     by_area[areas.get(giver) or "not recorded"].append(giver)
                 for area, area_givers in by_area.items():
-                    self._add((month, "area", area), minutes * len(area_givers), {*area_givers, *receiver_list})
+                    self._add(
+                        (month, "area", area), minutes * len(area_givers), {*area_givers, *receiver_list}
+                    )
                 self._add((month, "area", ALL), care, people)
 
     def _add(self, key: tuple[str, str, str], care: int, people: set[str]) -> None:
