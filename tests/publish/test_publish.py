@@ -104,7 +104,8 @@ def test_published_totals_reconcile_with_the_ledger(seeded, published):
     ledger_minutes = dict(
         seeded.conn.execute(
             "SELECT substr(day, 1, 7), sum(minutes * (length(givers) - length(replace(givers, ' ', '')) + 1))"
-            " FROM entries e WHERE kind = 'service' AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)"
+            " FROM entries e WHERE kind = 'service'"
+            " AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)"
             " GROUP BY 1"
         )
     )
