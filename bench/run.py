@@ -172,7 +172,21 @@ def main() -> int:
     print(result.sentence())
     size = ledger_path.stat().st_size / 1e6
     report("ledger file size", size, "MB")
+
+    import public_site
+
+    from timebank.publish import publish
+
+    print("public figures")
+    public = DATA / "public.sqlite"
+    began = time.perf_counter()
+    done = publish(ledger, public)
+    report(f"publish {len(done.tables)} tables from the ledger", time.perf_counter() - began, "s", "(target <= 5 s)")
     ledger.close()
+    rate, median, errors = public_site.serve_load(public)
+    report("serve home page + figures table, 20 clients: requests/s", rate, "/s", "(target >= 200)")
+    report("  median latency", median, "ms", "(target < 50 ms)")
+    report("  non-200 answers", errors, "")
 
     import asyncio
 

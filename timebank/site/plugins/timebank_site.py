@@ -39,3 +39,49 @@ async def charts_page(datasette, request):
 @hookimpl
 def register_routes():
     return [(r"^/-/charts$", charts_page)]
+
+
+CACHE_ENTRIES = 512
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """Answer repeated GETs from memory: the published file is immutable, so are its pages.
+
+    Only complete 200 answers that set no cookie are kept (at most ``CACHE_ENTRIES``, the
+    least recently used dropped first). Publishing again means serving again, which starts
+    with an empty cache.
+    """
+    from collections import OrderedDict
+
+    def wrap(app):
+        cache: OrderedDict = OrderedDict()
+
+        async def cached(scope, receive, send):
+            if scope["type"] != "http" or scope["method"] != "GET":
+                return await app(scope, receive, send)
+            key = (scope["path"], scope.get("query_string", b""))
+            hit = cache.get(key)
+            if hit is not None:
+                cache.move_to_end(key)
+                await send(hit[0])
+                await send({"type": "http.response.body", "body": hit[1]})
+                return
+            messages = []
+
+            async def keep(message):
+                messages.append(message)
+                await send(message)
+
+            await app(scope, receive, keep)
+            start = messages[0] if messages else {}
+            headers = {name.lower() for name, _ in start.get("headers", [])}
+            if start.get("type") == "http.response.start" and start.get("status") == 200 and b"set-cookie" not in headers:
+                body = b"".join(m.get("body", b"") for m in messages[1:] if m["type"] == "http.response.body")
+                cache[key] = (start, body)
+                if len(cache) > CACHE_ENTRIES:
+                    cache.popitem(last=False)
+
+        return cached
+
+    return wrap
