@@ -46,8 +46,11 @@ async def _load(base: str, paths: list[str], clients: int, total: int) -> tuple[
 def serve_load(public: Path, *, clients: int = 20, total: int = 2000) -> tuple[float, float, int]:
     """Requests a second and median ms for the home page and a figures table, 20 clients at once."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "timebank", "serve", str(public), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "timebank", "serve", str(public), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

@@ -181,7 +181,12 @@ def main() -> int:
     public = DATA / "public.sqlite"
     began = time.perf_counter()
     done = publish(ledger, public)
-    report(f"publish {len(done.tables)} tables from the ledger", time.perf_counter() - began, "s", "(target <= 5 s)")
+    report(
+        f"publish {len(done.tables)} tables from the ledger",
+        time.perf_counter() - began,
+        "s",
+        "(target <= 5 s)",
+    )
     ledger.close()
     rate, median, errors = public_site.serve_load(public)
     report("serve home page + figures table, 20 clients: requests/s", rate, "/s", "(target >= 200)")

@@ -9,6 +9,7 @@ receivers named), so every entry sums to zero.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from timebank import Account, Posting, Problem, Setting, hookimpl
@@ -37,6 +38,9 @@ def declare_settings():
             "the kinds of care members record",
         ),
         Setting("max_per_day", "minutes", 24 * 60, "most time one member may give on one day"),
+        Setting(
+            "max_days_ahead", "int", 0, "how many days ahead an exchange may be dated (0: not after today)"
+        ),
     ]
 
 
@@ -106,8 +110,19 @@ def validate_exchanges(ledger, exchanges, settings):
     members = ledger.members_by_handle()
     categories = ledger.categories()
     problems = []
+    latest = dt.date.today() + dt.timedelta(days=settings["max_days_ahead"])
     for index, exchange in enumerate(exchanges):
         problems.extend(_exchange_problems(members, categories, index, exchange))
+        if exchange.day > latest:
+            problems.append(
+                Problem(
+                    "error",
+                    PLUGIN,
+                    "date",
+                    f"{exchange.day} is in the future; care is recorded once it has been given",
+                    index,
+                )
+            )
     problems.extend(_daily_limit_problems(ledger, exchanges, settings["max_per_day"]))
     return problems
 

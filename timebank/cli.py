@@ -24,7 +24,7 @@ from timebank.ledger import Ledger
 from timebank.models import Claim, Exchange, Member
 from timebank.plugin_manager import default_plugins
 from timebank.rules import parse_toml, render_toml
-from timebank.units import format_hours, format_minutes, parse_day, parse_duration
+from timebank.units import check_text, format_hours, format_minutes, parse_day, parse_duration
 
 
 def default_ledger_path() -> Path:
@@ -172,12 +172,14 @@ def summary_text(ledger: Ledger) -> str:
     help="Handle of the first co-ordinator.",
 )
 @click.option("--coordinator-name", default="Co-ordinator", show_default=True)
+@click.option("--group", help="Let this group read and write the ledger (default: owner only).")
 def init(
     ledger_path: Path | None,
     template: str,
     coop_name: str | None,
     coordinator: str,
     coordinator_name: str,
+    group: str | None,
 ) -> None:
     """Create a new ledger from a starter template, with its first co-ordinator."""
     from timebank.templates import load_template
@@ -186,7 +188,7 @@ def init(
     rules = load_template(template)
     if coop_name:
         rules.setdefault("coop", {})["name"] = coop_name
-    with Ledger.create(path, rules) as ledger:
+    with Ledger.create(path, rules, group=group) as ledger:
         classes = ledger.member_classes()
         ledger.add_member(
             _member(coordinator, coordinator_name, classes[0], None, role="coordinator"),
@@ -225,6 +227,7 @@ def summary(ledger: Ledger) -> None:
 
 
 def _member(handle: str, name: str, member_class: str, joined: str | None, **extra: Any) -> Member:
+    check_text(name, field="name", max_length=200, one_line=True)
     try:
         return Member(
             handle=handle,
@@ -380,7 +383,7 @@ def log(
         day=parse_day(day),
         category=category,
         recorded_by=actor_member.handle,
-        note=note,
+        note=check_text(note, field="note"),
         refs=parse_refs(refs),
     )
     result = ledger.record(exchange, acknowledge=yes)
@@ -555,6 +558,30 @@ def report(ledger: Ledger, name: str | None) -> None:
         for row in r.rows:
             click.echo("  " + "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
         click.echo("")
+
+
+@cli.command("backup")
+@with_ledger
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--group", help="Let this group read and write the backup (default: owner only).")
+def backup_command(ledger: Ledger, dest: Path, group: str | None) -> None:
+    """Copy the ledger to DEST with SQLite's online backup (others may keep writing); verify it."""
+    from timebank.backup import backup
+
+    report = backup(ledger, dest, group=group)
+    click.echo(f"backed up to {dest}: {report.sentence()}")
+
+
+@cli.command("restore")
+@_ledger_option
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+def restore_command(ledger_path: Path | None, source: Path) -> None:
+    """Replace the ledger with the backup SOURCE, only if SOURCE verifies."""
+    from timebank.backup import restore
+
+    path = ledger_path or default_ledger_path()
+    report = restore(source, path)
+    click.echo(f"restored {path} from {source}: {report.sentence()}")
 
 
 # rules and plugins ----------------------------------------------------------

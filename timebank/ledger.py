@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from timebank import pipeline
+from timebank.anchors import append_anchor
 from timebank.chain import SELECT_ENTRIES
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused
 from timebank.models import (
@@ -38,6 +39,7 @@ from timebank.models import (
 from timebank.plugin_manager import Plugins, default_plugins
 from timebank.rules import Rules, build_rules
 from timebank.store import Store, now_utc
+from timebank.units import check_text
 
 DEFAULT_RULES: dict[str, Any] = {
     "coop": {},
@@ -65,8 +67,15 @@ class Preview:
 class Ledger:
     """One ledger file and the plugins that apply its rules."""
 
-    def __init__(self, path: str | Path, plugins: Plugins | None = None, *, create: bool = False):
-        self.store = Store(path, create=create)
+    def __init__(
+        self,
+        path: str | Path,
+        plugins: Plugins | None = None,
+        *,
+        create: bool = False,
+        group: str | None = None,
+    ):
+        self.store = Store(path, create=create, group=group)
         self.path = self.store.path
         self.conn = self.store.conn
         self.plugins = plugins or default_plugins()
@@ -75,6 +84,7 @@ class Ledger:
         self._members: dict[str, Member] | None = None
         self._accounts: dict[str, int] | None = None
         self._deferred: list[Entry] = []
+        self._wrote_entries = False
         if create and self.conn.execute("SELECT count(*) FROM rules").fetchone()[0] == 0:
             self.set_rules(DEFAULT_RULES, actor="system", note="initial rules")
 
@@ -84,13 +94,15 @@ class Ledger:
         path: str | Path,
         rules: Mapping[str, Any] | None = None,
         plugins: Plugins | None = None,
+        *,
+        group: str | None = None,
     ) -> Ledger:
         """Create a new ledger file with ``rules`` (the default time-bank rules if None)."""
         if Path(path).exists():
             raise InputError(f"ledger: {path} already exists; choose another path")
         if rules is not None:  # a bad rule set must not leave a half-made ledger behind
             build_rules(rules, (plugins or default_plugins()).declared_settings())
-        ledger = cls(path, plugins, create=True)
+        ledger = cls(path, plugins, create=True, group=group)
         if rules is not None:
             ledger.set_rules(rules, actor="system", note="initial rules")
         return ledger
@@ -127,7 +139,12 @@ class Ledger:
             self._forget()
             if outermost:
                 self._deferred.clear()
+                self._wrote_entries = False
             raise
+        if outermost and self._wrote_entries:
+            self._wrote_entries = False
+            row = self.conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
+            append_anchor(self.path, *row)
         if outermost and self._deferred:
             entries, self._deferred = self._deferred, []
             self._after(entries)
@@ -311,6 +328,11 @@ class Ledger:
         return self.update_member(handle, actor=actor, status="retired", left=day or dt.date.today())
 
     def _check_member(self, member: Member, previous: Member | None) -> None:
+        check_text(member.name, field="name", max_length=200, one_line=True)
+        if not member.name.strip():
+            raise InputError("name: a member needs a name")
+        if member.area is not None:
+            check_text(member.area, field="area", max_length=100, one_line=True)
         problems = pipeline._gather_problems(
             self, self.rules, "validate_member", member=member, previous=previous
         )
@@ -825,10 +847,10 @@ class Ledger:
         row = self.conn.execute("SELECT hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
         return row[0] if row else pipeline.GENESIS
 
-    def verify(self) -> Any:
+    def verify(self, extra_anchors: dict[int, str] | None = None) -> Any:
         from timebank.verify import verify
 
-        return verify(self)
+        return verify(self, extra_anchors)
 
 
 class _DryRun(Exception):

@@ -261,6 +261,7 @@ def write_drafts(batch: Batch, drafts: Sequence[Draft]) -> list[Entry]:
         )
         batch.head, batch.last_id = digest, entry_id
     conn = batch.conn
+    batch.ledger._wrote_entries = bool(entry_rows) or batch.ledger._wrote_entries
     conn.executemany(_INSERT_ENTRY, entry_rows)
     conn.executemany(_INSERT_POSTING, posting_rows)
     batch.written.extend(entries)

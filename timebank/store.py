@@ -161,17 +161,35 @@ def now_utc() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _create_private_file(path: Path) -> None:
-    """Create the ledger readable and writable by its owner only (members' records)."""
+GROUP_ENV = "TIMEBANK_GROUP"
+
+
+def create_private_file(path: Path, *, group: str | None = None) -> None:
+    """Create a file readable and writable by its owner only (members' records live in it).
+
+    With a ``group`` (or ``TIMEBANK_GROUP``), the co-op's group may read and write it too.
+    """
+    group = group or os.environ.get(GROUP_ENV)
+    gid = None
+    if group:
+        import grp
+
+        try:
+            gid = grp.getgrnam(group).gr_gid
+        except KeyError:
+            raise TimebankError(f"group: there is no group called {group!r} on this machine") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
     os.close(fd)
+    if gid is not None:
+        os.chown(path, -1, gid)
+        os.chmod(path, 0o660)
 
 
 class Store:
     """A connection to one ledger file with the pragmas every writer needs."""
 
-    def __init__(self, path: str | Path, *, create: bool = False):
+    def __init__(self, path: str | Path, *, create: bool = False, group: str | None = None):
         self.path = Path(path)
         exists = self.path.exists()
         if not exists and not create:
@@ -179,7 +197,7 @@ class Store:
                 f"no ledger at {self.path}; create one with 'timebank init' or 'timebank demo'"
             )
         if not exists:
-            _create_private_file(self.path)
+            create_private_file(self.path, group=group)
         try:
             self.conn = sqlite3.connect(
                 self.path,

@@ -124,3 +124,19 @@ def to_hours(minutes: int | None) -> float | None:
     ``hours`` for people to read.
     """
     return None if minutes is None else round(minutes / 60, 2)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_text(value: str, *, field: str, max_length: int = 2000, one_line: bool = False) -> str:
+    """Refuse text that would be trouble later: control characters, or more than ``max_length``.
+
+    Names are ``one_line`` (no tabs or line breaks); notes may hold line breaks.
+    """
+    if len(value) > max_length:
+        raise InputError(f"{field}: {value[:20]!r}… is longer than {max_length} characters")
+    if (_CONTROL_OR_BREAK if one_line else _CONTROL).search(value):
+        raise InputError(f"{field}: {value[:40]!r} contains control characters")
+    return value

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from timebank.anchors import read_anchors
 from timebank.chain import GENESIS, SELECT_ENTRIES, entry_hash
 
 if TYPE_CHECKING:
@@ -41,7 +42,10 @@ class Report:
         return f"ledger check failed: {self.problem}"
 
 
-def verify(ledger: Ledger) -> Report:
+def verify(ledger: Ledger, extra_anchors: dict[int, str] | None = None) -> Report:
+    """Check everything; ``extra_anchors`` (entry id to hash) add to those beside the ledger."""
+    anchors = read_anchors(ledger.path) | (extra_anchors or {})
+    last_good = 0
     with ledger.store.read() as conn:
         codes = dict(conn.execute("SELECT id, code FROM accounts"))
         postings = conn.execute(
@@ -86,9 +90,27 @@ def verify(ledger: Ledger) -> Report:
                 return fail(entry_id, f"entry #{entry_id} was altered: its hash does not match")
             if total != 0:
                 return fail(entry_id, f"entry #{entry_id}: postings sum to {total}, not zero")
+            anchored = anchors.get(entry_id)
+            if anchored is not None and anchored != row[14]:
+                return fail(
+                    last_good + 1,
+                    f"entries #{last_good + 1} to #{entry_id} do not match the hash recorded "
+                    f"when #{entry_id} was written: the chain was rebuilt from #{last_good + 1}"
+                    f" or after",
+                )
+            if anchored is not None:
+                last_good = entry_id
             prev_hash = row[14]
         if pending is not None:
             return fail(pending[0], f"postings belong to entry #{pending[0]}, which is missing")
+        beyond = [i for i in anchors if expected_id is None or i >= expected_id]
+        if beyond:
+            first = expected_id or 1
+            return fail(
+                first,
+                f"entry #{max(beyond)} was recorded but the ledger ends before #{first}: "
+                f"entries were cut off the end",
+            )
         stored = dict(conn.execute("SELECT account_id, balance FROM balances"))
         for account_id in sorted(set(stored) | set(running)):
             if stored.get(account_id, 0) != running.get(account_id, 0):

@@ -63,7 +63,7 @@ def test_hours_link_to_an_accepted_episode(ledger):
 def test_an_episode_has_between_6_and_12_contacts(ledger):
     referral_id = refer(ledger, "pat", actor="lin", to_member="vic")
     answer(ledger, referral_id, "accepted", actor="pat")
-    start = dt.date.today() - dt.timedelta(days=60)
+    start = dt.date.today() - dt.timedelta(days=90)
     week = [
         exchange(
             "vic",

@@ -76,7 +76,11 @@ def asgi_wrapper(datasette):
             await app(scope, receive, keep)
             start = messages[0] if messages else {}
             headers = {name.lower() for name, _ in start.get("headers", [])}
-            if start.get("type") == "http.response.start" and start.get("status") == 200 and b"set-cookie" not in headers:
+            if (
+                start.get("type") == "http.response.start"
+                and start.get("status") == 200
+                and b"set-cookie" not in headers
+            ):
                 body = b"".join(m.get("body", b"") for m in messages[1:] if m["type"] == "http.response.body")
                 cache[key] = (start, body)
                 if len(cache) > CACHE_ENTRIES:
