@@ -7,7 +7,7 @@ DEMO := demo.sqlite
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test bench lint format clean
+.PHONY: install browser run test soak bench lint format clean
 
 $(STAMP): pyproject.toml constraints.txt examples/timebank-tea-levy/pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -32,6 +32,10 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# Longer reliability runs: 50 SIGKILLs, 4 x 3,000 concurrent writes, more fuzzing.
+soak: $(STAMP)
+	SOAK=1 $(BIN)/python -m pytest tests/reliability
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -431,6 +431,41 @@ def test_a_plugin_returning_nonsense_cannot_write(tmp_path, returned, fragment):
     assert snapshot_rows(led) == before
 
 
+class WrongProblems:
+    @hookimpl
+    def validate_exchanges(self, ledger, exchanges, settings):
+        return ["not a problem"]
+
+
+class WrongDraftProblems:
+    @hookimpl
+    def validate_drafts(self, ledger, drafts, settings):
+        return [42]
+
+
+class WrongDecision:
+    @hookimpl(tryfirst=True)
+    def decide_recording(self, ledger, exchange, actor, settings):
+        return "yes please"
+
+
+@pytest.mark.parametrize(
+    "plugin, fragment",
+    [
+        (WrongProblems, "not a Problem"),
+        (WrongDraftProblems, "not a Problem"),
+        (WrongDecision, "not a Decision"),
+    ],
+)
+def test_a_plugin_returning_the_wrong_types_is_named(tmp_path, plugin, fragment):
+    led = ledger_with(tmp_path, plugin(), name="wrong")
+    before = snapshot_rows(led)
+    with pytest.raises(PluginFailed, match=fragment) as caught:
+        led.record(exchange(recorded_by="alice" if plugin is WrongDecision else "coord"))
+    assert caught.value.plugin == "wrong"
+    assert snapshot_rows(led) == before
+
+
 def test_plugins_folder_is_loaded(tmp_path):
     folder = tmp_path / "plugins"
     folder.mkdir()
