@@ -70,6 +70,21 @@ def snapshot_rows(ledger: Ledger) -> dict[str, list]:
     return {t: ledger.conn.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
 
 
+def assert_ledger_holds(ledger: Ledger) -> None:
+    """The invariants: balances sum to zero, each equals its postings, and ``verify`` passes."""
+    balances = ledger.balances()
+    assert sum(value for _, value in balances) == 0
+    posted = dict(
+        ledger.conn.execute(
+            "SELECT a.code, coalesce(sum(p.amount), 0) FROM accounts a"
+            " LEFT JOIN postings p ON p.account_id = a.id GROUP BY a.code"
+        )
+    )
+    assert {a.code: v for a, v in balances} == posted
+    report = ledger.verify()
+    assert report.ok, report.problem
+
+
 @pytest.fixture
 def timebank_plugins() -> Plugins:
     return Plugins(entry_points=False)
@@ -108,4 +123,4 @@ def make_ledger(tmp_path) -> Callable[..., Ledger]:
         ledger.close()
 
 
-__all__ = ["exchange", "make_ledger", "merge", "snapshot_rows", "timebank_plugins"]
+__all__ = ["assert_ledger_holds", "exchange", "make_ledger", "merge", "snapshot_rows", "timebank_plugins"]

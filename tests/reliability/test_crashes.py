@@ -46,3 +46,7 @@ def test_sigkill_at_random_moments_loses_nothing_reported_and_leaves_no_half_wri
         assert all(count == IMPORT_ROWS for count in imports.values()), f"half an import: {imports}"
         assert reported_imports <= set(imports)
     assert reported_saved and reported_imports, "the kills must land among both kinds of write"
+    print(
+        f"\n{KILLS} kills: {len(reported_saved)} exchanges and {len(reported_imports)} imports of {IMPORT_ROWS} "
+        f"reported saved, every one found; no half-written import; verify clean after every kill"
+    )
