@@ -37,5 +37,6 @@ def test_four_writers_lose_nothing_and_never_see_database_is_locked(roomy):
         report = ledger.verify()
         assert report.ok, report.problem
     print(
-        f"\n4 writers x {PER_WRITER}: {4 * PER_WRITER} exchanges in {time.perf_counter() - began:.1f} s, all there"
+        f"\n4 writers x {PER_WRITER}: {4 * PER_WRITER} exchanges in "
+        f"{time.perf_counter() - began:.1f} s, all there"
     )
