@@ -48,5 +48,6 @@ def test_sigkill_at_random_moments_loses_nothing_reported_and_leaves_no_half_wri
     assert reported_saved and reported_imports, "the kills must land among both kinds of write"
     print(
         f"\n{KILLS} kills: {len(reported_saved)} exchanges and {len(reported_imports)} imports "
-        f"of {IMPORT_ROWS} reported saved, every one found; no half-written import; verify clean after every kill"
+        f"of {IMPORT_ROWS} reported saved, every one found; no half-written import; "
+        "verify clean after every kill"
     )
