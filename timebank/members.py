@@ -1,0 +1,231 @@
+"""Members and accounts: admitting, changing and retiring members; the accounts they hold.
+
+A mixin of ``Ledger``: member changes are logged in ``member_changes`` and may bring
+entries with them (a joining bonus), written in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import attrs
+
+from timebank import pipeline
+from timebank.errors import InputError, NotFound, RulesRefused
+from timebank.models import Account, Member
+from timebank.store import now_utc
+from timebank.units import check_text
+
+
+class MembersMixin:
+    """The ledger's members and accounts."""
+
+    def members_by_handle(self) -> dict[str, Member]:
+        self._fresh()
+        if self._members is None:
+            self._members = {
+                row["handle"]: Member.from_row(row)
+                for row in self.store.db.query("SELECT * FROM members ORDER BY handle")
+            }
+        return self._members
+
+    def member(self, handle: str) -> Member:
+        member = self.members_by_handle().get(handle)
+        if member is None:
+            raise NotFound(f"member: no member with handle {handle!r}")
+        return member
+
+    def members(self, *, include_retired: bool = True) -> list[Member]:
+        members = self.members_by_handle().values()
+        return [m for m in members if include_retired or m.is_active]
+
+    def find_members(self, text: str, limit: int = 20) -> list[Member]:
+        """Members whose handle or name contains ``text`` (case-insensitive), handles first."""
+        needle = text.strip().lower()
+        members = self.members(include_retired=False)
+        starts = [m for m in members if m.handle.startswith(needle)]
+        rest = [
+            m
+            for m in members
+            if not m.handle.startswith(needle) and (needle in m.handle or needle in m.name.lower())
+        ]
+        return (starts + rest)[:limit]
+
+    def add_member(self, member: Member, *, actor: str) -> Member:
+        """Admit a member after the rules' ``validate_member`` checks; opens their account."""
+        if actor != "system":
+            self._require(actor, "manage_members", member.handle)
+        if member.handle in self.members_by_handle():
+            raise InputError(f"handle: {member.handle!r} is already a member's handle")
+        self._check_member(member, None)
+        with self.transaction() as conn:
+            member_id = conn.execute(
+                "INSERT INTO members (handle, name, member_class, joined, left, status, role,"
+                " area, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _member_row(member),
+            ).lastrowid
+            self._ensure_account(
+                conn, Account(member.handle, "member", member.name, member.handle), member_id
+            )
+            self._open_member_accounts(conn, member, member_id)
+            self._log_member_change(conn, member_id, actor, {"added": _member_dict(member)})
+            if self._members is not None:  # our own write: keep the directory, add one member
+                self._members[member.handle] = member
+            batch = self._member_entries(conn, member, None)
+        return self._after_member(member, batch)
+
+    def update_member(self, handle: str, *, actor: str, **changes: Any) -> Member:
+        """Change a member's details; the handle, which the ledger refers to, cannot change."""
+        if actor != "system":
+            self._require(actor, "manage_members", handle)
+        previous = self.member(handle)
+        if "handle" in changes:
+            raise InputError("handle: a member's handle cannot change; it names their history")
+        try:
+            updated = attrs.evolve(previous, **changes)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"member: {exc}") from None
+        self._check_member(updated, previous)
+        with self.transaction() as conn:
+            row = _member_row(updated)
+            conn.execute(
+                "UPDATE members SET name = ?, member_class = ?, joined = ?, left = ?, status = ?,"
+                " role = ?, area = ?, flags = ? WHERE handle = ?",
+                (*row[1:], handle),
+            )
+            member_id = conn.execute("SELECT id FROM members WHERE handle = ?", (handle,)).fetchone()
+            before, after = _member_dict(previous), _member_dict(updated)
+            diff = {k: [str(v), str(after[k])] for k, v in before.items() if after[k] != v}
+            self._log_member_change(conn, member_id[0], actor, {"changed": diff})
+            if self._members is not None:
+                self._members[handle] = updated
+            batch = self._member_entries(conn, updated, previous)
+        return self._after_member(updated, batch)
+
+    def _open_member_accounts(self, conn: Any, member: Member, member_id: int) -> None:
+        for _, accounts in self.plugins.call("declare_member_accounts", self.rules, member=member):
+            for account in accounts:
+                self._ensure_account(conn, account, member_id)
+
+    def _member_entries(self, conn: Any, member: Member, previous: Member | None) -> Any:
+        drafts = [
+            draft
+            for _, found in self.plugins.call(
+                "entries_for_member_change", self.rules, ledger=self, member=member, previous=previous
+            )
+            for draft in found
+        ]
+        return self._write_drafts_in(conn, drafts, acknowledge=True) if drafts else None
+
+    def _after_member(self, member: Member, batch: Any) -> Member:
+        if batch is not None:
+            self._after(batch.written)
+        return member
+
+    def retire_member(self, handle: str, *, actor: str, day: dt.date | None = None) -> Member:
+        """Retire a member: they keep their history and balance but can no longer exchange."""
+        member = self.member(handle)
+        if not member.is_active:
+            raise InputError(f"member: {handle!r} is already retired")
+        return self.update_member(handle, actor=actor, status="retired", left=day or dt.date.today())
+
+    def _check_member(self, member: Member, previous: Member | None) -> None:
+        check_text(member.name, field="name", max_length=200, one_line=True)
+        if not member.name.strip():
+            raise InputError("name: a member needs a name")
+        if member.area is not None:
+            check_text(member.area, field="area", max_length=100, one_line=True)
+        problems = pipeline._gather_problems(
+            self, self.rules, "validate_member", member=member, previous=previous
+        )
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            raise RulesRefused(errors)
+
+    def _log_member_change(self, conn: Any, member_id: int, actor: str, change: dict) -> None:
+        conn.execute(
+            "INSERT INTO member_changes (member_id, changed_at, changed_by, change) VALUES (?, ?, ?, ?)",
+            (member_id, now_utc(), actor, json.dumps(change, default=str)),
+        )
+
+    def account_ids(self) -> dict[str, int]:
+        """Every account's code mapped to its row id (cached until another writer commits)."""
+        self._fresh()
+        if self._accounts is None:
+            self._accounts = dict(self.conn.execute("SELECT code, id FROM accounts"))
+        return self._accounts
+
+    def account(self, code: str) -> Account:
+        row = self.conn.execute(
+            "SELECT a.code, a.kind, a.name, m.handle FROM accounts a"
+            " LEFT JOIN members m ON m.id = a.member_id WHERE a.code = ?",
+            (code,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"account: no account {code!r}")
+        return Account(*row)
+
+    def accounts(self) -> list[Account]:
+        return [
+            Account(*row)
+            for row in self.conn.execute(
+                "SELECT a.code, a.kind, a.name, m.handle FROM accounts a"
+                " LEFT JOIN members m ON m.id = a.member_id ORDER BY a.code"
+            )
+        ]
+
+    def open_account(self, account: Account) -> Account:
+        """Open a system account a plugin needs at run time (a new Han group's account)."""
+        if not account.is_system:
+            raise InputError(f"account: {account.code!r} must start with '@'")
+        with self.transaction() as conn:
+            self._ensure_account(conn, account)
+        return self.account(account.code)
+
+    def given_since(self, since: dt.date) -> dict[str, int]:
+        """Minutes each member gave in service entries on or after ``since`` (not reversed)."""
+        given: dict[str, int] = {}
+        rows = self.conn.execute(
+            "SELECT e.givers, e.minutes FROM entries e WHERE e.kind = 'service' AND e.day >= ?"
+            " AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)",
+            (since.isoformat(),),
+        )
+        for givers, minutes in rows:
+            for giver in givers.split():
+                given[giver] = given.get(giver, 0) + minutes
+        return given
+
+    def _ensure_account(self, conn: Any, account: Account, member_id: int | None = None) -> None:
+        row = conn.execute(
+            "INSERT INTO accounts (code, kind, name, member_id) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (code) DO NOTHING RETURNING id",
+            (account.code, account.kind, account.name, member_id),
+        ).fetchone()
+        if row and self._accounts is not None:
+            self._accounts[account.code] = row[0]
+
+
+def _member_row(member: Member) -> tuple:
+    return (
+        member.handle,
+        member.name,
+        member.member_class,
+        member.joined.isoformat(),
+        member.left.isoformat() if member.left else None,
+        member.status,
+        member.role,
+        member.area,
+        ",".join(sorted(member.flags)),
+    )
+
+
+def _member_dict(member: Member) -> dict[str, Any]:
+    return dict(
+        zip(
+            ("handle", "name", "member_class", "joined", "left", "status", "role", "area", "flags"),
+            _member_row(member),
+            strict=True,
+        )
+    )

@@ -1,0 +1,160 @@
+"""Reading the ledger: balances, statements, entries, the chain's head.
+
+A mixin of ``Ledger``. A balance is one row away however long the ledger; a statement page
+is read by keyset paging from the by-account index, with the running balance stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from timebank import pipeline
+from timebank.chain import SELECT_ENTRIES
+from timebank.errors import NotFound
+from timebank.models import Account, Entry, Posting, StatementLine, decode_refs
+
+
+class ReadingMixin:
+    """Balances, statements and entries."""
+
+    def _stored_balance(self, code: str, conn: Any = None) -> int:
+        row = (
+            (conn or self.conn)
+            .execute(
+                "SELECT b.balance FROM accounts a JOIN balances b ON b.account_id = a.id WHERE a.code = ?",
+                (code,),
+            )
+            .fetchone()
+        )
+        return row[0] if row else 0
+
+    def balance(self, code: str) -> int:
+        """An account's balance in credit-minutes: one row, however long the ledger."""
+        row = self.conn.execute(
+            "SELECT a.id, b.balance FROM accounts a LEFT JOIN balances b ON b.account_id = a.id"
+            " WHERE a.code = ?",
+            (code,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"account: no account {code!r}")
+        return row[1] or 0
+
+    def balances(self) -> list[tuple[Account, int]]:
+        rows = self.conn.execute(
+            "SELECT a.code, a.kind, a.name, m.handle, coalesce(b.balance, 0) FROM accounts a"
+            " LEFT JOIN members m ON m.id = a.member_id"
+            " LEFT JOIN balances b ON b.account_id = a.id ORDER BY a.code"
+        )
+        return [(Account(*row[:4]), row[4]) for row in rows]
+
+    def statement(self, code: str, *, limit: int = 50, before: int | None = None) -> list[StatementLine]:
+        """An account's postings, newest first, with the balance after each.
+
+        Page back with ``before`` = the oldest entry id of the page shown.
+        """
+        account_id = self.account_ids().get(code)
+        if account_id is None:
+            raise NotFound(f"account: no account {code!r}")
+        rows = self.conn.execute(
+            "SELECT p.entry_id, e.day, e.kind, p.amount, p.balance_after, e.category, e.note,"
+            " e.givers, e.receivers FROM postings p JOIN entries e ON e.id = p.entry_id"
+            " WHERE p.account_id = ? AND p.entry_id < ? ORDER BY p.entry_id DESC LIMIT ?",
+            (account_id, before if before is not None else 2**62, limit),
+        )
+        return [
+            StatementLine(
+                entry_id=r[0],
+                day=dt.date.fromisoformat(r[1]),
+                kind=r[2],
+                amount=r[3],
+                balance=r[4],
+                category=r[5],
+                note=r[6],
+                counterparties=_other_side(code, r[7].split(), r[8].split()),
+            )
+            for r in rows
+        ]
+
+    def entry(self, entry_id: int) -> Entry:
+        entries = self.entries(ids=[entry_id])
+        if not entries:
+            raise NotFound(f"entry: no entry #{entry_id}")
+        return entries[0]
+
+    def entries(
+        self, *, limit: int = 50, before: int | None = None, ids: Sequence[int] | None = None
+    ) -> list[Entry]:
+        """Entries newest first (or those with ``ids``), each with its postings."""
+        if ids is not None:
+            marks = ",".join("?" * len(ids))
+            rows = self.conn.execute(
+                f"{SELECT_ENTRIES} WHERE id IN ({marks}) ORDER BY id DESC", tuple(ids)
+            ).fetchall()
+        else:
+            rows = self.conn.execute(
+                f"{SELECT_ENTRIES} WHERE id < ? ORDER BY id DESC LIMIT ?",
+                (before if before is not None else 2**62, limit),
+            ).fetchall()
+        if not rows:
+            return []
+        codes = {v: k for k, v in self.account_ids().items()}
+        marks = ",".join("?" * len(rows))
+        postings: dict[int, list[Posting]] = {}
+        for entry_id, account_id, amount in self.conn.execute(
+            f"SELECT entry_id, account_id, amount FROM postings WHERE entry_id IN ({marks})"
+            " ORDER BY entry_id, seq",
+            tuple(r[0] for r in rows),
+        ):
+            postings.setdefault(entry_id, []).append(Posting(codes[account_id], amount))
+        return [_entry_from_row(r, tuple(postings.get(r[0], ()))) for r in rows]
+
+    def entries_of_day(self, day: dt.date, *, or_after: int | None = None, limit: int = 200) -> list[Entry]:
+        """Entries for service on ``day``, and any written after entry ``or_after``, newest first."""
+        rows = self.conn.execute(
+            "SELECT id FROM entries WHERE day = ? OR id > ? ORDER BY id DESC LIMIT ?",
+            (day.isoformat(), or_after if or_after is not None else 2**62, limit),
+        ).fetchall()
+        return self.entries(ids=[r[0] for r in rows]) if rows else []
+
+    def last_entry_id(self) -> int:
+        return self.conn.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()[0]
+
+    def head_hash(self) -> str:
+        row = self.conn.execute("SELECT hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else pipeline.GENESIS
+
+    def verify(self, extra_anchors: dict[int, str] | None = None) -> Any:
+        from timebank.verify import verify
+
+        return verify(self, extra_anchors)
+
+
+def _other_side(code: str, givers: list[str], receivers: list[str]) -> tuple[str, ...]:
+    if code in givers:
+        return tuple(receivers)
+    if code in receivers:
+        return tuple(givers)
+    return tuple(givers + receivers)
+
+
+def _entry_from_row(row: Sequence[Any], postings: tuple[Posting, ...]) -> Entry:
+    return Entry(
+        id=row[0],
+        kind=row[1],
+        day=dt.date.fromisoformat(row[2]),
+        recorded_at=row[3],
+        recorded_by=row[4],
+        givers=tuple(row[5].split()),
+        receivers=tuple(row[6].split()),
+        minutes=row[7],
+        category=row[8],
+        note=row[9],
+        rules_version=row[10],
+        reverses=row[11],
+        refs=decode_refs(row[12]),
+        prev_hash=row[13],
+        hash=row[14],
+        postings=postings,
+    )
