@@ -1,0 +1,115 @@
+"""Member commands: add, list, show, change, retire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from timebank.cli import (
+    _as_option,
+    cli,
+    make_member,
+    with_ledger,
+)
+from timebank.errors import InputError
+from timebank.ledger import Ledger
+from timebank.units import format_minutes, parse_day
+
+
+@cli.group()
+def member() -> None:
+    """Add, list, show, change and retire members."""
+
+
+@member.command("add")
+@with_ledger
+@_as_option
+@click.argument("handle")
+@click.argument("name")
+@click.option("--class", "member_class", help="Member class (default: the co-op's first).")
+@click.option("--joined", help="Date joined (default today).")
+@click.option("--coordinator", is_flag=True, help="Make them a co-ordinator.")
+@click.option("--area", help="Coarse area, if the co-op records one.")
+@click.option("--flag", "flags", multiple=True, help="A flag such as 'supported'.")
+def member_add(
+    ledger: Ledger,
+    actor: str | None,
+    handle: str,
+    name: str,
+    member_class: str | None,
+    joined: str | None,
+    coordinator: bool,
+    area: str | None,
+    flags: tuple[str],
+) -> None:
+    """Add a member; their account opens at zero."""
+    new = make_member(
+        handle,
+        name,
+        member_class or ledger.member_classes()[0],
+        joined,
+        role="coordinator" if coordinator else "member",
+        area=area,
+        flags=flags,
+    )
+    ledger.add_member(new, actor=actor or "")
+    click.echo(f"added {new.name} ({new.handle}), {new.member_class}")
+
+
+@member.command("list")
+@with_ledger
+@click.option("--all", "show_all", is_flag=True, help="Include retired members.")
+def member_list(ledger: Ledger, show_all: bool) -> None:
+    """List members with their class and balance."""
+    for m in ledger.members(include_retired=show_all):
+        role = " co-ordinator" if m.is_coordinator else ""
+        status = "" if m.is_active else " (retired)"
+        click.echo(
+            f"{m.handle:<16} {m.name:<24} {m.member_class:<12} "
+            f"{format_minutes(ledger.balance(m.handle)):>8}{role}{status}"
+        )
+
+
+@member.command("show")
+@with_ledger
+@click.argument("handle")
+def member_show(ledger: Ledger, handle: str) -> None:
+    """Show one member's details and balance."""
+    m = ledger.member(handle)
+    click.echo(f"{m.name} ({m.handle})")
+    click.echo(f"class: {m.member_class}; role: {m.role}; status: {m.status}")
+    click.echo(f"joined: {m.joined}" + (f"; left: {m.left}" if m.left else ""))
+    if m.area:
+        click.echo(f"area: {m.area}")
+    if m.flags:
+        click.echo(f"flags: {', '.join(sorted(m.flags))}")
+    click.echo(f"balance: {format_minutes(ledger.balance(m.handle))}")
+
+
+@member.command("change")
+@with_ledger
+@_as_option
+@click.argument("handle")
+@click.option("--name")
+@click.option("--class", "member_class")
+@click.option("--area")
+@click.option("--role", type=click.Choice(["member", "coordinator"]))
+def member_change(ledger: Ledger, actor: str | None, handle: str, **changes: Any) -> None:
+    """Change a member's name, class, area or role."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        raise InputError("member change: say what to change (--name, --class, --area, --role)")
+    updated = ledger.update_member(handle, actor=actor or "", **changes)
+    click.echo(f"changed {updated.name} ({updated.handle})")
+
+
+@member.command("retire")
+@with_ledger
+@_as_option
+@click.argument("handle")
+@click.option("--date", "day", help="Day they left (default today).")
+def member_retire(ledger: Ledger, actor: str | None, handle: str, day: str | None) -> None:
+    """Retire a member: history and balance are kept; no new exchanges."""
+    m = ledger.retire_member(handle, actor=actor or "", day=parse_day(day))
+    click.echo(f"retired {m.name} ({m.handle}); balance kept: {format_minutes(ledger.balance(m.handle))}")

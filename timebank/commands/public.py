@@ -1,0 +1,98 @@
+"""Public figures: publish the aggregates-only file and serve it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from timebank.cli import (
+    _ledger_option,
+    cli,
+    default_ledger_path,
+    with_ledger,
+)
+from timebank.errors import InputError
+from timebank.ledger import Ledger
+
+
+def default_public_path(ledger_path: Path) -> Path:
+    """Where ``publish`` writes and ``serve`` reads by default: beside the ledger, ``-public``."""
+    return ledger_path.with_name(f"{ledger_path.stem}-public.sqlite")
+
+
+@cli.command()
+@with_ledger
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The public file (default: LEDGER-public.sqlite beside the ledger).",
+)
+@click.option(
+    "--k",
+    "k",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=2),
+    help="Suppress figures drawn from fewer than k members.",
+)
+@click.option(
+    "--metadata",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write Datasette metadata JSON, for 'datasette publish' elsewhere.",
+)
+def publish(ledger: Ledger, out: Path | None, k: int, metadata: Path | None) -> None:
+    """Write the anonymised, aggregates-only file that `timebank serve` shows the public."""
+    import json
+
+    from timebank.publish import publish as write_public
+    from timebank.serve import SITE, metadata_for
+
+    out = out or default_public_path(ledger.path)
+    if out.resolve() == ledger.path.resolve():
+        raise InputError("out: the public file cannot be the ledger itself")
+    done = write_public(ledger, out, k=k)
+    click.echo(
+        f"published {len(done.tables)} tables to {out} (k={k}; {done.primary} rows suppressed as "
+        f"small, {done.complementary} more to protect them)"
+    )
+    if metadata:
+        metadata.write_text(json.dumps(metadata_for(out), indent=2), "utf-8")
+        click.echo(
+            f"Datasette metadata in {metadata}; templates in {SITE / 'templates'}, "
+            f"plugins in {SITE / 'plugins'}"
+        )
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@_ledger_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True)
+def serve(file: Path | None, ledger_path: Path | None, host: str, port: int) -> None:
+    """Serve the published FILE with Datasette (immutable, no downloads, no arbitrary SQL)."""
+    from timebank.serve import serve as run_site
+
+    file = file or default_public_path(ledger_path or default_ledger_path())
+    if not file.exists():
+        raise InputError(f"file: {file} does not exist; run 'timebank publish' first")
+    _refuse_ledger(file)
+    click.echo(f"serving {file} on http://{host}:{port}/")
+    run_site(file, host=host, port=port)
+
+
+def _refuse_ledger(file: Path) -> None:
+    """The ledger is never served: refuse any file that has a ledger's tables."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError:
+        raise InputError(f"file: {file} is not a published timebank file") from None
+    finally:
+        conn.close()
+    if "entries" in names or "members" in names:
+        raise InputError(f"file: {file} is a ledger; only the file 'timebank publish' writes may be served")
+    if "about" not in names:
+        raise InputError(f"file: {file} is not a published timebank file")

@@ -1,0 +1,149 @@
+"""Recording: log an exchange, claims and confirmation, gifts, reversals."""
+
+from __future__ import annotations
+
+import click
+
+from timebank.cli import (
+    _as_option,
+    cli,
+    postings_text,
+    with_ledger,
+)
+from timebank.errors import InputError
+from timebank.ledger import Ledger
+from timebank.models import Claim, Exchange
+from timebank.units import check_text, format_minutes, parse_day, parse_duration
+
+
+def _handles(text: str, field: str) -> tuple[str, ...]:
+    handles = tuple(h for h in text.replace(";", ",").split(",") if h.strip())
+    if not handles:
+        raise InputError(f"{field}: name at least one member")
+    return tuple(h.strip() for h in handles)
+
+
+@cli.command()
+@with_ledger
+@_as_option
+@click.argument("givers")
+@click.argument("receivers")
+@click.argument("duration")
+@click.option("-k", "--kind", "category", required=True, help="Kind of care.")
+@click.option("-d", "--date", "day", help="today, yesterday, -N or YYYY-MM-DD (default today).")
+@click.option("-n", "--note", default="")
+@click.option("--ref", "refs", multiple=True, help="A reference KEY=VALUE (han=riverside, episode=3).")
+@click.option("--yes", is_flag=True, help="Accept warnings (soft limits).")
+def log(
+    ledger: Ledger,
+    actor: str | None,
+    givers: str,
+    receivers: str,
+    duration: str,
+    category: str,
+    day: str | None,
+    note: str,
+    refs: tuple[str, ...],
+    yes: bool,
+) -> None:
+    """Log hours: GIVERS gave DURATION of care to RECEIVERS (comma-separated for groups).
+
+    Example: timebank log alice bob 1h30 --kind shopping
+    """
+    actor_member = ledger.actor(actor)
+    exchange = Exchange(
+        givers=_handles(givers, "giver"),
+        receivers=_handles(receivers, "receiver"),
+        minutes=parse_duration(duration),
+        day=parse_day(day),
+        category=category,
+        recorded_by=actor_member.handle,
+        note=check_text(note, field="note"),
+        refs=parse_refs(refs),
+    )
+    result = ledger.record(exchange, acknowledge=yes)
+    if isinstance(result, Claim):
+        click.echo(f"claim #{result.id} saved; waiting for {', '.join(result.awaiting)} to confirm")
+    else:
+        click.echo(f"entry #{result.id} saved: " + postings_text(result.postings))
+
+
+def parse_refs(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``--ref key=value`` options as a dict; keys and values may not hold ';' or '='."""
+    refs = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip() or ";" in pair or "=" in value:
+            raise InputError(f"ref: {pair!r} should be KEY=VALUE, e.g. han=riverside")
+        refs[key.strip()] = value.strip()
+    return refs
+
+
+@cli.command()
+@with_ledger
+@_as_option
+@click.option("--all", "show_all", is_flag=True, help="Show confirmed and declined claims too.")
+def claims(ledger: Ledger, actor: str | None, show_all: bool) -> None:
+    """Claims awaiting confirmation (overdue ones are accepted first, if the rules say so)."""
+    for entry in ledger.accept_overdue_claims():
+        click.echo(f"auto-accepted into entry #{entry.id}")
+    statuses = ("pending", "confirmed", "declined") if show_all else ("pending",)
+    for status in statuses:
+        for c in ledger.claims(status=status, awaiting=None if show_all else actor):
+            e = c.exchange
+            click.echo(
+                f"#{c.id} {status:<9} {e.day} {','.join(e.givers)} -> "
+                f"{','.join(e.receivers)} {format_minutes(e.minutes)} {e.category}"
+                f" (waiting for {', '.join(c.awaiting)})"
+            )
+
+
+@cli.command()
+@with_ledger
+@_as_option
+@click.argument("claim_id", type=int)
+@click.option("--yes", is_flag=True, help="Accept warnings (soft limits).")
+def confirm(ledger: Ledger, actor: str | None, claim_id: int, yes: bool) -> None:
+    """Confirm a claim: the exchange enters the ledger."""
+    entry = ledger.confirm(claim_id, actor=actor or "", acknowledge=yes)
+    click.echo(f"claim #{claim_id} confirmed as entry #{entry.id}")
+
+
+@cli.command()
+@with_ledger
+@_as_option
+@click.argument("claim_id", type=int)
+@click.option("--reason", default="")
+def decline(ledger: Ledger, actor: str | None, claim_id: int, reason: str) -> None:
+    """Decline a claim: it never enters the ledger."""
+    ledger.decline(claim_id, actor=actor or "", reason=reason)
+    click.echo(f"claim #{claim_id} declined")
+
+
+@cli.command()
+@with_ledger
+@_as_option
+@click.argument("source")
+@click.argument("target")
+@click.argument("duration")
+@click.option("-n", "--note", default="")
+@click.option("--yes", is_flag=True, help="Accept warnings (soft limits).")
+def give(
+    ledger: Ledger, actor: str | None, source: str, target: str, duration: str, note: str, yes: bool
+) -> None:
+    """Give credits from SOURCE to TARGET (a gift, a donation to @chest)."""
+    entry = ledger.transfer(
+        source, target, parse_duration(duration), actor=actor or "", note=note, acknowledge=yes
+    )
+    click.echo(f"entry #{entry.id} saved: " + postings_text(entry.postings))
+
+
+@cli.command()
+@with_ledger
+@_as_option
+@click.argument("entry_id", type=int)
+@click.option("--reason", required=True, help="Why the entry is reversed.")
+def reverse(ledger: Ledger, actor: str | None, entry_id: int, reason: str) -> None:
+    """Reverse an entry with a new, opposite entry; the original stays."""
+    entry = ledger.reverse(entry_id, reason=reason, actor=actor or "")
+    click.echo(f"entry #{entry.id} reverses #{entry_id}: " + postings_text(entry.postings))

@@ -1,0 +1,80 @@
+"""Setting up: a new ledger from a template, the demo co-op, the summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from timebank.cli import (
+    _ledger_option,
+    cli,
+    default_ledger_path,
+    make_member,
+    summary_text,
+    with_ledger,
+)
+from timebank.errors import InputError
+from timebank.ledger import Ledger
+
+
+@cli.command()
+@_ledger_option
+@click.option("--template", default="time-bank", show_default=True, help="Starter rules.")
+@click.option("--name", "coop_name", help="The co-op's name.")
+@click.option(
+    "--coordinator",
+    default="coordinator",
+    show_default=True,
+    help="Handle of the first co-ordinator.",
+)
+@click.option("--coordinator-name", default="Co-ordinator", show_default=True)
+@click.option("--group", help="Let this group read and write the ledger (default: owner only).")
+def init(
+    ledger_path: Path | None,
+    template: str,
+    coop_name: str | None,
+    coordinator: str,
+    coordinator_name: str,
+    group: str | None,
+) -> None:
+    """Create a new ledger from a starter template, with its first co-ordinator."""
+    from timebank.templates import load_template
+
+    path = ledger_path or default_ledger_path()
+    rules = load_template(template)
+    if coop_name:
+        rules.setdefault("coop", {})["name"] = coop_name
+    with Ledger.create(path, rules, group=group) as ledger:
+        classes = ledger.member_classes()
+        ledger.add_member(
+            make_member(coordinator, coordinator_name, classes[0], None, role="coordinator"),
+            actor="system",
+        )
+        click.echo(f"created {path} from template {template!r}; co-ordinator: {coordinator}")
+
+
+@cli.command()
+@_ledger_option
+@click.option("--seed", default=7, show_default=True)
+@click.option("--members", default=50, show_default=True)
+@click.option("--force", is_flag=True, help="Replace an existing file at the path.")
+def demo(ledger_path: Path | None, seed: int, members: int, force: bool) -> None:
+    """Create a realistic demo co-op: members in several classes, two years of exchanges."""
+    from timebank.demo import build_demo
+
+    path = ledger_path or default_ledger_path()
+    if path.exists():
+        if not force:
+            raise InputError(f"ledger: {path} already exists; use --force to replace it")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    with build_demo(path, seed=seed, members=members) as ledger:
+        click.echo(summary_text(ledger))
+
+
+@cli.command()
+@with_ledger
+def summary(ledger: Ledger) -> None:
+    """The co-op at a glance."""
+    click.echo(summary_text(ledger))
