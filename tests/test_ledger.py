@@ -196,6 +196,8 @@ def test_transfer_and_permissions(ledger):
     entry = ledger.transfer("alice", "@coop", 30, actor="alice", note="donation")
     assert entry.kind == "transfer"
     assert ledger.balance("@coop") == 30
+    assert ledger.statement("alice")[0].counterparties == ("@coop",)
+    assert ledger.statement("@coop")[0].counterparties == ("alice",)
     with pytest.raises(NotAllowed, match="only give from their own account"):
         ledger.transfer("bob", "alice", 30, actor="alice")
     with pytest.raises(NotFound, match="no account '@nowhere'"):

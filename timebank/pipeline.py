@@ -209,8 +209,10 @@ def write_drafts(batch: Batch, drafts: Sequence[Draft]) -> list[Entry]:
             givers, receivers = " ".join(exchange.givers), " ".join(exchange.receivers)
             minutes, category = exchange.minutes, exchange.category
             refs = encode_refs(exchange.refs) if exchange.refs else ""
-        else:
-            givers = receivers = category = refs = ""
+        else:  # a transfer, adjustment or reversal: from the accounts debited to those credited
+            givers = " ".join(dict.fromkeys(p.account for p in draft.postings if p.amount < 0))
+            receivers = " ".join(dict.fromkeys(p.account for p in draft.postings if p.amount > 0))
+            category = refs = ""
             minutes = 0
         day = draft.day.isoformat()
         fields = (
