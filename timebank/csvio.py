@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from timebank.errors import InputError, RulesRefused, TimebankError
-from timebank.ledger import Ledger, _DryRun
+from timebank.ledger import Ledger, DryRunDone
 from timebank.models import Exchange, Member
 from timebank.units import check_text, format_minutes, parse_day, parse_duration
 
@@ -202,8 +202,8 @@ def import_exchanges(
                 errors.sort(key=_line_of)
                 raise ImportRefused(source, errors[:max_errors])
             if dry_run:
-                raise _DryRun(batch.written)
-    except _DryRun as done:
+                raise DryRunDone(batch.written)
+    except DryRunDone as done:
         return len(done.entries)
     ledger._after(batch.written)
     return len(batch.written)
@@ -238,8 +238,8 @@ def import_members(ledger: Ledger, path: str | Path, *, actor: str, dry_run: boo
             if errors:
                 raise ImportRefused(source, errors)
             if dry_run:
-                raise _DryRun([])
-    except _DryRun:
+                raise DryRunDone([])
+    except DryRunDone:
         pass
     except UnicodeDecodeError as exc:
         raise InputError(f"{source}: byte {exc.start}: the file is not UTF-8 text") from None

@@ -329,8 +329,8 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
                 if problems:
                     raise RulesRefused(problems)
                 if dry_run:
-                    raise _DryRun(batch.written)
-        except _DryRun as done:
+                    raise DryRunDone(batch.written)
+        except DryRunDone as done:
             return done.entries
         return self._after(batch.written)
 
@@ -480,7 +480,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         return self.write_drafts([draft], acknowledge=True)[0]
 
 
-class _DryRun(Exception):
+class DryRunDone(Exception):
     """Raised inside a transaction to roll back a dry run after every check passed."""
 
     def __init__(self, entries: list[Entry]):
