@@ -85,6 +85,35 @@ def baseline(path: Path) -> float:
     return elapsed
 
 
+def raw_ledger_rows(ledger: Ledger) -> float:
+    """Raw sqlite3: the entry and posting rows the import wrote, executemany'd into plain tables.
+
+    What the ledger's writes cost with no rules, no hashing, no indexes and no constraints:
+    the floor under any implementation that keeps entries and postings.
+    """
+    entries = ledger.conn.execute("SELECT * FROM entries").fetchall()
+    postings = ledger.conn.execute("SELECT * FROM postings").fetchall()
+    target = DATA / "baseline-ledger-rows.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    conn = sqlite3.connect(target, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute(f"CREATE TABLE entries ({', '.join(f'c{i}' for i in range(len(entries[0])))})")
+    conn.execute(f"CREATE TABLE postings ({', '.join(f'c{i}' for i in range(len(postings[0])))})")
+    began = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    for table, rows in (("entries", entries), ("postings", postings)):
+        marks = ", ".join("?" * len(rows[0]))
+        for i in range(0, len(rows), 5000):
+            conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows[i : i + 5000])
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - began
+    conn.close()
+    del entries, postings
+    return elapsed
+
+
 def median_of(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -129,6 +158,9 @@ def main() -> int:
     report(f"import {count:,} exchanges through the full rules path", imported, "s")
     report("  ratio to baseline", imported / raw, "x", "(target <= 5x)")
     report("  per exchange", imported / count * 1e6, "us")
+    own = raw_ledger_rows(ledger)
+    report("second baseline: the ledger's own rows, raw executemany, plain tables", own, "s")
+    report("  ratio of the import to it", imported / own, "x")
 
     rng = random.Random(1)
     codes = [rng.choice(handles) for _ in range(2000)]
