@@ -12,6 +12,7 @@ written. Published figures and backups record the head hash too, as further anch
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -46,6 +47,14 @@ def read_anchors(ledger_path: Path) -> dict[int, str]:
         if len(parts) == 2 and parts[0].isdigit() and len(parts[1]) == 64:
             anchors[int(parts[0])] = parts[1]
     return anchors
+
+
+def set_aside_orphans(ledger_path: Path) -> None:
+    """A new ledger at a path whose old ledger was deleted must not inherit its anchors."""
+    path = anchor_path(ledger_path)
+    if path.exists():
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path.replace(path.with_name(f"{path.name}.orphaned-{stamp}"))
 
 
 def rewrite_anchors(ledger_path: Path, entry_id: int, digest: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from timebank import pipeline
-from timebank.anchors import append_anchor
+from timebank.anchors import append_anchor, set_aside_orphans
 from timebank.claims import ClaimsMixin
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused
 from timebank.members import MembersMixin
@@ -99,6 +99,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
             raise InputError(f"ledger: {path} already exists; choose another path")
         if rules is not None:  # a bad rule set must not leave a half-made ledger behind
             build_rules(rules, (plugins or default_plugins()).declared_settings())
+        set_aside_orphans(Path(path))
         ledger = cls(path, plugins, create=True, group=group)
         if rules is not None:
             ledger.set_rules(rules, actor="system", note="initial rules")

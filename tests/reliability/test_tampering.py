@@ -117,3 +117,14 @@ def test_a_published_head_hash_is_an_anchor_too(ten, tmp_path):
         assert ledger.verify().ok, "with no anchor left, the rebuilt chain holds together"
         report = ledger.verify({head_id: head})
     assert not report.ok and "chain was rebuilt" in report.problem
+
+
+def test_a_new_ledger_where_an_old_one_was_deleted_starts_its_own_anchors(ten):
+    from timebank.templates import load_template
+
+    for suffix in ("", "-wal", "-shm"):
+        ten.with_name(ten.name + suffix).unlink(missing_ok=True)
+    assert ten.with_name(ten.name + ".anchors").exists(), "the old ledger's anchors were left behind"
+    with Ledger.create(ten, load_template("time-bank")) as second:
+        assert second.verify().ok
+    assert list(ten.parent.glob(f"{ten.name}.anchors.orphaned-*"))
