@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from timebank.errors import InputError, RulesRefused, TimebankError
-from timebank.ledger import Ledger, DryRunDone
+from timebank.ledger import DryRunDone, Ledger
 from timebank.models import Exchange, Member
 from timebank.units import check_text, format_minutes, parse_day, parse_duration
 
