@@ -443,6 +443,12 @@ class WrongDraftProblems:
         return [42]
 
 
+class WrongIndex:
+    @hookimpl
+    def validate_exchanges(self, ledger, exchanges, settings):
+        return [Problem("error", "wrong", "note", "about an exchange that is not there", 7)]
+
+
 class WrongDecision:
     @hookimpl(tryfirst=True)
     def decide_recording(self, ledger, exchange, actor, settings):

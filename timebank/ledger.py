@@ -224,7 +224,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
 
     def _require(self, actor: str, action: str, subject: Any) -> Member:
         member = self.actor(actor)
-        problems = pipeline._gather_problems(
+        problems = pipeline.gather_problems(
             self, self.rules, "check_permission", actor=member, action=action, subject=subject
         )
         if problems:

@@ -137,7 +137,7 @@ class MembersMixin:
             raise InputError("name: a member needs a name")
         if member.area is not None:
             check_text(member.area, field="area", max_length=100, one_line=True)
-        problems = pipeline._gather_problems(
+        problems = pipeline.gather_problems(
             self, self.rules, "validate_member", member=member, previous=previous
         )
         errors = [p for p in problems if p.severity == "error"]

@@ -95,12 +95,17 @@ def _check_posting_lists(
     return [list(p or ()) for p in result]
 
 
-def _gather_problems(ledger: Ledger, rules: Rules, hook: str, **kwargs: Any) -> list[Problem]:
+def gather_problems(
+    ledger: Ledger, rules: Rules, hook: str, *, size: int | None = None, **kwargs: Any
+) -> list[Problem]:
+    """Every enabled plugin's problems from ``hook``; for a batch of ``size``, indexes must fit it."""
     problems = []
     for plugin, result in ledger.plugins.call(hook, rules, ledger=ledger, **kwargs):
         for problem in result:
             if not isinstance(problem, Problem):
                 raise PluginFailed(plugin, hook, f"returned {problem!r}, not a Problem")
+            if size is not None and not 0 <= problem.index < size:
+                raise PluginFailed(plugin, hook, f"named item {problem.index} of a batch of {size}")
             problems.append(problem)
     return problems
 
@@ -109,7 +114,7 @@ def service_drafts(
     ledger: Ledger, rules: Rules, exchanges: Sequence[Exchange]
 ) -> tuple[list[Draft | None], list[Problem]]:
     """Run the exchange rules over a batch: drafts (None where refused) and problems."""
-    problems = _gather_problems(ledger, rules, "validate_exchanges", exchanges=exchanges)
+    problems = gather_problems(ledger, rules, "validate_exchanges", size=len(exchanges), exchanges=exchanges)
     refused = {p.index for p in problems if p.severity == "error"}
     keep = [i for i in range(len(exchanges)) if i not in refused]
     good = [exchanges[i] for i in keep]
@@ -175,7 +180,7 @@ def admit(
             positions.append(i)
         found = [
             attrs.evolve(p, index=positions[p.index])
-            for p in _gather_problems(ledger, rules, "validate_drafts", drafts=staged)
+            for p in gather_problems(ledger, rules, "validate_drafts", size=len(staged), drafts=staged)
         ]
         blocking = sorted({p.index for p in found if p.severity == "error" or not acknowledge})
         if not blocking:
