@@ -17,7 +17,7 @@ SCREENS = {
     "log": [],
     "recent": ["f3"],
     "balances": ["f4"],
-    "statement": ["f5"],
+    "statement": [],  # opened in settle(), to choose whose statement
     "pending": ["f6"],
     "members": ["f7"],
     "help": ["f1"],
@@ -39,6 +39,10 @@ def test_screen(snap_compare, demo_dir, monkeypatch, screen, size):
 
     async def settle(pilot):
         await pilot.pause()
+        if screen == "statement":  # a member with a history, rather than the co-ordinator's empty one
+            await pilot.press("f5")
+            pilot.app.screen.query_one("#account").value = "deva"
+            await pilot.pause()
 
     assert snap_compare(app, press=SCREENS[screen], terminal_size=size, run_before=settle)
 
