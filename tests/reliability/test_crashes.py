@@ -4,6 +4,7 @@ import random
 import re
 import signal
 import subprocess
+import threading
 import time
 
 from conftest import SOAK, writer_command
@@ -26,10 +27,19 @@ def test_sigkill_at_random_moments_loses_nothing_reported_and_leaves_no_half_wri
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(rng.uniform(0.5, 1.6))  # start-up takes about 0.4 s; then it writes
+        lines: list[str] = []
+        reader = threading.Thread(target=lines.extend, args=(writer.stdout,), daemon=True)
+        reader.start()
+        started = time.monotonic()
+        while not lines and writer.poll() is None and time.monotonic() - started < 60:
+            time.sleep(0.01)  # wait until it has written something, however slow the machine
+        time.sleep(rng.uniform(0.0, 0.6))  # then kill it at a random moment of its writing
         writer.send_signal(signal.SIGKILL)
-        out, err = writer.communicate(timeout=30)
+        writer.wait(timeout=30)
+        reader.join(timeout=30)
+        err = writer.stderr.read()
         assert writer.returncode == -signal.SIGKILL, err
+        out = "".join(lines)
         reported_saved |= {int(m) for m in re.findall(r"^saved (\d+)$", out, re.M)}
         reported_imports |= {int(m) for m in re.findall(r"^imported (\d+)$", out, re.M)}
         with Ledger(path) as ledger:
