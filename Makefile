@@ -35,7 +35,7 @@ test: $(STAMP) browser
 
 # Longer reliability runs: 50 SIGKILLs, 4 x 3,000 concurrent writes, more fuzzing.
 soak: $(STAMP)
-	SOAK=1 $(BIN)/python -m pytest tests/reliability
+	SOAK=1 $(BIN)/python -m pytest tests/reliability tests/test_template_invariants.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

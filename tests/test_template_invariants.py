@@ -7,6 +7,7 @@ passes, and a refused step left no trace.
 """
 
 import datetime as dt
+import os
 import tempfile
 from pathlib import Path
 
@@ -155,7 +156,10 @@ def machine_for(template: str):
             assert_ledger_holds(self.ledger)
 
     TemplateMachine.TestCase.settings = settings(
-        max_examples=40, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck)
+        max_examples=200 if os.environ.get("SOAK") else 40,
+        stateful_step_count=25,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
     )
     return TemplateMachine
 
