@@ -5,16 +5,16 @@ import os
 
 import pytest
 from hypothesis import settings
+from helpers import add_members
+
+from timebank.ledger import Ledger
+from timebank.models import Member
 
 # CI runs the same property examples every time, so a landing is never decided by chance;
 # locally (and in `make soak`) hypothesis keeps searching with new ones.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
-from helpers import add_members
-
-from timebank.ledger import Ledger
-from timebank.models import Member
 
 
 @pytest.fixture
