@@ -4,8 +4,8 @@ import datetime as dt
 import os
 
 import pytest
-from hypothesis import settings
 from helpers import add_members
+from hypothesis import settings
 
 from timebank.ledger import Ledger
 from timebank.models import Member
