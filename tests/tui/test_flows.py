@@ -267,3 +267,18 @@ async def test_help_and_a_plugin_screen(make_ledger):
         await pilot.pause()
         table = app.screen.query_one("#referrals")
         assert table.get_row_at(0)[1:4] == ["pat", "walking group", "accepted"]
+
+
+async def test_dates_as_people_type_them(app_for, coop):
+    app = app_for()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "#date", "yesterday")
+        await log(pilot, "alice", "bob", "1h")
+        await type_into(pilot, "#date", "-3")
+        await log(pilot, "carol", "bob", "1h")
+        await type_into(pilot, "#date", "2021-13-01")
+        await log(pilot, "carol", "bob", "1h")
+        assert "'2021-13-01' is not a date" in str(app.screen.query_one("#date-error").render())
+    second, first = entries(coop.path)
+    assert first.day == dt.date.today() - dt.timedelta(days=1)
+    assert second.day == dt.date.today() - dt.timedelta(days=3)
