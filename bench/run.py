@@ -61,14 +61,24 @@ def generate(path: Path, members: list[str]) -> None:
             )
 
 
-def baseline(path: Path) -> float:
-    """Raw sqlite3: read the same CSV and executemany it into a plain table."""
-    target = DATA / "baseline.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    conn = sqlite3.connect(target, isolation_level=None)
+def remove_sqlite(path: Path) -> None:
+    """Delete a database file with its WAL and shared-memory files (and a ledger's anchors)."""
+    for suffix in ("", "-wal", "-shm", ".anchors"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def fresh_sqlite(path: Path) -> sqlite3.Connection:
+    """A new, empty database set up as the ledger sets itself up (WAL, synchronous FULL)."""
+    remove_sqlite(path)
+    conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def baseline(path: Path) -> float:
+    """Raw sqlite3: read the same CSV and executemany it into a plain table."""
+    conn = fresh_sqlite(DATA / "baseline.sqlite")
     conn.execute(
         "CREATE TABLE rows (date TEXT, giver TEXT, receiver TEXT, duration TEXT, category TEXT, note TEXT)"
     )
@@ -93,12 +103,7 @@ def raw_ledger_rows(ledger: Ledger) -> float:
     """
     entries = ledger.conn.execute("SELECT * FROM entries").fetchall()
     postings = ledger.conn.execute("SELECT * FROM postings").fetchall()
-    target = DATA / "baseline-ledger-rows.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    conn = sqlite3.connect(target, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
+    conn = fresh_sqlite(DATA / "baseline-ledger-rows.sqlite")
     conn.execute(f"CREATE TABLE entries ({', '.join(f'c{i}' for i in range(len(entries[0])))})")
     conn.execute(f"CREATE TABLE postings ({', '.join(f'c{i}' for i in range(len(postings[0])))})")
     began = time.perf_counter()
@@ -126,8 +131,7 @@ def median_of(fn, repeat: int) -> float:
 def main() -> int:
     DATA.mkdir(exist_ok=True)
     ledger_path = DATA / "ledger.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{ledger_path}{suffix}").unlink(missing_ok=True)
+    remove_sqlite(ledger_path)
     csv_path = DATA / f"exchanges-{N_EXCHANGES}.csv"
     handles = [f"m{i:05d}" for i in range(N_MEMBERS)]
     print(f"timebank ledger core benchmark: {N_EXCHANGES:,} exchanges, {N_MEMBERS:,} members")
