@@ -25,9 +25,9 @@ class PublicTable:
 
     ``rows`` are tuples in ``columns`` order; one column is ``members`` (how many distinct
     members the row is drawn from). ``values`` names the columns nulled, with ``members``,
-    when a row is suppressed; ``group`` names the column whose rows add up to a published total (None:
-    the whole table is one group). ``total`` is the label that marks a group's total row
-    in the ``group_label`` column, if the table carries its own totals.
+    when a row is suppressed; ``group`` names the column (or columns) whose rows add up to a
+    published total (None: the whole table is one group). ``total`` is the label that marks
+    a group's total row in the ``group_label`` column, if the table carries its own totals.
     """
 
     name: str
@@ -36,7 +36,7 @@ class PublicTable:
     columns: tuple[str, ...] = attrs.field(converter=tuple)
     rows: tuple[tuple[Any, ...], ...] = attrs.field(converter=tuple)
     values: tuple[str, ...] = attrs.field(converter=tuple)
-    group: str | None = None
+    group: str | tuple[str, ...] | None = None
     group_label: str | None = None
     total: str | None = None
 
@@ -48,13 +48,14 @@ def suppress(table: PublicTable, k: int) -> tuple[list[tuple[Any, ...]], int, in
     """
     columns = list(table.columns)
     at_members = columns.index("members")
-    at_group = columns.index(table.group) if table.group else None
+    keys = (table.group,) if isinstance(table.group, str) else (table.group or ())
+    at_group = [columns.index(key) for key in keys]
     at_label = columns.index(table.group_label) if table.group_label else None
     values = [columns.index(c) for c in table.values] + [at_members]  # the count itself is small too
     flags = [1 if 0 < row[at_members] < k else 0 for row in table.rows]
     groups: dict[Any, list[int]] = defaultdict(list)
     for i, row in enumerate(table.rows):
-        groups[row[at_group] if at_group is not None else None].append(i)
+        groups[tuple(row[at] for at in at_group)].append(i)
     for members in groups.values():
         parts = [i for i in members if at_label is None or table.rows[i][at_label] != table.total]
         totals = [i for i in members if i not in parts]

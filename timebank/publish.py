@@ -192,7 +192,7 @@ def member_tables(members: list, activity: Activity) -> list[PublicTable]:
             ("month", "member_class", "measure", "members"),
             counts,
             (),
-            group="month_measure",
+            group=("month", "measure"),
             group_label="member_class",
             total=ALL,
         ),
@@ -256,14 +256,6 @@ def gather(ledger: Ledger, today: dt.date) -> list[PublicTable]:
     return tables
 
 
-def _with_group_keys(table: PublicTable) -> PublicTable:
-    """members_by_month_class groups by month and measure together."""
-    if table.group != "month_measure":
-        return table
-    rows = [(*row, f"{row[0]}/{row[2]}") for row in table.rows]
-    return attrs.evolve(table, columns=(*table.columns, "month_measure"), rows=rows)
-
-
 def publish(ledger: Ledger, out: str | Path, *, k: int = 5, today: dt.date | None = None) -> Published:
     """Write the public file at ``out`` (replacing it whole) and return what was written."""
     if k < 2:
@@ -275,7 +267,7 @@ def publish(ledger: Ledger, out: str | Path, *, k: int = 5, today: dt.date | Non
     primary = complementary = 0
     names = []
     with ledger.store.read():
-        tables = [_with_group_keys(t) for t in gather(ledger, today)]
+        tables = gather(ledger, today)
         head, rules = ledger.head_hash(), ledger.rules
         entries = ledger.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
     conn = sqlite3.connect(temp)
@@ -284,15 +276,10 @@ def publish(ledger: Ledger, out: str | Path, *, k: int = 5, today: dt.date | Non
         for table in tables:
             rows, p, c = suppress(table, k)
             primary, complementary = primary + p, complementary + c
-            columns = [col for col in table.columns if col != "month_measure"]
-            keep = [i for i, col in enumerate(table.columns) if col != "month_measure"]
-            conn.execute(
-                f"CREATE TABLE [{table.name}] ({', '.join(f'[{c}]' for c in columns)}, suppressed INTEGER)"
-            )
-            conn.executemany(
-                f"INSERT INTO [{table.name}] VALUES ({', '.join('?' * (len(columns) + 1))})",
-                [tuple(row[i] for i in keep) + (row[-1],) for row in rows],
-            )
+            columns = ", ".join(f"[{c}]" for c in table.columns)
+            conn.execute(f"CREATE TABLE [{table.name}] ({columns}, suppressed INTEGER)")
+            marks = ", ".join("?" * (len(table.columns) + 1))
+            conn.executemany(f"INSERT INTO [{table.name}] VALUES ({marks})", rows)
             conn.execute("INSERT INTO _tables VALUES (?, ?, ?)", (table.name, table.title, table.description))
             names.append(table.name)
         about = [
