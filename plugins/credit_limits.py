@@ -9,8 +9,8 @@ corrected.
 
 from __future__ import annotations
 
-from timebank import Problem, Setting, hookimpl
-from timebank.units import format_minutes
+from timebank import Setting, hookimpl
+from timebank.limits import Limits, limit_problems
 
 PLUGIN = "credit_limits"
 
@@ -27,69 +27,17 @@ def declare_settings():
     ]
 
 
-def limits_for(settings, member_class: str) -> tuple[int, int, int]:
-    """The (floor, ceiling, warn_below) that apply to a member class."""
-    return (
-        settings["floor_by_class"].get(member_class, settings["floor"]),
-        settings["ceiling_by_class"].get(member_class, settings["ceiling"]),
-        settings["warn_below_by_class"].get(member_class, settings["warn_below"]),
+def limits_for(settings, member_class: str) -> Limits:
+    """The limits that apply to a member class."""
+    return Limits(
+        floor=settings["floor_by_class"].get(member_class, settings["floor"]),
+        ceiling=settings["ceiling_by_class"].get(member_class, settings["ceiling"]),
+        warn_below=settings["warn_below_by_class"].get(member_class, settings["warn_below"]),
     )
-
-
-def _field(draft, handle):
-    exchange = draft.exchange
-    if exchange is None:
-        return "from" if any(p.account == handle and p.amount < 0 for p in draft.postings) else "to"
-    return "giver" if handle in exchange.givers else "receiver"
 
 
 @hookimpl
 def validate_drafts(ledger, drafts, settings):
-    members = ledger.members_by_handle()
-    problems = []
-    for index, draft in enumerate(drafts):
-        if draft.kind in ("reversal", "adjustment"):
-            continue
-        moves: dict[str, int] = {}
-        for posting in draft.postings:
-            moves[posting.account] = moves.get(posting.account, 0) + posting.amount
-        for handle, move in moves.items():
-            member = members.get(handle)
-            if member is None or move == 0:
-                continue
-            after = draft.balances_after[handle]
-            before = after - move
-            floor, ceiling, warn = limits_for(settings, member.member_class)
-            now = f"now {format_minutes(before)}"
-            if move < 0 and after < floor:
-                problems.append(
-                    Problem(
-                        "error",
-                        PLUGIN,
-                        _field(draft, handle),
-                        f"{member.name} would go below their limit of {format_minutes(floor)} ({now})",
-                        index,
-                    )
-                )
-            elif move < 0 and after < warn:
-                problems.append(
-                    Problem(
-                        "warning",
-                        PLUGIN,
-                        _field(draft, handle),
-                        f"{member.name} would be {format_minutes(after)}, below the warning level of "
-                        f"{format_minutes(warn)} ({now})",
-                        index,
-                    )
-                )
-            elif move > 0 and after > ceiling:
-                problems.append(
-                    Problem(
-                        "error",
-                        PLUGIN,
-                        _field(draft, handle),
-                        f"{member.name} would go above their limit of {format_minutes(ceiling)} ({now})",
-                        index,
-                    )
-                )
-    return problems
+    return limit_problems(
+        PLUGIN, drafts, ledger.members_by_handle(), lambda member: limits_for(settings, member.member_class)
+    )

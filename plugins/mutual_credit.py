@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from timebank import Draft, Posting, Problem, Setting, hookimpl
+from timebank import Draft, Posting, Setting, hookimpl
+from timebank.limits import Limits, limit_problems
 from timebank.money import percent_of, scale
-from timebank.units import format_minutes
 
 PLUGIN = "mutual_credit"
 COOP = "@coop"
@@ -77,42 +77,14 @@ def validate_drafts(ledger, drafts, settings):
     members = ledger.members_by_handle()
     touched = {p.account for d in drafts for p in d.postings if p.account in members}
     so_far = earned(ledger, touched) if settings["floor_grows_percent"] else {}
-    problems = []
-    for index, draft in enumerate(drafts):
-        if draft.kind not in ("service", "transfer"):
-            continue
-        moves: dict[str, int] = {}
-        for posting in draft.postings:
-            moves[posting.account] = moves.get(posting.account, 0) + posting.amount
-        for handle, move in moves.items():
-            if handle not in members or move == 0:
-                continue
-            after = draft.balances_after[handle]
-            now = format_minutes(after - move)
-            floor = floor_for(settings, so_far.get(handle, 0))
-            name = members[handle].name
-            if move < 0 and after < floor:
-                problems.append(
-                    Problem(
-                        "error",
-                        PLUGIN,
-                        "receiver" if draft.exchange else "from",
-                        f"{name} would go below their limit of {format_minutes(floor)} (now {now})",
-                        index,
-                    )
-                )
-            elif move > 0 and after > settings["ceiling"]:
-                problems.append(
-                    Problem(
-                        "error",
-                        PLUGIN,
-                        "giver" if draft.exchange else "to",
-                        f"{name} would go above their limit of "
-                        f"{format_minutes(settings['ceiling'])} (now {now})",
-                        index,
-                    )
-                )
-    return problems
+    return limit_problems(
+        PLUGIN,
+        drafts,
+        members,
+        lambda member: Limits(
+            floor=floor_for(settings, so_far.get(member.handle, 0)), ceiling=settings["ceiling"]
+        ),
+    )
 
 
 @hookimpl
