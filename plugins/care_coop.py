@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from timebank import Problem, Report, Setting, hookimpl
+from timebank.store import STANDING
 from timebank.units import format_hours
 
 PLUGIN = "care_coop"
@@ -95,8 +96,7 @@ def make_reports(ledger, settings):
     totals = {"paid": 0, "voluntary": 0}
     for category, minutes in ledger.conn.execute(
         "SELECT e.category, sum(e.minutes * (length(e.givers) - length(replace(e.givers, ' ', '')) + 1))"
-        " FROM entries e WHERE e.kind = 'service' AND NOT EXISTS"
-        " (SELECT 1 FROM entries r WHERE r.reverses = e.id) GROUP BY e.category"
+        f" FROM entries e WHERE e.kind = 'service' AND {STANDING} GROUP BY e.category"
     ):
         totals["paid" if category in paid else "voluntary"] += minutes
     months = settings["inactive_months"]

@@ -13,6 +13,7 @@ import datetime as dt
 from collections import defaultdict
 
 from timebank import Account, Posting, Problem, Setting, hookimpl
+from timebank.store import STANDING
 from timebank.units import format_minutes, split_evenly
 
 PLUGIN = "classic"
@@ -135,7 +136,7 @@ def _daily_limit_problems(ledger, exchanges, limit):
         marks = ",".join("?" * len(day_chunk))
         rows = ledger.conn.execute(
             f"SELECT e.givers, e.day, sum(e.minutes) FROM entries e WHERE e.day IN ({marks})"
-            " AND e.kind = 'service' AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)"
+            f" AND e.kind = 'service' AND {STANDING}"
             " GROUP BY e.givers, e.day",
             day_chunk,
         )

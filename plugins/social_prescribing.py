@@ -17,7 +17,7 @@ import click
 
 from timebank import Problem, PublicTable, Report, Setting, hookimpl
 from timebank.errors import InputError, NotAllowed, NotFound
-from timebank.store import now_utc
+from timebank.store import STANDING, now_utc
 
 PLUGIN = "social_prescribing"
 SNOMED_REFERRAL = "871731000000106"
@@ -60,7 +60,7 @@ def referral(ledger, referral_id: int) -> dict:
 def contacts(ledger, referral_id: int) -> int:
     row = ledger.conn.execute(
         "SELECT count(*) FROM entries e WHERE e.kind = 'service' AND (';' || e.refs || ';') LIKE ?"
-        " AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)",
+        f" AND {STANDING}",
         (f"%;episode={referral_id};%",),
     ).fetchall()
     return row[0][0]

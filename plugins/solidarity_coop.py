@@ -9,6 +9,7 @@ stakeholder group's part.
 from __future__ import annotations
 
 from timebank import Report, Setting, hookimpl
+from timebank.store import STANDING
 from timebank.units import format_hours
 
 PLUGIN = "solidarity_coop"
@@ -32,8 +33,7 @@ def activity_by_class(ledger, classes):
         if m.member_class in stats and m.is_active:
             stats[m.member_class]["members"] += 1
     rows = ledger.conn.execute(
-        "SELECT e.givers, e.receivers, e.minutes FROM entries e WHERE e.kind = 'service'"
-        " AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)"
+        f"SELECT e.givers, e.receivers, e.minutes FROM entries e WHERE e.kind = 'service' AND {STANDING}"
     )
     for givers, receivers, minutes in rows:
         for handle in givers.split():

@@ -23,6 +23,7 @@ from typing import IO
 from timebank.errors import InputError, RulesRefused, TimebankError
 from timebank.ledger import DryRunDone, Ledger
 from timebank.models import Exchange, Member
+from timebank.store import STANDING
 from timebank.units import check_text, format_minutes, parse_day, parse_duration
 
 EXCHANGE_COLUMNS = ("date", "giver", "receiver", "duration", "category", "note")
@@ -273,7 +274,7 @@ def export_exchanges(ledger: Ledger, out: IO[str]) -> int:
     count = 0
     rows = ledger.conn.execute(
         "SELECT e.day, e.givers, e.receivers, e.minutes, e.category, e.note FROM entries e"
-        " WHERE e.kind = 'service' AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)"
+        f" WHERE e.kind = 'service' AND {STANDING}"
         " ORDER BY e.id"
     )
     for day, givers, receivers, minutes, category, note in rows:

@@ -15,7 +15,7 @@ import attrs
 from timebank import pipeline
 from timebank.errors import InputError, NotFound, RulesRefused
 from timebank.models import Account, Member
-from timebank.store import now_utc
+from timebank.store import STANDING, now_utc
 from timebank.units import check_text
 
 
@@ -189,7 +189,7 @@ class MembersMixin:
         given: dict[str, int] = {}
         rows = self.conn.execute(
             "SELECT e.givers, e.minutes FROM entries e WHERE e.kind = 'service' AND e.day >= ?"
-            " AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)",
+            f" AND {STANDING}",
             (since.isoformat(),),
         )
         for givers, minutes in rows:

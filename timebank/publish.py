@@ -22,7 +22,7 @@ import attrs
 from timebank.charts import bar_chart
 from timebank.disclosure import PublicTable, suppress
 from timebank.ledger import Ledger
-from timebank.store import now_utc
+from timebank.store import STANDING, now_utc
 from timebank.units import to_hours as hours
 
 METHOD = (
@@ -62,7 +62,7 @@ class Activity:
         self.received: dict[str, set[str]] = defaultdict(set)
         rows = ledger.conn.execute(
             "SELECT e.day, e.category, e.givers, e.receivers, e.minutes FROM entries e"
-            " WHERE e.kind = 'service' AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)"
+            f" WHERE e.kind = 'service' AND {STANDING}"
         )
         for day, category, givers, receivers, minutes in rows:
             month = day[:7]

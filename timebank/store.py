@@ -155,6 +155,10 @@ MIGRATIONS += (
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
+# SQL for "entry ``e`` stands": no reversal undoes it. Every figure built from service
+# entries (limits per day, reports, publication, export) counts only standing ones.
+STANDING = "NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)"
+
 
 def now_utc() -> str:
     """The time a change was recorded, UTC to the second, as ISO 8601."""
