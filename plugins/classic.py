@@ -106,14 +106,35 @@ def _exchange_problems(members, categories: list[str], index, exchange):
         yield error("duration", f"{exchange.minutes!r} minutes is not a positive whole number")
 
 
+def _plainly_fine(exchange, active: set[str], kinds: set[str]) -> bool:
+    """The common case, one active giver and one other active receiver, checked quickly.
+
+    ``_exchange_problems`` is the judge; this only spares it the exchanges it would pass.
+    """
+    givers, receivers, minutes = exchange.givers, exchange.receivers, exchange.minutes
+    return (
+        len(givers) == 1
+        and len(receivers) == 1
+        and givers[0] != receivers[0]
+        and givers[0] in active
+        and receivers[0] in active
+        and exchange.category in kinds
+        and type(minutes) is int
+        and minutes > 0
+    )
+
+
 @hookimpl
 def validate_exchanges(ledger, exchanges, settings):
     members = ledger.members_by_handle()
     categories = ledger.categories()
     problems = []
     latest = dt.date.today() + dt.timedelta(days=settings["max_days_ahead"])
+    active = {handle for handle, member in members.items() if member.is_active}
+    kinds = set(categories)
     for index, exchange in enumerate(exchanges):
-        problems.extend(_exchange_problems(members, categories, index, exchange))
+        if not _plainly_fine(exchange, active, kinds):
+            problems.extend(_exchange_problems(members, categories, index, exchange))
         if exchange.day > latest:
             problems.append(
                 Problem(
@@ -168,6 +189,10 @@ def _daily_limit_problems(ledger, exchanges, limit):
 def make_postings(ledger, exchanges, settings):
     out = []
     for exchange in exchanges:
+        givers, receivers, minutes = exchange.givers, exchange.receivers, exchange.minutes
+        if len(givers) == 1 and len(receivers) == 1:  # the common case, without the sharing
+            out.append([Posting(givers[0], minutes), Posting(receivers[0], -minutes)])
+            continue
         postings = [Posting(giver, exchange.minutes) for giver in exchange.givers]
         total = exchange.minutes * len(exchange.givers)
         shares = split_evenly(total, len(exchange.receivers))

@@ -38,6 +38,12 @@ def limits_for(settings, member_class: str) -> Limits:
 
 @hookimpl
 def validate_drafts(ledger, drafts, settings):
-    return limit_problems(
-        PLUGIN, drafts, ledger.members_by_handle(), lambda member: limits_for(settings, member.member_class)
-    )
+    by_class: dict[str, Limits] = {}  # a batch holds thousands of members and a few classes
+
+    def limits_of(member) -> Limits:
+        limits = by_class.get(member.member_class)
+        if limits is None:
+            limits = by_class[member.member_class] = limits_for(settings, member.member_class)
+        return limits
+
+    return limit_problems(PLUGIN, drafts, ledger.members_by_handle(), limits_of)

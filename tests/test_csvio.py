@@ -145,3 +145,21 @@ def test_export_neutralises_formulas_and_imports_back(ledger, tmp_path):
         add_members(copy, "alice", "bob")
         csvio.import_exchanges(copy, out, actor="coord")
         assert [e.note for e in copy.entries()] == ["+1 and -1", "=cmd|' /C calc'!A0"]
+
+
+def test_columns_in_any_order_without_a_note_and_short_rows(ledger, tmp_path):
+    """Columns are found by name; a file may leave out the note; a short row's missing cells are empty."""
+    text = (
+        "Category,Duration,Receiver,Giver,Date\n"
+        "shopping,1h,bob,alice,2026-01-05\n"
+        "transport,30m,alice,bob,2026-01-06\n"
+    )
+    assert csvio.import_exchanges(ledger, write(tmp_path, text), actor="coord") == 2
+    assert (ledger.balance("alice"), ledger.balance("bob")) == (30, -30)
+    with pytest.raises(csvio.ImportRefused) as caught:
+        csvio.import_exchanges(
+            ledger,
+            write(tmp_path, "date,giver,receiver,duration,category,note\n2026-01-05,alice,bob\n"),
+            actor="coord",
+        )
+    assert caught.value.errors[0].startswith("line 2, duration: '' is not a duration")

@@ -510,3 +510,36 @@ def test_unknown_plugin_in_rules_is_named(tmp_path):
     with pytest.raises(Exception, match="no plugin named 'levies' is installed"):
         Ledger.create(tmp_path / "l.sqlite", rules={"plugins": {"levies": {}}})
     assert not (tmp_path / "l.sqlite").exists()
+
+
+def test_hook_after_entries_recorded_sees_every_imported_entry(tmp_path):
+    """An import keeps Entry records only when an after-hook listens; then it sees them all."""
+    from timebank import csvio
+
+    seen = []
+
+    class Watcher:
+        @hookimpl
+        def after_entries_recorded(self, ledger, entries, settings):
+            seen.extend(entries)
+
+    led = ledger_with(tmp_path, Watcher())
+    rows = [
+        {"date": "2026-01-05", "giver": "alice", "receiver": "bob", "duration": "1h", "category": "shopping"},
+        {
+            "date": "2026-01-06",
+            "giver": "bob",
+            "receiver": "alice",
+            "duration": "30m",
+            "category": "shopping",
+        },
+    ]
+    path = tmp_path / "exchanges.csv"
+    path.write_text(csvio.exchanges_csv(rows))
+    assert csvio.import_exchanges(led, path, actor="coord") == 2
+    assert [(e.id, e.givers, e.minutes) for e in seen] == [(1, ("alice",), 60), (2, ("bob",), 30)]
+    assert (
+        seen[1].prev_hash
+        == seen[0].hash
+        == led.conn.execute("SELECT hash FROM entries WHERE id = 1").fetchone()[0]
+    )

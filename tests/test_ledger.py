@@ -138,7 +138,8 @@ def test_hard_floor_refuses_and_soft_warning_needs_acknowledging(ledger):
     assert ledger.balance("bob") == -570
 
 
-def test_limits_per_member_class(ledger):
+def supported_class(ledger):
+    """Members may go to -2h, the 'supported' class to -50h; dora is supported."""
     data = ledger.rules.to_data()
     data["plugins"]["classic"]["member_classes"] = ["member", "supported"]
     data["plugins"]["credit_limits"].update(
@@ -149,9 +150,23 @@ def test_limits_per_member_class(ledger):
     )
     ledger.set_rules(data, actor="coord")
     add_members(ledger, "dora", member_class="supported")
+
+
+def test_limits_per_member_class(ledger):
+    supported_class(ledger)
     ledger.record(exchange("alice", "dora", minutes=10 * 60))
     with pytest.raises(RulesRefused, match="below their limit of -2h"):
         ledger.record(exchange("alice", "bob", minutes=3 * 60))
+
+
+def test_limits_per_member_class_in_one_batch(ledger):
+    """Each member is judged by their own class's limits, whoever came before them in the batch."""
+    supported_class(ledger)
+    with pytest.raises(RulesRefused) as caught:
+        ledger.record_many([exchange("alice", "dora", minutes=600), exchange("alice", "bob", minutes=180)])
+    assert [(p.index, p.message) for p in caught.value.problems] == [
+        (1, "Bob would go below their limit of -2h (now 0m)")
+    ]
 
 
 def test_ceiling(ledger):

@@ -1,6 +1,9 @@
 import datetime as dt
+import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from timebank.errors import InputError
 from timebank.units import (
@@ -91,3 +94,17 @@ def test_split_evenly_never_loses_a_minute():
     assert split_evenly(61, 2) == [31, 30]
     assert split_evenly(100, 3) == [34, 33, 33]
     assert sum(split_evenly(1441, 7)) == 1441
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.integers(), st.text(), st.lists(st.tuples(st.text(), st.integers()))),
+        max_size=16,
+    )
+)
+def test_chain_encoding_is_plain_compact_json(payload):
+    """The hash chain's encoder (the C encoder built once) writes exactly what json.dumps does,
+    so ledgers hashed before and after it verify alike."""
+    from timebank.chain import _encode
+
+    assert _encode(payload) == json.dumps(payload, ensure_ascii=False, separators=(",", ":"))

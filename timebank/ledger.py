@@ -336,15 +336,21 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         return self._after(batch.written)
 
     def record_batches_in(
-        self, conn: Any, batches: Iterable[Sequence[Exchange]], *, acknowledge: bool
+        self,
+        conn: Any,
+        batches: Iterable[Sequence[Exchange]],
+        *,
+        acknowledge: bool,
+        keep_entries: bool = True,
     ) -> tuple[pipeline.Batch, list[Problem]]:
         """The bulk path inside the caller's transaction.
 
         Returns the batch state and every problem (indexes count across batches);
-        the caller must roll back if there are any.
+        the caller must roll back if there are any. Without ``keep_entries`` the
+        batch counts what it wrote instead of keeping an ``Entry`` for each.
         """
         problems: list[Problem] = []
-        batch = pipeline.Batch(self, conn, self.rules)
+        batch = pipeline.Batch(self, conn, self.rules, keep_entries=keep_entries)
         offset = 0
         for exchanges in batches:
             drafts, found = pipeline.service_drafts(self, batch.rules, exchanges)

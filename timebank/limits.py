@@ -48,28 +48,34 @@ def limit_problems(
         moves: dict[str, int] = {}
         for posting in draft.postings:
             moves[posting.account] = moves.get(posting.account, 0) + posting.amount
+        balances_after = draft.balances_after
         for handle, move in moves.items():
             member = members.get(handle)
             if member is None or move == 0:
                 continue
-            after = draft.balances_after[handle]
-            now = f"now {format_minutes(after - move)}"
+            after = balances_after[handle]
             limits = limits_of(member)
+            if move > 0:
+                if after <= limits.ceiling:
+                    continue  # the common case: nothing to say, and no sentence built
+            elif after >= limits.floor and (limits.warn_below is None or after >= limits.warn_below):
+                continue
+            now = f"now {format_minutes(after - move)}"
             field = _field(draft, handle, move)
-            if move < 0 and after < limits.floor:
+            if move > 0:
+                message = (
+                    f"{member.name} would go above their limit of {format_minutes(limits.ceiling)} ({now})"
+                )
+                problems.append(Problem("error", plugin, field, message, index))
+            elif after < limits.floor:
                 message = (
                     f"{member.name} would go below their limit of {format_minutes(limits.floor)} ({now})"
                 )
                 problems.append(Problem("error", plugin, field, message, index))
-            elif move < 0 and limits.warn_below is not None and after < limits.warn_below:
+            else:
                 message = (
                     f"{member.name} would be {format_minutes(after)}, below the warning level of "
                     f"{format_minutes(limits.warn_below)} ({now})"
                 )
                 problems.append(Problem("warning", plugin, field, message, index))
-            elif move > 0 and after > limits.ceiling:
-                message = (
-                    f"{member.name} would go above their limit of {format_minutes(limits.ceiling)} ({now})"
-                )
-                problems.append(Problem("error", plugin, field, message, index))
     return problems

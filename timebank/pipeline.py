@@ -57,8 +57,11 @@ class Batch:
     the same transaction.
     """
 
-    def __init__(self, ledger: Ledger, conn: sqlite3.Connection, rules: Rules):
+    def __init__(self, ledger: Ledger, conn: sqlite3.Connection, rules: Rules, *, keep_entries: bool = True):
         self.ledger = ledger
+        # A million-row import keeps no Entry records unless an after-hook will read them.
+        self.keep_entries = keep_entries
+        self.count = 0
         self.conn = conn
         self.rules = rules
         self.recorded_at = now_utc()
@@ -76,23 +79,28 @@ class Batch:
 
 def _check_posting_lists(
     plugin: str, hook: str, result: Any, count: int, accounts: dict[str, int], *, balanced: bool
-) -> list[list[Posting]]:
+) -> list[tuple[Posting, ...]]:
     """Refuse plugin output that is not one list of valid postings per exchange."""
     if not isinstance(result, list | tuple) or len(result) != count:
         raise PluginFailed(plugin, hook, f"returned {type(result).__name__} for {count} exchanges")
+    checked: list[tuple[Posting, ...]] = []
     for postings in result:
         if postings is None:
+            checked.append(())
             continue
         if not isinstance(postings, list | tuple):
             raise PluginFailed(plugin, hook, f"returned {postings!r} instead of a list of postings")
+        total = 0
         for posting in postings:
             if not isinstance(posting, Posting) or type(posting.amount) is not int:
                 raise PluginFailed(plugin, hook, f"returned {posting!r}, not a Posting in minutes")
             if posting.account not in accounts:
                 raise PluginFailed(plugin, hook, f"posted to unknown account {posting.account!r}")
-        if balanced and sum(p.amount for p in postings) != 0:
+            total += posting.amount
+        if balanced and total != 0:
             raise PluginFailed(plugin, hook, f"returned postings that do not sum to zero: {postings}")
-    return [list(p or ()) for p in result]
+        checked.append(tuple(postings))
+    return checked
 
 
 def gather_problems(
@@ -137,7 +145,7 @@ def service_drafts(
             kind="service",
             day=exchange.day,
             recorded_by=exchange.recorded_by,
-            postings=tuple(entry_postings),
+            postings=entry_postings,
             exchange=exchange,
             note=exchange.note,
         )
@@ -207,8 +215,10 @@ def write_drafts(batch: Batch, drafts: Sequence[Draft]) -> list[Entry]:
     entry_rows, posting_rows, entries = [], [], []
     balances = batch.balances
     recorded_at = batch.recorded_at
+    touched, keep = batch.touched, batch.keep_entries
+    head, entry_id = batch.head, batch.last_id
     for draft in drafts:
-        entry_id = batch.last_id + 1
+        entry_id += 1
         exchange = draft.exchange
         if exchange is not None:
             givers, receivers = " ".join(exchange.givers), " ".join(exchange.receivers)
@@ -236,16 +246,19 @@ def write_drafts(batch: Batch, drafts: Sequence[Draft]) -> list[Entry]:
             refs,
         )
         pairs = [(p.account, p.amount) for p in draft.postings]
-        digest = entry_hash(batch.head, fields, pairs)
-        entry_rows.append((*fields, batch.head, digest))
+        digest = entry_hash(head, fields, pairs)
+        entry_rows.append((*fields, head, digest))
         for seq, (code, amount) in enumerate(pairs):
             value = balances.get(code)
             if value is None:
                 value = batch.balance(code)
             value += amount
             balances[code] = value
+            touched.add(code)
             posting_rows.append((entry_id, seq, account_ids[code], amount, value))
-        batch.touched.update(code for code, _ in pairs)
+        prev_hash, head = head, digest
+        if not keep:
+            continue
         entries.append(
             Entry(
                 id=entry_id,
@@ -260,18 +273,19 @@ def write_drafts(batch: Batch, drafts: Sequence[Draft]) -> list[Entry]:
                 note=draft.note,
                 rules_version=version,
                 reverses=draft.reverses,
-                prev_hash=batch.head,
+                prev_hash=prev_hash,
                 hash=digest,
                 postings=draft.postings,
                 refs=exchange.refs if exchange is not None else {},
             )
         )
-        batch.head, batch.last_id = digest, entry_id
+    batch.head, batch.last_id = head, entry_id
     conn = batch.conn
     batch.ledger._wrote_entries = bool(entry_rows) or batch.ledger._wrote_entries
     conn.executemany(_INSERT_ENTRY, entry_rows)
     conn.executemany(_INSERT_POSTING, posting_rows)
     batch.written.extend(entries)
+    batch.count += len(entry_rows)
     return entries
 
 

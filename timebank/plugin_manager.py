@@ -95,6 +95,10 @@ class Plugins:
             if enabled is None or impl.plugin_name in enabled:
                 yield impl.plugin_name, impl.function, impl.argnames
 
+    def implements(self, hook: str, rules: Rules | None) -> bool:
+        """Whether any plugin (any enabled one, given ``rules``) implements ``hook``."""
+        return any(True for _ in self._impls(hook, rules))
+
     def call(self, hook: str, rules: Rules | None, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call ``hook`` on each plugin (enabled ones when ``rules`` is given).
 
