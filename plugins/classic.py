@@ -106,18 +106,20 @@ def _exchange_problems(members, categories: list[str], index, exchange):
         yield error("duration", f"{exchange.minutes!r} minutes is not a positive whole number")
 
 
-def _plainly_fine(exchange, active: set[str], kinds: set[str]) -> bool:
+def _plainly_fine(exchange, members: dict, kinds: set[str]) -> bool:
     """The common case, one active giver and one other active receiver, checked quickly.
 
     ``_exchange_problems`` is the judge; this only spares it the exchanges it would pass.
     """
     givers, receivers, minutes = exchange.givers, exchange.receivers, exchange.minutes
+    if len(givers) != 1 or len(receivers) != 1 or givers[0] == receivers[0]:
+        return False
+    giver, receiver = members.get(givers[0]), members.get(receivers[0])
     return (
-        len(givers) == 1
-        and len(receivers) == 1
-        and givers[0] != receivers[0]
-        and givers[0] in active
-        and receivers[0] in active
+        giver is not None
+        and receiver is not None
+        and giver.status == "active"
+        and receiver.status == "active"
         and exchange.category in kinds
         and type(minutes) is int
         and minutes > 0
@@ -130,10 +132,9 @@ def validate_exchanges(ledger, exchanges, settings):
     categories = ledger.categories()
     problems = []
     latest = dt.date.today() + dt.timedelta(days=settings["max_days_ahead"])
-    active = {handle for handle, member in members.items() if member.is_active}
     kinds = set(categories)
     for index, exchange in enumerate(exchanges):
-        if not _plainly_fine(exchange, active, kinds):
+        if not _plainly_fine(exchange, members, kinds):
             problems.extend(_exchange_problems(members, categories, index, exchange))
         if exchange.day > latest:
             problems.append(
@@ -152,14 +153,19 @@ def validate_exchanges(ledger, exchanges, settings):
 def _daily_limit_problems(ledger, exchanges, limit):
     """Nobody gives more than ``limit`` minutes on one day, counting what is already recorded."""
     days = sorted({e.day.isoformat() for e in exchanges})
+    givers = sorted({g for e in exchanges for g in e.givers})
+    # A busy day holds thousands of entries; one exchange typed in needs only its giver's.
+    # Entries with several givers (a space in ``givers``) are always read.
+    by_giver = len(givers) <= 500
+    only = f" AND (e.givers IN ({','.join('?' * len(givers))}) OR instr(e.givers, ' '))" if by_giver else ""
     given: dict[tuple[str, str], int] = defaultdict(int)
     for day_chunk in (days[i : i + 500] for i in range(0, len(days), 500)):
         marks = ",".join("?" * len(day_chunk))
         rows = ledger.conn.execute(
             f"SELECT e.givers, e.day, sum(e.minutes) FROM entries e WHERE e.day IN ({marks})"
-            f" AND e.kind = 'service' AND {STANDING}"
+            f" AND e.kind = 'service' AND {STANDING}{only}"
             " GROUP BY e.givers, e.day",
-            day_chunk,
+            day_chunk + (givers if by_giver else []),
         )
         for givers, day, minutes in rows:
             for giver in givers.split():

@@ -110,6 +110,34 @@ def test_nobody_gives_more_than_a_day(ledger):
     assert ledger.balance("alice") == 24 * 60
 
 
+def four_hour_days(ledger):
+    data = ledger.rules.to_data()
+    data["plugins"]["classic"]["max_per_day"] = "4h"
+    ledger.set_rules(data, actor="coord")
+
+
+def test_a_day_counts_group_sessions_and_only_the_givers_own_time(ledger):
+    """Time given in a group session counts towards each giver's day; other members' does not."""
+    four_hour_days(ledger)
+    ledger.record(exchange("alice,bob", "carol", minutes=3 * 60))
+    ledger.record(exchange("carol", "alice", minutes=3 * 60))
+    with pytest.raises(RulesRefused, match="bob would give 5h on"):
+        ledger.record(exchange("bob", "alice", minutes=2 * 60))
+    ledger.record(exchange("carol", "bob", minutes=60))
+
+
+def test_a_day_is_judged_alike_in_a_batch_with_many_givers(ledger):
+    """A batch naming more than 500 givers reads the whole day instead of each giver's part."""
+    four_hour_days(ledger)
+    many = [f"g{i:03d}" for i in range(501)]
+    add_members(ledger, *many)
+    ledger.record(exchange("alice,g000", "bob", minutes=3 * 60))
+    batch = [exchange(g, many[(i + 1) % len(many)], minutes=2 * 60) for i, g in enumerate(many)]
+    with pytest.raises(RulesRefused) as caught:
+        ledger.record_many(batch)
+    assert [(p.index, p.message[:21]) for p in caught.value.problems] == [(0, "g000 would give 5h on")]
+
+
 def test_retired_member_keeps_history_and_balance_but_cannot_exchange(ledger):
     ledger.record(exchange())
     ledger.retire_member("bob", actor="coord")
