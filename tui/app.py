@@ -21,6 +21,7 @@ from timebank.tui.screens.pending import PendingScreen
 from timebank.tui.screens.recent import RecentScreen
 from timebank.tui.screens.statement import StatementScreen
 from timebank.tui.screens.who import WhoScreen
+from timebank.tui.widgets.screen_bar import ScreenKey
 
 from timebank.ledger import Ledger
 from timebank.models import Member
@@ -35,21 +36,30 @@ SCREENS = {
     "members": ("Members", MembersScreen),
 }
 
+# The screens' keys, shown on the line under the header (ScreenBar) rather than the footer.
+SCREEN_KEYS: tuple[ScreenKey, ...] = (
+    ("f2", "log", "Log"),
+    ("f3", "recent", "Recent"),
+    ("f4", "balances", "Balances"),
+    ("f5", "statement", "Statement"),
+    ("f6", "pending", "Pending"),
+    ("f7", "members", "Members"),
+    ("f8", None, "Who"),
+)
+
 
 class TimebankApp(App):
     """The app: the ledger, who is recording, and the screens."""
 
     CSS_PATH = "timebank.tcss"
     ENABLE_COMMAND_PALETTE = True
+    SCREEN_KEYS = SCREEN_KEYS
     BINDINGS = [
         Binding("f1", "help", "Help"),
-        Binding("f2", "switch_mode('log')", "Log"),
-        Binding("f3", "switch_mode('recent')", "Recent"),
-        Binding("f4", "switch_mode('balances')", "Balances"),
-        Binding("f5", "switch_mode('statement')", "Statement"),
-        Binding("f6", "switch_mode('pending')", "Pending"),
-        Binding("f7", "switch_mode('members')", "Members"),
-        Binding("f8", "who", "Who"),
+        *(
+            Binding(key, f"switch_mode('{mode}')" if mode else "who", name, show=False)
+            for key, mode, name in SCREEN_KEYS
+        ),
         Binding("ctrl+q", "quit", "Quit", show=False),
     ]
 
@@ -89,6 +99,10 @@ class TimebankApp(App):
         if self.actor is not None and self.actor.is_coordinator:
             who += " (co-ordinator)"
         self.sub_title = f"{self.display_path} · {who}"
+
+    def mode_of(self, screen: Screen) -> str | None:
+        """The mode a screen is the base of (None for a dialog or a plugin's own screen)."""
+        return next((name for name, kind in self.MODES.items() if type(screen) is kind), None)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -282,3 +282,26 @@ async def test_dates_as_people_type_them(app_for, coop):
     second, first = entries(coop.path)
     assert first.day == dt.date.today() - dt.timedelta(days=1)
     assert second.day == dt.date.today() - dt.timedelta(days=3)
+
+
+async def test_every_screen_key_shows_at_80_columns_and_marks_where_you_are(app_for, coop):
+    """F2–F8 with their names fit an 80×24 terminal; pressing one marks that screen in the line."""
+    from timebank.tui.widgets.screen_bar import ScreenBar
+
+    names = ["F2 Log", "F3 Recent", "F4 Balances", "F5 Statement", "F6 Pending", "F7 Members", "F8 Who"]
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key, shown in (
+            ("f2", "F2 Log"),
+            ("f4", "F4 Balances"),
+            ("f7", "F7 Members"),
+            ("f3", "F3 Recent"),
+        ):
+            await pilot.press(key)
+            await pilot.pause()
+            bar = app.screen.query_one(ScreenBar)
+            line = bar.render()
+            assert bar.size.width == 80 and line.cell_length <= 80
+            assert all(name in line.plain for name in names)
+            marked = [line.plain[span.start : span.end] for span in line.spans if span.style.reverse]
+            assert marked == [shown]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header
+from timebank.tui.widgets.screen_bar import ScreenBar
 
 from timebank.ledger import Ledger
 from timebank.models import Member
@@ -37,6 +38,7 @@ class LedgerScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ScreenBar(self.tb.SCREEN_KEYS, self.tb.mode_of(self))
         yield from self.compose_body()
         yield Footer(compact=True)
 
