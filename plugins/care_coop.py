@@ -68,9 +68,8 @@ def make_postings(ledger, exchanges, settings):
     paid = set(settings["paid_categories"])
     if not any(e.category in paid for e in exchanges):
         return None
-    from timebank.plugins.classic import make_postings as classic_postings
-
-    return [[] if e.category in paid else classic_postings(ledger, [e], settings)[0] for e in exchanges]
+    # Paid work earns no credits; the rest is left to the next plugin's rules.
+    return [[] if e.category in paid else None for e in exchanges]
 
 
 def inactive_members(ledger, months: int, today: dt.date | None = None):

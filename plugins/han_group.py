@@ -123,12 +123,10 @@ def decide_recording(ledger, exchange, actor, settings):
 def make_postings(ledger, exchanges, settings):
     if not any("han" in e.refs for e in exchanges):
         return None
-    from timebank.plugins.classic import make_postings as classic_postings
-
     out = []
     for exchange in exchanges:
         if "han" not in exchange.refs:
-            out.extend(classic_postings(ledger, [exchange], settings))
+            out.append(None)  # not a group's work: the next plugin's rules post it
             continue
         total = exchange.minutes * len(exchange.givers)
         shares = split_evenly(total, len(exchange.receivers))

@@ -164,6 +164,57 @@ def test_hook_make_postings(tmp_path):
     assert entry.postings == (Posting("alice", 60), Posting("@coop", -60))
 
 
+def test_hook_make_postings_answers_exchange_by_exchange(tmp_path):
+    """None in place of an exchange leaves it to the next plugin, which sees only those."""
+    seen = []
+
+    class NightCare:
+        @hookimpl(tryfirst=True)
+        def make_postings(self, ledger, exchanges, settings):
+            return [
+                [Posting(e.givers[0], 2 * e.minutes), Posting("@coop", -2 * e.minutes)]
+                if e.note == "night"
+                else None
+                for e in exchanges
+            ]
+
+    class Watcher:
+        @hookimpl
+        def make_postings(self, ledger, exchanges, settings):
+            seen.append([e.note for e in exchanges])
+
+    led = ledger_with(tmp_path, NightCare())
+    led.plugins.register(Watcher(), "watcher")
+    data = led.rules.to_data()
+    data["plugins"]["watcher"] = {}
+    led.set_rules(data, actor="coord")
+    night, day = exchange(minutes=30, note="night"), exchange(minutes=30, note="day")
+    entries = led.record_many([day, night, day])
+    assert [e.postings for e in entries] == [
+        (Posting("alice", 30), Posting("bob", -30)),
+        (Posting("alice", 60), Posting("@coop", -60)),
+        (Posting("alice", 30), Posting("bob", -30)),
+    ]
+    assert seen == [["day", "day"]], "the next plugin is asked only about the exchanges left to it"
+
+
+def test_an_exchange_no_plugin_posts_is_refused_by_name(tmp_path):
+    class OnlyNight:
+        @hookimpl(tryfirst=True)
+        def make_postings(self, ledger, exchanges, settings):
+            return [[] if e.note == "night" else None for e in exchanges]
+
+    plugins = Plugins(entry_points=False)
+    plugins.register(OnlyNight(), "only_night")
+    led = Ledger.create(tmp_path / "l.sqlite", {"plugins": {"only_night": {}}}, plugins=plugins)
+    led.add_member(Member("alice", "Alice", "member", dt.date(2024, 1, 1)), actor="system")
+    led.add_member(Member("bob", "Bob", "member", dt.date(2024, 1, 1)), actor="system")
+    before = snapshot_rows(led)
+    with pytest.raises(PluginFailed, match="no enabled plugin turns shopping on .* into postings"):
+        led.record_many([exchange(note="night", recorded_by="alice"), exchange(recorded_by="alice")])
+    assert snapshot_rows(led) == before
+
+
 def test_hook_add_postings(tmp_path):
     class Levy:
         @hookimpl

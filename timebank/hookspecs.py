@@ -62,7 +62,9 @@ def validate_exchanges(ledger, exchanges, settings):
 @hookspec(firstresult=True)
 def make_postings(ledger, exchanges, settings):
     """Turn each exchange of a batch into postings: a list with one list of ``Posting``
-    per exchange. The first plugin that answers decides."""
+    per exchange, each summing to zero. The first plugin that answers for an exchange
+    decides: return None to leave the whole batch to the next plugin, or None in place of
+    any exchange you leave to it (the next plugin sees only those)."""
 
 
 @hookspec

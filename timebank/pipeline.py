@@ -78,15 +78,19 @@ class Batch:
 
 
 def _check_posting_lists(
-    plugin: str, hook: str, result: Any, count: int, accounts: dict[str, int], *, balanced: bool
-) -> list[tuple[Posting, ...]]:
-    """Refuse plugin output that is not one list of valid postings per exchange."""
+    plugin: str, hook: str, result: Any, count: int, accounts: dict[str, int], *, keep_none: bool = False
+) -> list[Any]:
+    """Refuse plugin output that is not one list of valid, balanced postings per exchange.
+
+    None in place of a list is "nothing" (``add_postings``), or with ``keep_none`` stays
+    None: "not mine" (``make_postings``).
+    """
     if not isinstance(result, list | tuple) or len(result) != count:
         raise PluginFailed(plugin, hook, f"returned {type(result).__name__} for {count} exchanges")
-    checked: list[tuple[Posting, ...]] = []
+    checked: list[Any] = []
     for postings in result:
         if postings is None:
-            checked.append(())
+            checked.append(None if keep_none else ())
             continue
         if not isinstance(postings, list | tuple):
             raise PluginFailed(plugin, hook, f"returned {postings!r} instead of a list of postings")
@@ -97,7 +101,7 @@ def _check_posting_lists(
             if posting.account not in accounts:
                 raise PluginFailed(plugin, hook, f"posted to unknown account {posting.account!r}")
             total += posting.amount
-        if balanced and total != 0:
+        if total != 0:
             raise PluginFailed(plugin, hook, f"returned postings that do not sum to zero: {postings}")
         checked.append(tuple(postings))
     return checked
@@ -130,15 +134,11 @@ def service_drafts(
     if not good:
         return drafts, problems
     accounts = ledger.account_ids()
-    answer = ledger.plugins.first("make_postings", rules, ledger=ledger, exchanges=good)
-    if answer is None:
-        raise PluginFailed("(none)", "make_postings", "no enabled plugin turns exchanges into postings")
-    plugin, result = answer
-    postings = _check_posting_lists(plugin, "make_postings", result, len(good), accounts, balanced=True)
+    postings = make_postings(ledger, rules, good, accounts)
     for plugin, extra in ledger.plugins.call(
         "add_postings", rules, ledger=ledger, exchanges=good, postings=postings
     ):
-        extra = _check_posting_lists(plugin, "add_postings", extra, len(good), accounts, balanced=True)
+        extra = _check_posting_lists(plugin, "add_postings", extra, len(good), accounts)
         postings = [base + more for base, more in zip(postings, extra, strict=True)]
     for i, exchange, entry_postings in zip(keep, good, postings, strict=True):
         drafts[i] = Draft(
@@ -150,6 +150,38 @@ def service_drafts(
             note=exchange.note,
         )
     return drafts, problems
+
+
+def make_postings(
+    ledger: Ledger, rules: Rules, exchanges: Sequence[Exchange], accounts: dict[str, int]
+) -> list[tuple[Posting, ...]]:
+    """Each exchange's postings from the first plugin that answers for it.
+
+    Plugins are asked in call order; each sees only the exchanges no plugin before it
+    answered for, and may answer None for the whole batch or for any exchange in it. So
+    how an exchange is posted never depends on what else is in its batch.
+    """
+    postings: list[Any] = [None] * len(exchanges)
+    waiting = list(range(len(exchanges)))
+    for plugin, call in ledger.plugins.callers("make_postings", rules):
+        if not waiting:
+            break
+        result = call(ledger=ledger, exchanges=[exchanges[i] for i in waiting])
+        if result is None:
+            continue
+        count = len(waiting)
+        answers = _check_posting_lists(plugin, "make_postings", result, count, accounts, keep_none=True)
+        for i, answer in zip(waiting, answers, strict=True):
+            postings[i] = answer
+        waiting = [i for i in waiting if postings[i] is None]
+    if waiting:
+        exchange = exchanges[waiting[0]]
+        raise PluginFailed(
+            "(none)",
+            "make_postings",
+            f"no enabled plugin turns {exchange.category} on {exchange.day} into postings",
+        )
+    return postings
 
 
 def admit(

@@ -8,10 +8,11 @@ it, so a co-ordinator knows which rule to switch off.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -118,17 +119,29 @@ class Plugins:
                 return name, result
         return None
 
-    def _each(self, hook: str, rules: Rules | None, kwargs: dict) -> Iterable[tuple[str, Any]]:
+    def callers(self, hook: str, rules: Rules | None) -> Iterator[tuple[str, Callable[..., Any]]]:
+        """Each implementation as ``(plugin, call)``, in call order, for hooks whose
+        arguments change from one plugin to the next (``make_postings`` passes on only the
+        exchanges earlier plugins left). ``call(**kwargs)`` adds the plugin's settings."""
         for name, function, argnames in self._impls(hook, rules):
-            args = dict(kwargs)
-            if "settings" in argnames:
-                args["settings"] = rules.settings(name) if rules is not None else {}
-            try:
-                yield name, function(**{a: args[a] for a in argnames})
-            except PluginFailed:
-                raise
-            except Exception as exc:
-                raise PluginFailed(name, hook, f"{type(exc).__name__}: {exc}") from exc
+            yield name, functools.partial(self._call_one, hook, rules, name, function, argnames)
+
+    @staticmethod
+    def _call_one(
+        hook: str, rules: Rules | None, name: str, function: Any, argnames: Sequence[str], **kwargs: Any
+    ) -> Any:
+        if "settings" in argnames:
+            kwargs["settings"] = rules.settings(name) if rules is not None else {}
+        try:
+            return function(**{a: kwargs[a] for a in argnames})
+        except PluginFailed:
+            raise
+        except Exception as exc:
+            raise PluginFailed(name, hook, f"{type(exc).__name__}: {exc}") from exc
+
+    def _each(self, hook: str, rules: Rules | None, kwargs: dict) -> Iterable[tuple[str, Any]]:
+        for name, call in self.callers(hook, rules):
+            yield name, call(**kwargs)
 
     def declared_settings(self) -> dict[str, tuple[Setting, ...]]:
         """Every registered plugin's settings, by plugin name (empty if it declares none)."""

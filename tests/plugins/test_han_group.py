@@ -100,3 +100,20 @@ def test_a_month_of_han_groups(ledger):
     assert ledger.balance("@han:riverside") == 4 * 180
     assert ledger.balance("dai") == -4 * 180 and ledger.balance("emi") == 120
     assert ledger.verify().ok
+
+
+def test_han_groups_and_fureai_kippu_share_a_ledger(make_ledger):
+    """Each exchange is posted by the first plugin that answers for it: the group's work by
+    han_group, the rest by fureai_kippu, the same whatever else is in the batch."""
+    fureai = {"fureai_kippu": {"weights": {"cleaning": "2"}, "earmark_savings": False}}
+    led = make_ledger("han-group", overrides={"plugins": fureai}, members=MEMBERS)
+    form_group(led, "riverside", "aiko", ["ben", "chie"], actor="coord")
+    group_work = exchange("aiko,ben", "dai", 60, category="cleaning", refs={"han": "riverside"})
+    alone = exchange("emi", "dai", 60, category="cleaning")
+    together = led.record_many([group_work, alone])
+    assert [e.postings for e in together] == [
+        (Posting("@han:riverside", 120), Posting("dai", -120)),
+        (Posting("emi", 120), Posting("@coop", -120)),
+    ]
+    assert led.record(alone).postings == together[1].postings
+    assert led.verify().ok
