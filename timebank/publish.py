@@ -41,6 +41,18 @@ BANDS = (
     ("is owed more than 10 hours", 600, None),
 )
 ALL = "all"
+# A month is published once it has been over this many days: the slips for a month
+# arrive in the days after it, and a month's figures should not move once shown.
+GRACE_DAYS = 7
+
+
+def published_through(today: dt.date, grace_days: int = GRACE_DAYS) -> dt.date:
+    """The last day the figures cover: the end of the last month over ``grace_days`` ago.
+
+    Only whole months are published, so two publications in the same month show the same
+    figures: nobody can subtract one from the other to see what changed that day.
+    """
+    return (today - dt.timedelta(days=grace_days)).replace(day=1) - dt.timedelta(days=1)
 
 
 @attrs.frozen
@@ -56,13 +68,15 @@ class Published:
 class Activity:
     """One pass over the service entries: minutes, exchanges and members by month and more."""
 
-    def __init__(self, ledger: Ledger, areas: dict[str, str | None]):
+    def __init__(self, ledger: Ledger, areas: dict[str, str | None], through: dt.date):
         self.cells: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [0, 0, set()])
         self.gave: dict[str, set[str]] = defaultdict(set)
         self.received: dict[str, set[str]] = defaultdict(set)
         rows = ledger.conn.execute(
             "SELECT e.day, e.category, e.givers, e.receivers, e.minutes FROM entries e"
-            f" WHERE e.kind = 'service' AND {STANDING}"
+            # ``+e.day``: most entries qualify, so read the table in order rather than via the index
+            f" WHERE e.kind = 'service' AND +e.day <= ? AND {STANDING}",
+            (through.isoformat(),),
         )
         for day, category, givers, receivers, minutes in rows:
             month = day[:7]
@@ -102,10 +116,10 @@ class Activity:
         return sorted({m for m, _, _ in self.cells})
 
 
-def core_tables(ledger: Ledger, today: dt.date) -> list[PublicTable]:
-    members = ledger.members()
+def core_tables(ledger: Ledger, through: dt.date) -> list[PublicTable]:
+    members = [m for m in ledger.members() if m.joined <= through]
     areas = {m.handle: m.area for m in members} if any(m.area for m in members) else {}
-    activity = Activity(ledger, areas)
+    activity = Activity(ledger, areas, through)
     hour_columns = ("month", "kind", "exchanges", "hours", "minutes", "members")
     tables = [
         PublicTable(
@@ -142,20 +156,23 @@ def core_tables(ledger: Ledger, today: dt.date) -> list[PublicTable]:
                 total=ALL,
             )
         )
-    tables += member_tables(members, activity)
-    tables.append(reciprocity(activity, today))
-    tables.append(balance_bands(ledger, {m.handle for m in members if m.is_active}))
+    tables += member_tables(members, activity, through)
+    tables.append(reciprocity(activity, through))
+    still_members = {m.handle for m in members if not m.left or m.left > through}
+    tables.append(balance_bands(ledger, still_members, through))
     return tables
 
 
-def member_tables(members: list, activity: Activity) -> list[PublicTable]:
+def member_tables(members: list, activity: Activity, through: dt.date) -> list[PublicTable]:
     """Active, new and retired members by month and class, and the co-op's growth."""
     classes = sorted({m.member_class for m in members})
+    last = through.isoformat()[:7]
     months = sorted(
         set(activity.months)
         | {m.joined.isoformat()[:7] for m in members}
-        | {m.left.isoformat()[:7] for m in members if m.left}
+        | {m.left.isoformat()[:7] for m in members if m.left and m.left <= through}
     )
+    months = [month for month in months if month <= last]
     by_handle = {m.handle: m for m in members}
     counts = []
     for month in months:
@@ -207,9 +224,10 @@ def member_tables(members: list, activity: Activity) -> list[PublicTable]:
     ]
 
 
-def reciprocity(activity: Activity, today: dt.date) -> PublicTable:
-    """Share of the members active in the last 12 months who both gave and received."""
-    since = (today.replace(day=1) - dt.timedelta(days=365)).isoformat()[:7]
+def reciprocity(activity: Activity, through: dt.date) -> PublicTable:
+    """Share of the members active in the 12 months to ``through`` who both gave and received."""
+    months_back = through.year * 12 + through.month - 1 - 11
+    since = f"{months_back // 12:04d}-{months_back % 12 + 1:02d}"
     gave = set().union(*(s for m, s in activity.gave.items() if m >= since)) if activity.gave else set()
     received = (
         set().union(*(s for m, s in activity.received.items() if m >= since)) if activity.received else set()
@@ -220,27 +238,45 @@ def reciprocity(activity: Activity, today: dt.date) -> PublicTable:
     return PublicTable(
         "reciprocity",
         "Reciprocity",
-        "Of the members active in the last 12 months, how many both gave and received care.",
+        "Of the members active in the 12 months to the last month published, how many both gave"
+        " and received care.",
         ("period", "active_members", "gave_and_received", "share_percent", "members"),
-        [(f"{since} to {today.isoformat()[:7]}", len(active), len(both), share, len(active))],
+        [(f"{since} to {through.isoformat()[:7]}", len(active), len(both), share, len(active))],
         ("active_members", "gave_and_received", "share_percent"),
     )
 
 
-def balance_bands(ledger: Ledger, active: set[str]) -> PublicTable:
-    """How many active members' balances fall in each band."""
+def balances_on(ledger: Ledger, day: dt.date) -> dict[str, int]:
+    """Every account's balance at the end of ``day``: today's, less what is dated after it.
+
+    Entries dated after ``day`` are few (a month or so), and found through the by-day index.
+    """
+    later = dict(
+        ledger.conn.execute(
+            # CROSS JOIN keeps entries outside: otherwise SQLite walks all postings by account
+            "SELECT p.account_id, sum(p.amount) FROM entries e CROSS JOIN postings p ON p.entry_id = e.id"
+            " WHERE e.day > ? GROUP BY p.account_id",
+            (day.isoformat(),),
+        )
+    )
+    ids = ledger.account_ids()
+    return {account.code: balance - later.get(ids[account.code], 0) for account, balance in ledger.balances()}
+
+
+def balance_bands(ledger: Ledger, members: set[str], through: dt.date) -> PublicTable:
+    """How many members' balances fall in each band at the end of ``through``."""
     counts = {label: 0 for label, _, _ in BANDS}
-    for account, balance in ledger.balances():
-        if account.code not in active:
+    for code, balance in balances_on(ledger, through).items():
+        if code not in members:
             continue
         for label, low, high in BANDS:
             if (low is None or balance >= low) and (high is None or balance < high):
                 counts[label] += 1
-    rows = [(label, n, n) for label, n in counts.items()] + [(ALL, len(active), len(active))]
+    rows = [(label, n, n) for label, n in counts.items()] + [(ALL, len(members), len(members))]
     return PublicTable(
         "balance_bands",
         "Balances in bands",
-        "How many active members' balances fall in each band.",
+        "How many members' balances fall in each band at the end of the last month published.",
         ("band", "member_count", "members"),
         rows,
         ("member_count",),
@@ -249,25 +285,33 @@ def balance_bands(ledger: Ledger, active: set[str]) -> PublicTable:
     )
 
 
-def gather(ledger: Ledger, today: dt.date) -> list[PublicTable]:
-    tables = core_tables(ledger, today)
+def gather(ledger: Ledger, through: dt.date) -> list[PublicTable]:
+    """The core tables and plugins' tables, every month after ``through`` left out."""
+    tables = core_tables(ledger, through)
     for _, found in ledger.plugins.call("contribute_public_figures", ledger.rules, ledger=ledger):
-        tables.extend(found)
+        tables.extend(_through(table, through) for table in found)
     return tables
+
+
+def _through(table: PublicTable, through: dt.date) -> PublicTable:
+    if "month" not in table.columns:
+        return table
+    at, last = table.columns.index("month"), through.isoformat()[:7]
+    return attrs.evolve(table, rows=[row for row in table.rows if str(row[at]) <= last])
 
 
 def publish(ledger: Ledger, out: str | Path, *, k: int = 5, today: dt.date | None = None) -> Published:
     """Write the public file at ``out`` (replacing it whole) and return what was written."""
     if k < 2:
         raise ValueError("k must be at least 2")
-    today = today or dt.date.today()
+    through = published_through(today or dt.date.today())
     out = Path(out)
     temp = out.with_name(f".{out.name}.tmp")
     temp.unlink(missing_ok=True)
     primary = complementary = 0
     names = []
     with ledger.store.read():
-        tables = gather(ledger, today)
+        tables = gather(ledger, through)
         head, rules = ledger.head_hash(), ledger.rules
         entries = ledger.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
     conn = sqlite3.connect(temp)
@@ -286,6 +330,7 @@ def publish(ledger: Ledger, out: str | Path, *, k: int = 5, today: dt.date | Non
             ("coop", rules.coop["name"]),
             ("description", rules.coop["description"]),
             ("published_at", now_utc()),
+            ("figures_through", through.isoformat()),
             ("k", str(k)),
             ("method", METHOD),
             ("rules_version", str(rules.version)),

@@ -16,6 +16,7 @@ SECRETS = {
     "contact": "zebulon@example.invalid",
 }
 START = dt.date(2025, 1, 6)
+PUBLISHED_ON = START + dt.timedelta(days=420)  # 2026-03-01: figures through January
 
 
 @pytest.fixture
@@ -67,5 +68,5 @@ def seeded(make_ledger):
 @pytest.fixture
 def published(seeded, tmp_path):
     path = tmp_path / "public.sqlite"  # served as the database "public"
-    publish(seeded, path, k=5, today=START + dt.timedelta(days=420))
+    publish(seeded, path, k=5, today=PUBLISHED_ON)
     return path

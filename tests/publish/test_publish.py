@@ -1,10 +1,11 @@
 """The public file: aggregates only, small cells suppressed, totals that reconcile."""
 
+import datetime as dt
 import sqlite3
 
-from conftest import SECRETS
+from conftest import PUBLISHED_ON, SECRETS
 
-from timebank.publish import publish
+from timebank.publish import BANDS, publish, published_through
 from timebank.testing import exchange
 
 
@@ -119,12 +120,62 @@ def test_published_totals_reconcile_with_the_ledger(seeded, published):
             [total] = [r["minutes"] for r in members if r["kind"] == "all"]
             assert parts == total == ledger_minutes[month]
             reconciled += 1
-    active = {m.handle for m in seeded.members(include_retired=False)}
-    bands = dict(conn.execute("SELECT band, member_count FROM balance_bands"))
-    assert bands["all"] == len(active)
-    if None not in bands.values():
-        assert sum(v for b, v in bands.items() if b != "all") == len(active)
     assert reconciled > 10
+
+
+def test_balance_bands_are_members_balances_at_the_end_of_the_last_month(seeded, published):
+    """Bands count the members of that day (one retired later still counts) on that day's balances."""
+    conn, _ = tables(published)
+    through = published_through(PUBLISHED_ON).isoformat()
+    members = {m.handle for m in seeded.members() if m.joined.isoformat() <= through}
+    members -= {m.handle for m in seeded.members() if m.left and m.left.isoformat() <= through}
+    assert any(m.left for m in seeded.members()), "the data must retire someone after the month"
+    balances = dict(
+        seeded.conn.execute(
+            "SELECT a.code, sum(p.amount) FROM postings p JOIN entries e ON e.id = p.entry_id"
+            " JOIN accounts a ON a.id = p.account_id WHERE e.day <= ? GROUP BY a.code",
+            (through,),
+        )
+    )
+    expected = {label: 0 for label, _, _ in BANDS}
+    for handle in members:
+        balance = balances.get(handle, 0)
+        for label, low, high in BANDS:
+            if (low is None or balance >= low) and (high is None or balance < high):
+                expected[label] += 1
+    bands = {r["band"]: r["member_count"] for r in conn.execute("SELECT * FROM balance_bands")}
+    assert bands["all"] == len(members) == 25
+    for label, count in expected.items():
+        assert bands[label] in (count, None), label
+
+
+def test_only_whole_months_a_week_over_are_published(seeded, published):
+    conn, _ = tables(published)
+    months = [r[0] for r in conn.execute("SELECT month FROM hours_by_month ORDER BY month")]
+    assert months[-1] == "2026-01", "February ended on the 28th; published on March 1st it is not shown"
+    about = dict(conn.execute("SELECT key, value FROM about"))
+    assert about["figures_through"] == "2026-01-31"
+    assert published_through(dt.date(2026, 3, 8)) == dt.date(2026, 2, 28)
+
+
+def test_two_publications_in_one_month_show_the_same_figures(seeded, tmp_path):
+    """What happened between two publications in a month cannot be found by subtraction."""
+    first, second = tmp_path / "first.sqlite", tmp_path / "second.sqlite"
+    publish(seeded, first, today=PUBLISHED_ON)
+    seeded.record(exchange("zq00xyzzy", "zq01xyzzy", 90, category="admin help", day=PUBLISHED_ON))
+    seeded.record(exchange("zq02xyzzy", "zq03xyzzy", 30, category="shopping", day=PUBLISHED_ON))
+    seeded.retire_member("zq04xyzzy", actor="coord", day=PUBLISHED_ON)
+    publish(seeded, second, today=PUBLISHED_ON + dt.timedelta(days=1))
+    (a, names), (b, _) = tables(first), tables(second)
+    for name in names:
+        if name not in ("about",):
+            assert (
+                a.execute(f"SELECT * FROM [{name}]").fetchall()
+                == b.execute(f"SELECT * FROM [{name}]").fetchall()
+            ), name
+    publish(seeded, second, today=dt.date(2026, 4, 8))
+    b, _ = tables(second)
+    assert b.execute("SELECT count(*) FROM hours_by_month WHERE month = '2026-03'").fetchone()[0] == 1
 
 
 def test_about_traces_the_figures_to_the_ledger(seeded, published):
@@ -167,7 +218,8 @@ def test_models_contribute_their_own_figures(make_ledger, tmp_path):
             ledger, refer(ledger, f"p{i}", actor="lin", activity="walking group"), "accepted", actor=f"p{i}"
         )
     out = tmp_path / "sp.sqlite"
-    publish(ledger, out)
+    next_month = (dt.date.today().replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    publish(ledger, out, today=next_month + dt.timedelta(days=7))
     rows = (
         sqlite3.connect(out)
         .execute("SELECT status, referrals, suppressed FROM referrals_by_month")
