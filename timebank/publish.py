@@ -63,6 +63,7 @@ class Published:
     tables: tuple[str, ...]
     primary: int
     complementary: int
+    through: dt.date
 
 
 class Activity:
@@ -348,7 +349,7 @@ def publish(ledger: Ledger, out: str | Path, *, k: int = 5, today: dt.date | Non
     finally:
         conn.close()
     os.replace(temp, out)
-    return Published(out, tuple(names), primary, complementary)
+    return Published(out, tuple(names), primary, complementary, through)
 
 
 def _charts(conn: sqlite3.Connection) -> Iterable[tuple[str, str, str]]:

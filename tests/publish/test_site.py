@@ -1,5 +1,6 @@
 """The public site through Datasette's own client: pages, JSON, canned queries, refusals."""
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -8,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from timebank.cli import cli
+from timebank.publish import published_through
 from timebank.serve import make_datasette
 
 
@@ -24,6 +26,7 @@ async def test_home_page_explains_the_figures_and_shows_charts(client, seeded):
     assert "and no figure describes one person" in html
     assert html.count("<svg") >= 3 and "Hours of care each month" in html
     assert "fewer than 5 members" in html
+    assert "<td>2026-01-31 (whole months, published a week after they end)</td>" in html
 
 
 async def test_charts_page(client):
@@ -73,7 +76,8 @@ def test_publish_command_and_metadata_for_datasette_publish(seeded, tmp_path):
         cli, ["publish", "--ledger", str(seeded.path), "--out", str(out), "--k", "6", "--metadata", str(meta)]
     )
     assert result.exit_code == 0, result.output
-    assert "published" in result.output and "k=6" in result.output
+    through = published_through(dt.date.today())
+    assert f"figures through {through} (whole months, a week after they end); k=6" in result.output
     assert json.loads(meta.read_text())["databases"]["figures"]["queries"]
     # the same files, as 'datasette publish' would deploy them, with Datasette's own command line
     from timebank.serve import SITE

@@ -53,8 +53,9 @@ def publish(ledger: Ledger, out: Path | None, k: int, metadata: Path | None) -> 
         raise InputError("out: the public file cannot be the ledger itself")
     done = write_public(ledger, out, k=k)
     click.echo(
-        f"published {len(done.tables)} tables to {out} (k={k}; {done.primary} rows suppressed as "
-        f"small, {done.complementary} more to protect them)"
+        f"published {len(done.tables)} tables to {out}: figures through {done.through} (whole months,"
+        f" a week after they end); k={k}, {done.primary} rows suppressed as small, "
+        f"{done.complementary} more to protect them"
     )
     if metadata:
         metadata.write_text(json.dumps(metadata_for(out), indent=2), "utf-8")
