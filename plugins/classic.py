@@ -153,11 +153,13 @@ def validate_exchanges(ledger, exchanges, settings):
 def _daily_limit_problems(ledger, exchanges, limit):
     """Nobody gives more than ``limit`` minutes on one day, counting what is already recorded."""
     days = sorted({e.day.isoformat() for e in exchanges})
-    givers = sorted({g for e in exchanges for g in e.givers})
+    concerned = sorted({g for e in exchanges for g in e.givers})
     # A busy day holds thousands of entries; one exchange typed in needs only its giver's.
     # Entries with several givers (a space in ``givers``) are always read.
-    by_giver = len(givers) <= 500
-    only = f" AND (e.givers IN ({','.join('?' * len(givers))}) OR instr(e.givers, ' '))" if by_giver else ""
+    by_giver = len(concerned) <= 500
+    only = (
+        f" AND (e.givers IN ({','.join('?' * len(concerned))}) OR instr(e.givers, ' '))" if by_giver else ""
+    )
     given: dict[tuple[str, str], int] = defaultdict(int)
     for day_chunk in (days[i : i + 500] for i in range(0, len(days), 500)):
         marks = ",".join("?" * len(day_chunk))
@@ -165,7 +167,7 @@ def _daily_limit_problems(ledger, exchanges, limit):
             f"SELECT e.givers, e.day, sum(e.minutes) FROM entries e WHERE e.day IN ({marks})"
             f" AND e.kind = 'service' AND {STANDING}{only}"
             " GROUP BY e.givers, e.day",
-            day_chunk + (givers if by_giver else []),
+            day_chunk + (concerned if by_giver else []),
         )
         for givers, day, minutes in rows:
             for giver in givers.split():

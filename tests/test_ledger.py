@@ -126,6 +126,21 @@ def test_a_day_counts_group_sessions_and_only_the_givers_own_time(ledger):
     ledger.record(exchange("carol", "bob", minutes=60))
 
 
+def test_a_day_is_judged_alike_in_a_batch_spanning_many_days(ledger):
+    """A batch over more than 500 days (one member's slips for two years) reads them in chunks."""
+    four_hour_days(ledger)
+    today = dt.date.today()
+    ledger.record(exchange("alice", "bob", minutes=230, day=today))
+    ledger.record(exchange("bob", "carol", minutes=30, day=today - dt.timedelta(days=500)))
+    pairs = [("alice", "bob"), ("bob", "alice")]
+    batch = [exchange(*pairs[i % 2], minutes=20, day=today - dt.timedelta(days=i)) for i in range(501)]
+    with pytest.raises(RulesRefused) as caught:
+        ledger.record_many(batch)
+    assert [(p.index, p.message) for p in caught.value.problems] == [
+        (0, f"alice would give 4h10 on {today}, more than 4h in one day")
+    ]
+
+
 def test_a_day_is_judged_alike_in_a_batch_with_many_givers(ledger):
     """A batch naming more than 500 givers reads the whole day instead of each giver's part."""
     four_hour_days(ledger)
