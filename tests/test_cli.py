@@ -91,6 +91,11 @@ def test_rules_show_set_load_and_history(run, tmp_path):
     assert "'lots' is not a duration" in result.stderr
     result = run("rules", "set", "coop.name", "X", "--as", "alice", ok=False)
     assert "only a co-ordinator may change rules" in result.stderr
+    result = run("rules", "set", "mutual_credit.levy_percent", "2", "--as", "coordinator", ok=False)
+    assert "plugin 'mutual_credit' is not enabled; enable it with 'rules enable'" in result.stderr
+    run("rules", "enable", "mutual_credit", "--as", "coordinator")
+    run("rules", "set", "mutual_credit.levy_percent", "2", "--as", "coordinator")
+    assert "[plugins.mutual_credit]" in run("rules", "show").output
     toml = tmp_path / "rules.toml"
     toml.write_text(run("rules", "show").output)
     run("rules", "load", toml, "--as", "coordinator")
@@ -98,7 +103,7 @@ def test_rules_show_set_load_and_history(run, tmp_path):
     result = run("rules", "load", toml, "--as", "coordinator", ok=False)
     assert "plugins.classic.max_per_day: True is not a duration" in result.stderr
     history = run("rules", "history").output.splitlines()
-    assert len(history) == 4
+    assert len(history) == 6
 
 
 def test_rules_show_round_trips(run, tmp_path):

@@ -18,9 +18,7 @@ def test_it_takes_effect_once_enabled(make_ledger):
     ledger = make_ledger("time-bank", plugins=Plugins(), members={"alice": "member", "bob": "member"})
     ledger.record(exchange("alice", "bob", 60))
     assert ledger.balance("alice") == 60, "installed but not enabled: no effect"
-    data = ledger.rules.to_data()
-    data["plugins"]["tea_levy"] = {"minutes": 3}
-    ledger.set_rules(data, actor="coord")
+    ledger.change_settings("tea_levy", {"minutes": 3}, actor="coord")
     ledger.record(exchange("alice", "bob", 60))
     assert (ledger.balance("alice"), ledger.balance("@tea")) == (117, 3)
 

@@ -185,9 +185,7 @@ def test_hook_make_postings_answers_exchange_by_exchange(tmp_path):
 
     led = ledger_with(tmp_path, NightCare())
     led.plugins.register(Watcher(), "watcher")
-    data = led.rules.to_data()
-    data["plugins"]["watcher"] = {}
-    led.set_rules(data, actor="coord")
+    led.change_settings("watcher", {}, actor="coord")
     night, day = exchange(minutes=30, note="night"), exchange(minutes=30, note="day")
     entries = led.record_many([day, night, day])
     assert [e.postings for e in entries] == [

@@ -60,20 +60,15 @@ def test_member_cannot_record_for_others(ledger):
 
 
 def test_either_records_mode_and_coordinator_only_mode(ledger):
-    data = ledger.rules.to_data()
-    data["plugins"]["confirmation"]["mode"] = "either-records"
-    ledger.set_rules(data, actor="coord")
+    ledger.change_settings("confirmation", {"mode": "either-records"}, actor="coord")
     assert isinstance(ledger.record(exchange(recorded_by="bob")), Entry)
-    data["plugins"]["confirmation"]["mode"] = "coordinator-only"
-    ledger.set_rules(data, actor="coord")
+    ledger.change_settings("confirmation", {"mode": "coordinator-only"}, actor="coord")
     with pytest.raises(NotAllowed, match="only a co-ordinator records"):
         ledger.record(exchange(recorded_by="bob"))
 
 
 def test_auto_accept_after_n_days(ledger):
-    data = ledger.rules.to_data()
-    data["plugins"]["confirmation"]["auto_accept_days"] = 3
-    ledger.set_rules(data, actor="coord")
+    ledger.change_settings("confirmation", {"auto_accept_days": 3}, actor="coord")
     claim = ledger.record(exchange(recorded_by="alice"))
     assert claim.auto_accept_on == TODAY + dt.timedelta(days=3)
     assert ledger.accept_overdue_claims(TODAY + dt.timedelta(days=2)) == []
@@ -111,9 +106,7 @@ def test_nobody_gives_more_than_a_day(ledger):
 
 
 def four_hour_days(ledger):
-    data = ledger.rules.to_data()
-    data["plugins"]["classic"]["max_per_day"] = "4h"
-    ledger.set_rules(data, actor="coord")
+    ledger.change_settings("classic", {"max_per_day": "4h"}, actor="coord")
 
 
 def test_a_day_counts_group_sessions_and_only_the_givers_own_time(ledger):
@@ -164,9 +157,7 @@ def test_retired_member_keeps_history_and_balance_but_cannot_exchange(ledger):
 
 
 def test_hard_floor_refuses_and_soft_warning_needs_acknowledging(ledger):
-    data = ledger.rules.to_data()
-    data["plugins"]["credit_limits"].update(floor="-10h", warn_below="-9h")
-    ledger.set_rules(data, actor="coord")
+    ledger.change_settings("credit_limits", {"floor": "-10h", "warn_below": "-9h"}, actor="coord")
     ledger.record(exchange("alice", "bob", minutes=8 * 60 + 30))
     with pytest.raises(RulesRefused) as caught:
         ledger.record(exchange("carol", "bob", minutes=60))
@@ -183,15 +174,17 @@ def test_hard_floor_refuses_and_soft_warning_needs_acknowledging(ledger):
 
 def supported_class(ledger):
     """Members may go to -2h, the 'supported' class to -50h; dora is supported."""
-    data = ledger.rules.to_data()
-    data["plugins"]["classic"]["member_classes"] = ["member", "supported"]
-    data["plugins"]["credit_limits"].update(
-        floor="-2h",
-        warn_below="-2h",
-        floor_by_class={"supported": "-50h"},
-        warn_below_by_class={"supported": "-50h"},
+    ledger.change_settings("classic", {"member_classes": ["member", "supported"]}, actor="coord")
+    ledger.change_settings(
+        "credit_limits",
+        {
+            "floor": "-2h",
+            "warn_below": "-2h",
+            "floor_by_class": {"supported": "-50h"},
+            "warn_below_by_class": {"supported": "-50h"},
+        },
+        actor="coord",
     )
-    ledger.set_rules(data, actor="coord")
     add_members(ledger, "dora", member_class="supported")
 
 
@@ -213,18 +206,14 @@ def test_limits_per_member_class_in_one_batch(ledger):
 
 
 def test_ceiling(ledger):
-    data = ledger.rules.to_data()
-    data["plugins"]["credit_limits"].update(ceiling="2h")
-    ledger.set_rules(data, actor="coord")
+    ledger.change_settings("credit_limits", {"ceiling": "2h"}, actor="coord")
     ledger.record(exchange(minutes=120))
     with pytest.raises(RulesRefused, match="Alice would go above their limit of 2h"):
         ledger.record(exchange(minutes=1, receivers="carol"))
 
 
 def test_later_exchanges_in_a_batch_see_earlier_ones(ledger):
-    data = ledger.rules.to_data()
-    data["plugins"]["credit_limits"].update(floor="-2h", warn_below="-2h")
-    ledger.set_rules(data, actor="coord")
+    ledger.change_settings("credit_limits", {"floor": "-2h", "warn_below": "-2h"}, actor="coord")
     with pytest.raises(RulesRefused) as caught:
         ledger.record_many([exchange(minutes=90), exchange("carol", "bob", minutes=60)])
     assert [p.index for p in caught.value.problems] == [1]
@@ -232,9 +221,7 @@ def test_later_exchanges_in_a_batch_see_earlier_ones(ledger):
 
 
 def test_refusal_messages_use_the_balances_really_met(ledger):
-    data = ledger.rules.to_data()
-    data["plugins"]["credit_limits"].update(floor="-2h", warn_below="-2h")
-    ledger.set_rules(data, actor="coord")
+    ledger.change_settings("credit_limits", {"floor": "-2h", "warn_below": "-2h"}, actor="coord")
     batch = [
         exchange("alice", "bob", minutes=90),
         exchange("carol", "bob", minutes=60),
@@ -289,9 +276,7 @@ def test_preview_writes_nothing(ledger):
 
 
 def test_statement_pages_with_running_balance(ledger):
-    data = ledger.rules.to_data()
-    data["plugins"]["credit_limits"].update(floor="-200h", warn_below="-200h")
-    ledger.set_rules(data, actor="coord")
+    ledger.change_settings("credit_limits", {"floor": "-200h", "warn_below": "-200h"}, actor="coord")
     ledger.record_many([exchange(minutes=m, day=TODAY - dt.timedelta(days=m)) for m in range(1, 121)])
     first = ledger.statement("alice", limit=50)
     assert [line.balance for line in first[:2]] == [sum(range(1, 121)), sum(range(1, 120))]
@@ -322,6 +307,17 @@ def test_rules_are_versioned_and_entries_name_their_version(ledger):
     second = ledger.record(exchange())
     assert second.rules_version == first.rules_version + 1
     assert [r["version"] for r in ledger.rules_history()] == [1, 2]
+
+
+def test_change_settings_keeps_the_rest_and_enables_a_plugin(ledger):
+    before = ledger.rules
+    ledger.change_settings("credit_limits", {"floor": "-3h"}, actor="coord", note="tighter")
+    ledger.change_settings("time_bank", {"joining_bonus": "1h"}, actor="coord")
+    after = ledger.rules
+    assert after.settings("credit_limits")["floor"] == -180
+    assert after.settings("credit_limits")["ceiling"] == before.settings("credit_limits")["ceiling"]
+    assert after.settings("time_bank")["joining_bonus"] == 60 and "time_bank" not in before.enabled
+    assert [r["note"] for r in ledger.rules_history()][-2:] == ["tighter", ""]
 
 
 def test_another_connection_sees_new_members_and_rules(ledger, ledger_path):

@@ -192,6 +192,18 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         self._forget()
         return self.rules
 
+    def change_settings(
+        self, section: str, values: Mapping[str, Any], *, actor: str, note: str = ""
+    ) -> Rules:
+        """A new rules version with some settings of ``section`` (``coop`` or a plugin) changed.
+
+        A plugin not yet enabled is enabled, its other settings at their defaults.
+        """
+        data = self.rules.to_data()
+        target = data["coop"] if section == "coop" else data["plugins"].setdefault(section, {})
+        target.update(values)
+        return self.set_rules(data, actor=actor, note=note)
+
     def rules_history(self) -> list[dict[str, Any]]:
         return list(
             self.store.db.query("SELECT version, created_at, created_by, note FROM rules ORDER BY version")

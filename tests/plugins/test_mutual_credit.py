@@ -52,9 +52,8 @@ def test_floor_never_grows_past_the_lowest_floor(make_ledger):
     ledger.record_many(
         [exchange("bob", "carol", 10 * 60, day=today - dt.timedelta(days=d)) for d in range(10)]
     )
-    data = ledger.rules.to_data()
-    data["plugins"]["mutual_credit"].update(floor="-10h", lowest_floor="-30h")
-    ledger.set_rules(data, actor="coord")  # bob's floor would be -10h - 50h, but stops at -30h
+    # bob's floor would be -10h - 50h, but stops at -30h
+    ledger.change_settings("mutual_credit", {"floor": "-10h", "lowest_floor": "-30h"}, actor="coord")
     ledger.transfer("bob", "carol", 130 * 60, actor="coord")  # from +100h down to -30h
     with pytest.raises(RulesRefused) as caught:
         ledger.transfer("bob", "carol", 1, actor="coord")

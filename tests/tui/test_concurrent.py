@@ -12,10 +12,8 @@ N = 15
 
 
 async def test_tui_and_cli_write_at_once(app_for, coop):
-    data = coop.rules.to_data()
-    data["plugins"]["credit_limits"].update(floor="-500h", warn_below="-500h")
-    data["plugins"]["classic"]["max_per_day"] = "24h"
-    coop.set_rules(data, actor="coord")
+    coop.change_settings("credit_limits", {"floor": "-500h", "warn_below": "-500h"}, actor="coord")
+    coop.change_settings("classic", {"max_per_day": "24h"}, actor="coord")
     script = (
         "import sys\n"
         "from timebank.cli import main\n"

@@ -81,9 +81,7 @@ async def test_a_rule_refusing_shows_beside_its_field_and_writes_nothing(app_for
 
 
 async def test_a_warning_asks_once_and_saves_when_confirmed(app_for, coop):
-    data = coop.rules.to_data()
-    data["plugins"]["credit_limits"]["warn_below"] = "-1h"
-    coop.set_rules(data, actor="coord")
+    coop.change_settings("credit_limits", {"warn_below": "-1h"}, actor="coord")
     app = app_for()
     async with app.run_test(size=SIZE) as pilot:
         await log(pilot, "alice", "bob", "2h")
@@ -96,9 +94,7 @@ async def test_a_warning_asks_once_and_saves_when_confirmed(app_for, coop):
 
 
 async def test_a_warning_declined_writes_nothing(app_for, coop):
-    data = coop.rules.to_data()
-    data["plugins"]["credit_limits"]["warn_below"] = "-1h"
-    coop.set_rules(data, actor="coord")
+    coop.change_settings("credit_limits", {"warn_below": "-1h"}, actor="coord")
     app = app_for()
     async with app.run_test(size=SIZE) as pilot:
         await log(pilot, "alice", "bob", "2h")
@@ -181,9 +177,7 @@ async def test_balances_search_sort_and_near_limit(app_for, coop):
 
 
 async def test_statement_pages_through_a_long_history(app_for, coop):
-    data = coop.rules.to_data()
-    data["plugins"]["credit_limits"].update(floor="-500h", warn_below="-500h")
-    coop.set_rules(data, actor="coord")
+    coop.change_settings("credit_limits", {"floor": "-500h", "warn_below": "-500h"}, actor="coord")
     today = dt.date.today()
     coop.record_many([exchange("alice", "bob", 10, day=today - dt.timedelta(days=i)) for i in range(120)])
     app = app_for(actor="bob")

@@ -70,12 +70,11 @@ def rules_set(ledger: Ledger, actor: str | None, key: str, value: str) -> None:
     section, _, name = key.partition(".")
     if not name:
         raise InputError(f"key: {key!r} should be coop.SETTING or PLUGIN.SETTING")
-    data = ledger.rules.to_data()
-    target = data["coop"] if section == "coop" else data["plugins"].get(section)
-    if target is None:
+    if section != "coop" and section not in ledger.rules.enabled:
         raise InputError(f"key: plugin {section!r} is not enabled; enable it with 'rules enable'")
-    target[name] = _toml_value(value)
-    new = ledger.set_rules(data, actor=actor or "", note=f"set {key} = {value}")
+    new = ledger.change_settings(
+        section, {name: _toml_value(value)}, actor=actor or "", note=f"set {key} = {value}"
+    )
     click.echo(f"rules version {new.version}: {key} = {value}")
 
 
@@ -85,9 +84,7 @@ def rules_set(ledger: Ledger, actor: str | None, key: str, value: str) -> None:
 @click.argument("plugin")
 def rules_enable(ledger: Ledger, actor: str | None, plugin: str) -> None:
     """Enable a plugin with its default settings."""
-    data = ledger.rules.to_data()
-    data["plugins"].setdefault(plugin, {})
-    new = ledger.set_rules(data, actor=actor or "", note=f"enabled {plugin}")
+    new = ledger.change_settings(plugin, {}, actor=actor or "", note=f"enabled {plugin}")
     click.echo(f"rules version {new.version}: enabled {plugin}")
 
 
