@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import httpx
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from timebank.testing import served
 
 
 async def _load(base: str, paths: list[str], clients: int, total: int) -> tuple[float, float, int]:
@@ -45,23 +37,7 @@ async def _load(base: str, paths: list[str], clients: int, total: int) -> tuple[
 
 def serve_load(public: Path, *, clients: int = 20, total: int = 2000) -> tuple[float, float, int]:
     """Requests a second and median ms for the home page and a figures table, 20 clients at once."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "timebank", "serve", str(public), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with served(public) as base:
         paths = ["/", f"/{public.stem}/hours_by_month"]
         asyncio.run(_load(base, paths, clients, 100))  # warm up
         return asyncio.run(_load(base, paths, clients, total))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

@@ -7,14 +7,23 @@ Installed with timebank (entry point ``pytest11``), so a plugin author's tests c
   ``coord`` and the members asked for, each ``handle: class`` (or ``handle: (class,
   flags)``);
 - ``timebank_plugins``: a fresh plugin set (built-ins only) to register a plugin on;
-- ``exchange(...)``: build an ``Exchange`` from short arguments.
+- ``exchange(...)``: build an ``Exchange`` from short arguments;
+- ``served(public_file)``: ``timebank serve`` running on a free local port, for tests and
+  benchmarks that need a real server.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable, Mapping
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +34,32 @@ from timebank.plugin_manager import Plugins
 from timebank.templates import load_template
 
 JOINED = dt.date(2024, 1, 1)
+
+
+@contextmanager
+def served(public: Path) -> Iterator[str]:
+    """``timebank serve FILE`` in its own process on a free port; yields the site's URL once
+    it answers, and stops it afterwards."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "timebank", "serve", str(public), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def exchange(
