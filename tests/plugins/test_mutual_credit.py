@@ -33,20 +33,9 @@ def test_floor_grows_with_what_a_member_has_earned(ledger):
         ledger.record(exchange("alice", "bob", 31))
 
 
-def test_floor_never_grows_past_the_lowest_floor(make_ledger):
-    ledger = make_ledger(
-        "mutual-credit",
-        members=MEMBERS,
-        overrides={
-            "plugins": {
-                "mutual_credit": {
-                    "levy_percent": "0",
-                    "ceiling": "200h",
-                    "floor": "-100h",
-                    "lowest_floor": "-100h",
-                }
-            }
-        },
+def test_floor_never_grows_past_the_lowest_floor(ledger):
+    ledger.change_settings(
+        "mutual_credit", {"ceiling": "200h", "floor": "-100h", "lowest_floor": "-100h"}, actor="coord"
     )
     today = dt.date.today()
     ledger.record_many(
@@ -85,19 +74,9 @@ def test_levy_goes_to_the_coop_rounded_to_the_minute(make_ledger):
     assert ledger.balance("@coop") == 3
 
 
-def test_demurrage_at_period_close_after_grace(make_ledger):
-    ledger = make_ledger(
-        "mutual-credit",
-        members=MEMBERS,
-        overrides={
-            "plugins": {
-                "mutual_credit": {
-                    "levy_percent": "0",
-                    "demurrage_percent_year": "6",
-                    "demurrage_grace_days": 90,
-                }
-            }
-        },
+def test_demurrage_at_period_close_after_grace(ledger):
+    ledger.change_settings(
+        "mutual_credit", {"demurrage_percent_year": "6", "demurrage_grace_days": 90}, actor="coord"
     )
     ledger.add_member(Member("newbie", "Newbie", "member", dt.date.today()), actor="coord")
     ledger.record(exchange("alice", "bob", 10 * 60))
