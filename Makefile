@@ -7,7 +7,7 @@ DEMO := demo.sqlite
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test soak bench lint format clean
+.PHONY: install browser tools run test soak bench lint format clean
 
 $(STAMP): pyproject.toml constraints.txt examples/timebank-tea-levy/pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -30,7 +30,15 @@ browser:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) browser
+# The journal export is checked by the real tools a treasurer uses: Debian's hledger (beancount
+# comes from PyPI with the test extra).
+tools:
+	@command -v hledger >/dev/null 2>&1 || { \
+	  echo "installing Debian's hledger for the journal export tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq hledger >/dev/null; }
+
+test: $(STAMP) browser tools
 	$(BIN)/python -m pytest
 
 # Longer reliability runs: 50 SIGKILLs, 4 x 3,000 concurrent writes, more fuzzing.

@@ -1,6 +1,7 @@
 """The time-bank base: one hour of anyone's time is one credit.
 
-Rules: givers and receivers are active members, nobody gives time to
+Rules: givers and receivers are active members who had joined (and not left) by the
+day of the exchange, the day is not in a closed period, nobody gives time to
 themselves, the kind of care is one the co-op lists, and nobody gives more than
 a day's worth (24 h by default) on one day. Each giver earns the minutes given;
 the receivers share the cost equally (a remainder minute goes to the first
@@ -92,6 +93,12 @@ def _exchange_problems(members, categories: list[str], index, exchange):
                 yield error(field, f"no member has the handle {handle!r}")
             elif not member.is_active:
                 yield error(field, f"{member.name} ({handle}) has retired and cannot exchange")
+            elif exchange.day < member.joined:
+                yield error(
+                    "date", f"{exchange.day} is before {member.name} ({handle}) joined on {member.joined}"
+                )
+            elif member.left is not None and exchange.day > member.left:
+                yield error("date", f"{exchange.day} is after {member.name} ({handle}) left on {member.left}")
         if len(set(handles)) != len(handles):
             yield error(field, f"a {field} is named twice")
     both = set(exchange.givers) & set(exchange.receivers)
@@ -120,6 +127,10 @@ def _plainly_fine(exchange, members: dict, kinds: set[str]) -> bool:
         and receiver is not None
         and giver.status == "active"
         and receiver.status == "active"
+        and giver.joined <= exchange.day
+        and receiver.joined <= exchange.day
+        and giver.left is None
+        and receiver.left is None
         and exchange.category in kinds
         and type(minutes) is int
         and minutes > 0
@@ -133,9 +144,20 @@ def validate_exchanges(ledger, exchanges, settings):
     problems = []
     latest = dt.date.today() + dt.timedelta(days=settings["max_days_ahead"])
     kinds = set(categories)
+    closed = ledger.last_close()
     for index, exchange in enumerate(exchanges):
         if not _plainly_fine(exchange, members, kinds):
             problems.extend(_exchange_problems(members, categories, index, exchange))
+        if closed is not None and exchange.day <= closed:
+            problems.append(
+                Problem(
+                    "error",
+                    PLUGIN,
+                    "date",
+                    f"{exchange.day} is in a closed period (the ledger is closed through {closed})",
+                    index,
+                )
+            )
         if exchange.day > latest:
             problems.append(
                 Problem(

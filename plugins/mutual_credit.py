@@ -7,8 +7,9 @@ Use instead of ``credit_limits``:
   ``lowest_floor`` (trust grows with contribution);
 - ``levy_percent`` of each exchange goes from the giver to the co-op's account;
 - ``demurrage_percent_year`` is charged at period close on positive balances, pro rata
-  for the days since the last close, on members past ``demurrage_grace_days`` since they
-  joined.
+  for the days of the period (from the day after the last close, or the ledger's first
+  entry; from joining for a member who joined within it), on members past
+  ``demurrage_grace_days`` since they joined.
 
 Rounding follows ``timebank.money``: the nearest minute, halves away from zero.
 """
@@ -92,11 +93,15 @@ def close_period(ledger, through, settings):
     rate = Decimal(settings["demurrage_percent_year"])
     if rate == 0:
         return []
-    last = ledger.last_close()
+    period_start = ledger.period_start()
+    if period_start is None:
+        return []
     drafts = []
     for member in ledger.members(include_retired=False):
-        start = max(filter(None, [last, member.joined]))
-        days = (through - start).days
+        # The days of the period (or of its part after the member joined), not the days
+        # since joining: a member is never charged twice for the same days.
+        start = max(period_start, member.joined)
+        days = (through - start).days + 1
         grace_ends = member.joined.toordinal() + settings["demurrage_grace_days"]
         if days <= 0 or through.toordinal() < grace_ends:
             continue

@@ -7,8 +7,9 @@
 - Group sessions: ``classic`` already lets one giver serve many; for the categories in
   ``coop_pays_categories`` (a community event) the co-op pays each attendee's time instead
   of the person receiving it.
-- Leaving returns the balance to zero through the chest: a leaver's credits are donated to
-  it, a leaver's debt is written off by it.
+- Leaving returns the balance to zero: a leaver's credits are donated to the chest, a
+  leaver's debt is written off by the co-op (``@coop``). The chest never goes below zero:
+  it refuses to pay, give or have a donation reversed beyond what it holds.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def declare_settings():
 
 
 @hookimpl
+def declare_flags(settings):
+    return ["oriented", "supported"]
+
+
+@hookimpl
 def declare_system_accounts(settings):
     return [Account(CHEST, "chest", "community chest")]
 
@@ -48,8 +54,11 @@ def add_postings(ledger, exchanges, postings, settings):
     members = ledger.members_by_handle()
     coop_paid = set(settings["coop_pays_categories"])
     out = []
-    for exchange in exchanges:
+    for exchange, base in zip(exchanges, postings, strict=True):
         extra = []
+        if not base:  # the rules move no credits for it (paid care): nobody's side to pay
+            out.append(extra)
+            continue
         shares = split_evenly(exchange.minutes * len(exchange.givers), len(exchange.receivers))
         for receiver, share in zip(exchange.receivers, shares, strict=True):
             if exchange.category in coop_paid:
@@ -68,15 +77,18 @@ def validate_drafts(ledger, drafts, settings):
     problems = []
     for index, draft in enumerate(drafts):
         after = draft.balances_after.get(CHEST)
-        if after is not None and after < 0 and draft.kind in ("service", "transfer"):
-            paid = -sum(p.amount for p in draft.postings if p.account == CHEST)
+        paid = -sum(p.amount for p in draft.postings if p.account == CHEST)
+        if after is not None and after < 0 and paid > 0:
+            # Whatever the kind (a payment, a gift from it, a reversal of a donation it has
+            # already spent), the chest never pays more than it holds.
+            what = f"reversing entry #{draft.reverses} would take" if draft.reverses else "it cannot pay"
             problems.append(
                 Problem(
                     "error",
                     PLUGIN,
-                    "receiver",
+                    "entry" if draft.reverses else "receiver",
                     f"the community chest has only {format_minutes(after + paid)}; "
-                    f"it cannot pay {format_minutes(paid)}",
+                    f"{what} {format_minutes(paid)}",
                     index,
                 )
             )
@@ -102,13 +114,21 @@ def entries_for_member_change(ledger, member, previous, settings):
     if leaving and settings["leaver_balance_to_chest"]:
         balance = ledger.balance(member.handle)
         if balance:
-            note = "leaver's credits donated to the chest" if balance > 0 else "leaver's debt written off"
+            # Credits go to the chest, for members who need them; a debt is the co-op's to
+            # absorb (@coop issues credits and may go below zero), never the chest's, which
+            # holds only what members gave it.
+            absorber = CHEST if balance > 0 else COOP
+            note = (
+                "leaver's credits donated to the chest"
+                if balance > 0
+                else "leaver's debt written off by the co-op"
+            )
             drafts.append(
                 Draft(
                     "adjustment",
                     member.left or dt.date.today(),
                     "system",
-                    (Posting(member.handle, -balance), Posting(CHEST, balance)),
+                    (Posting(member.handle, -balance), Posting(absorber, balance)),
                     note=note,
                 )
             )

@@ -27,7 +27,7 @@ def run(tmp_path, monkeypatch):
 
     invoke("init", "--name", "Valley Care")
     for handle, name in (("alice", "Alice Ames"), ("bob", "Bob Brown"), ("carol", "Carol Cho")):
-        invoke("member", "add", handle, name, "--as", "coordinator")
+        invoke("member", "add", handle, name, "--joined", "2024-01-01", "--as", "coordinator")
     return invoke
 
 

@@ -326,6 +326,10 @@ def test_hook_declare_tables(tmp_path):
 def test_hook_entries_for_member_change(tmp_path):
     class Bonus:
         @hookimpl
+        def declare_flags(self, settings):
+            return ["oriented"]
+
+        @hookimpl
         def entries_for_member_change(self, ledger, member, previous, settings):
             if previous is None or "oriented" not in member.flags or "oriented" in previous.flags:
                 return []
@@ -592,3 +596,18 @@ def test_hook_after_entries_recorded_sees_every_imported_entry(tmp_path):
         == seen[0].hash
         == led.conn.execute("SELECT hash FROM entries WHERE id = 1").fetchone()[0]
     )
+
+
+def test_hook_declare_flags(tmp_path):
+    class Flags:
+        @hookimpl
+        def declare_flags(self, settings):
+            return ["housebound"]
+
+    led = ledger_with(tmp_path, Flags())
+    assert "housebound" in led.flags()
+    led.update_member("alice", actor="coord", flags={"housebound"})
+    assert led.member("alice").flags == {"housebound"}
+    with pytest.raises(InputError, match=r"'orientated' is not a flag here \(flags: housebound\)"):
+        led.update_member("bob", actor="coord", flags={"orientated"})
+    assert led.member("bob").flags == frozenset()

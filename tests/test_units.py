@@ -108,3 +108,12 @@ def test_chain_encoding_is_plain_compact_json(payload):
     from timebank.chain import _encode
 
     assert _encode(payload) == json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_format_hours_rounds_half_up_to_two_places():
+    # 1h01 is 1.01666... hours: shown 1.02 h, not cut to 1.01 h
+    assert format_hours(61) == "1.02 h"
+    assert format_hours(1) == "0.02 h"  # 0.01666...
+    assert format_hours(-61) == "-1.02 h"
+    assert format_hours(59 * 60 + 59) == "59.98 h"  # 59.98333...
+    assert format_hours(3) == "0.05 h"  # exactly 0.05

@@ -77,6 +77,26 @@ def with_ledger(f: Callable) -> Callable:
     return wrapper
 
 
+class UsageProblem(click.ClickException):
+    """A command typed wrongly (an unknown option, a missing argument): one sentence, exit 1.
+
+    click's own usage errors exit 2 with a usage block; the README promises every error
+    is one sentence with exit status 1, so the group turns them into this.
+    """
+
+    exit_code = 1
+
+    @classmethod
+    def from_usage(cls, exc: click.UsageError) -> UsageProblem:
+        message = exc.format_message().strip().rstrip(".")
+        message = message[:1].lower() + message[1:]
+        path = exc.ctx.command_path if exc.ctx is not None else "timebank"
+        return cls(f"{path}: {message} (see '{path} --help')")
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
 class TimebankGroup(click.Group):
     """Turns every ``TimebankError`` into one sentence on stderr and exit status 1.
 
@@ -98,9 +118,17 @@ class TimebankGroup(click.Group):
         self._add_plugin_commands()
         return super().list_commands(ctx)
 
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise UsageProblem.from_usage(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise UsageProblem.from_usage(exc) from None
         except RulesRefused as exc:
             for problem in exc.problems:
                 label = "warning" if problem.severity == "warning" else "error"
@@ -131,6 +159,9 @@ def make_member(handle: str, name: str, member_class: str, joined: str | None, *
 
 
 def postings_text(postings: Any) -> str:
+    """Postings as people read them; an entry that moves no credits (paid care) says so."""
+    if not postings:
+        return "no credits move (recorded for reporting)"
     return ", ".join(f"{p.account} {'+' if p.amount > 0 else ''}{format_minutes(p.amount)}" for p in postings)
 
 

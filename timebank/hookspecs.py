@@ -32,6 +32,12 @@ def declare_categories(settings):
 
 
 @hookspec
+def declare_flags(settings):
+    """Return a list of the member flags this plugin reads (``supported``, ``oriented``).
+    A member may carry only flags an enabled plugin declares."""
+
+
+@hookspec
 def declare_system_accounts(settings):
     """Return a list of ``Account`` records the co-op needs (``@coop``, ``@chest``)."""
 

@@ -217,6 +217,10 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         """Kinds of care from the enabled plugins, in the order the rules list the plugins."""
         return self._declared("declare_categories")
 
+    def flags(self) -> list[str]:
+        """Member flags the enabled plugins read (``supported``), in the rules' plugin order."""
+        return self._declared("declare_flags")
+
     def _declared(self, hook: str) -> list[str]:
         rules = self.rules
         order = {name: i for i, name in enumerate(rules.enabled)}
@@ -418,6 +422,8 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         A period can be closed once; closing an earlier date than the last close is refused.
         """
         self._require(actor, "close_period", through)
+        if through > dt.date.today():
+            raise InputError(f"through: {through} is in the future; close a period once it has ended")
         last = self.last_close()
         if last and through <= last:
             raise InputError(f"through: the ledger is already closed through {last}")
@@ -438,6 +444,15 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
     def last_close(self) -> dt.date | None:
         last = self.conn.execute("SELECT max(through) FROM period_closes").fetchone()[0]
         return dt.date.fromisoformat(last) if last else None
+
+    def period_start(self) -> dt.date | None:
+        """The first day of the period a close would end: the day after the last close, else
+        the day of the ledger's first entry (None while there are no entries)."""
+        last = self.last_close()
+        if last is not None:
+            return last + dt.timedelta(days=1)
+        first = self.conn.execute("SELECT min(day) FROM entries").fetchone()[0]
+        return dt.date.fromisoformat(first) if first else None
 
     def reports(self) -> list[Report]:
         """Every report the enabled plugins offer a co-ordinator."""
@@ -467,10 +482,17 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         if source == target:
             raise InputError("to: a transfer needs two different accounts")
         for code in (source, target):
-            self.account(code)
+            owner = self.account(code).member
+            if owner is not None and not self.member(owner).is_active:
+                # The leaver rule has already settled a retired member's balance.
+                raise InputError(f"account: {code!r} belongs to {owner}, who has retired")
+        day = day or dt.date.today()
+        closed = self.last_close()
+        if closed is not None and day <= closed:
+            raise InputError(f"date: {day} is in a closed period (the ledger is closed through {closed})")
         draft = Draft(
             kind="transfer",
-            day=day or dt.date.today(),
+            day=day,
             recorded_by=actor,
             postings=(Posting(source, -minutes), Posting(target, minutes)),
             note=note,

@@ -137,6 +137,15 @@ class MembersMixin:
             raise InputError("name: a member needs a name")
         if member.area is not None:
             check_text(member.area, field="area", max_length=100, one_line=True)
+        new_flags = member.flags - (previous.flags if previous is not None else frozenset())
+        if new_flags:  # a flag a plugin no longer reads may stay; a new one must be known
+            known = self.flags()
+            unknown = sorted(new_flags - set(known))
+            if unknown:
+                raise InputError(
+                    f"flag: {unknown[0]!r} is not a flag here "
+                    f"(flags: {', '.join(known) if known else 'none; no enabled plugin reads one'})"
+                )
         problems = pipeline.gather_problems(
             self, self.rules, "validate_member", member=member, previous=previous
         )

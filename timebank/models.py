@@ -231,6 +231,12 @@ class StatementLine:
     category: str
     note: str
     counterparties: tuple[str, ...]
+    seq: int = 0
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """Where this line sits in the account's history: (entry id, posting seq)."""
+        return (self.entry_id, self.seq)
 
 
 @attrs.frozen

@@ -49,19 +49,31 @@ class ReadingMixin:
         )
         return [(Account(*row[:4]), row[4]) for row in rows]
 
-    def statement(self, code: str, *, limit: int = 50, before: int | None = None) -> list[StatementLine]:
+    def statement(
+        self, code: str, *, limit: int = 50, before: int | tuple[int, int] | None = None
+    ) -> list[StatementLine]:
         """An account's postings, newest first, with the balance after each.
 
-        Page back with ``before`` = the oldest entry id of the page shown.
+        Page back with ``before`` = the ``key`` (entry id, posting seq) of the last line
+        shown. Paging by entry id alone would lose the rest of an entry whose postings on
+        this account straddle a page boundary; an entry id alone still means "entries
+        before this one".
         """
         account_id = self.account_ids().get(code)
         if account_id is None:
             raise NotFound(f"account: no account {code!r}")
+        if before is None:
+            key = (2**62, 0)
+        elif isinstance(before, tuple):
+            key = before
+        else:
+            key = (before, -1)
         rows = self.conn.execute(
             "SELECT p.entry_id, e.day, e.kind, p.amount, p.balance_after, e.category, e.note,"
-            " e.givers, e.receivers FROM postings p JOIN entries e ON e.id = p.entry_id"
-            " WHERE p.account_id = ? AND p.entry_id < ? ORDER BY p.entry_id DESC LIMIT ?",
-            (account_id, before if before is not None else 2**62, limit),
+            " e.givers, e.receivers, p.seq FROM postings p JOIN entries e ON e.id = p.entry_id"
+            " WHERE p.account_id = ? AND (p.entry_id < ? OR (p.entry_id = ? AND p.seq < ?))"
+            " ORDER BY p.entry_id DESC, p.seq DESC LIMIT ?",
+            (account_id, key[0], key[0], key[1], limit),
         )
         return [
             StatementLine(
@@ -73,6 +85,7 @@ class ReadingMixin:
                 category=r[5],
                 note=r[6],
                 counterparties=_other_side(code, r[7].split(), r[8].split()),
+                seq=r[9],
             )
             for r in rows
         ]

@@ -82,10 +82,15 @@ def format_minutes(minutes: int) -> str:
 
 
 def format_hours(minutes: int) -> str:
-    """Show minutes as decimal hours for tables: ``1.50 h``."""
+    """Show minutes as decimal hours for tables: ``1.50 h``.
+
+    Rounded half up to two places in integer arithmetic (61 minutes is 1.0166... h,
+    shown 1.02 h), so a table never shows less time than the ledger holds.
+    """
     sign = "-" if minutes < 0 else ""
-    hours, rest = divmod(abs(minutes), 60)
-    return f"{sign}{hours}.{rest * 100 // 60:02d} h"
+    hundredths = (abs(minutes) * 100 + 30) // 60
+    hours, rest = divmod(hundredths, 100)
+    return f"{sign}{hours}.{rest:02d} h"
 
 
 def parse_day(text: str | None, *, today: dt.date | None = None, field: str = "date") -> dt.date:

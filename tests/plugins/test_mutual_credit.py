@@ -78,17 +78,19 @@ def test_demurrage_at_period_close_after_grace(ledger):
     ledger.change_settings(
         "mutual_credit", {"demurrage_percent_year": "6", "demurrage_grace_days": 90}, actor="coord"
     )
-    ledger.add_member(Member("newbie", "Newbie", "member", dt.date.today()), actor="coord")
-    ledger.record(exchange("alice", "bob", 10 * 60))
-    ledger.record(exchange("newbie", "carol", 10 * 60))
-    ledger.close_period(dt.date(2026, 1, 31), actor="coord")  # sets the start of the next period
-    through = dt.date(2026, 1, 31) + dt.timedelta(days=365)
-    assert ledger.balance("alice") == 600 - 75  # 6 % a year of 10h from joining, 761 days: 75.06
-    [charge] = ledger.close_period(through, actor="coord")
+    ledger.record(exchange("alice", "bob", 8 * 60 + 45, day=dt.date(2025, 1, 31)))
+    # The first period runs from the ledger's first entry: one day, not the 396 days since
+    # alice joined on 2024-01-01.
+    assert ledger.close_period(dt.date(2025, 1, 31), actor="coord") == []  # 0.086 -> 0
+    assert ledger.balance("alice") == 525
+    ledger.add_member(Member("newbie", "Newbie", "member", dt.date(2025, 12, 1)), actor="coord")
+    ledger.record(exchange("newbie", "carol", 10 * 60, day=dt.date(2025, 12, 1)))
+    [charge] = ledger.close_period(dt.date(2026, 1, 31), actor="coord")  # the docs' example
     assert charge.postings[0].account == "alice"
-    assert -charge.postings[0].amount == 32  # 6 % of 525 over a year: 31.5, halves round up
+    assert -charge.postings[0].amount == 32  # 6 % of 525 over 365 days: 31.5, halves round up
+    assert charge.note == "demurrage 6 % a year for 365 days"
     assert ledger.balance("newbie") == 600, "within the grace period"
-    assert ledger.balance("bob") == -600, "no demurrage on negative balances"
+    assert ledger.balance("bob") == -525, "no demurrage on negative balances"
 
 
 def test_a_month_in_a_lets(make_ledger):

@@ -58,14 +58,16 @@ def test_group_session_the_coop_pays_each_attendee(ledger):
     assert ledger.balance("@coop") == -360 and sum(p.amount for p in entry.postings) == 0
 
 
-def test_leaving_returns_the_balance_to_zero_through_the_chest(ledger):
+def test_leaving_returns_the_balance_to_zero_credits_to_the_chest_debt_to_the_coop(ledger):
     ledger.record(exchange("alice", "bob", 90))
-    ledger.retire_member("alice", actor="coord")
-    ledger.retire_member("bob", actor="coord")
-    assert ledger.balance("alice") == ledger.balance("bob") == 0
-    assert ledger.balance("@chest") == 0
+    coop = ledger.balance("@coop")
+    ledger.retire_member("bob", actor="coord")  # in debt: the co-op absorbs it, not the chest
+    assert ledger.balance("bob") == 0 and ledger.balance("@chest") == 0
+    assert ledger.balance("@coop") == coop - 90
+    ledger.retire_member("alice", actor="coord")  # in credit: donated to the chest
+    assert ledger.balance("alice") == 0 and ledger.balance("@chest") == 90
     notes = sorted(e.note for e in ledger.entries() if e.kind == "adjustment")
-    assert notes == ["leaver's credits donated to the chest", "leaver's debt written off"]
+    assert notes == ["leaver's credits donated to the chest", "leaver's debt written off by the co-op"]
 
 
 def test_a_month_in_a_small_time_bank(make_ledger):

@@ -32,7 +32,7 @@ def crash(path: str, start: int) -> None:
             csv_path = folder / f"import-{i}.csv"
             rows = [
                 {
-                    "date": (day - dt.timedelta(days=rng.randrange(0, 3000))).isoformat(),
+                    "date": (day - dt.timedelta(days=rng.randrange(0, 300))).isoformat(),  # after joining
                     "giver": g,
                     "receiver": r,
                     "duration": "1m",

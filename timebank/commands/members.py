@@ -10,6 +10,7 @@ from timebank.cli import (
     _as_option,
     cli,
     make_member,
+    postings_text,
     with_ledger,
 )
 from timebank.errors import InputError
@@ -53,8 +54,17 @@ def member_add(
         area=area,
         flags=flags,
     )
+    last = ledger.last_entry_id()
     ledger.add_member(new, actor=actor or "")
     click.echo(f"added {new.name} ({new.handle}), {new.member_class}")
+    _echo_entries_since(ledger, last)
+
+
+def _echo_entries_since(ledger: Ledger, last: int) -> None:
+    """Say what a member change wrote with it (a joining bonus, a leaver's balance settled)."""
+    written = ledger.entries(ids=list(range(last + 1, ledger.last_entry_id() + 1)))
+    for entry in sorted(written, key=lambda e: e.id):
+        click.echo(f"entry #{entry.id} {entry.note}: " + postings_text(entry.postings))
 
 
 @member.command("list")
@@ -95,13 +105,31 @@ def member_show(ledger: Ledger, handle: str) -> None:
 @click.option("--class", "member_class")
 @click.option("--area")
 @click.option("--role", type=click.Choice(["member", "coordinator"]))
-def member_change(ledger: Ledger, actor: str | None, handle: str, **changes: Any) -> None:
-    """Change a member's name, class, area or role."""
+@click.option("--flag", "add_flags", multiple=True, help="Set a flag (such as 'oriented').")
+@click.option("--no-flag", "drop_flags", multiple=True, help="Clear a flag.")
+def member_change(
+    ledger: Ledger,
+    actor: str | None,
+    handle: str,
+    add_flags: tuple[str, ...],
+    drop_flags: tuple[str, ...],
+    **changes: Any,
+) -> None:
+    """Change a member's name, class, area, role or flags."""
     changes = {k: v for k, v in changes.items() if v is not None}
+    if add_flags or drop_flags:
+        both = sorted(set(add_flags) & set(drop_flags))
+        if both:
+            raise InputError(f"flag: {both[0]!r} is both set and cleared")
+        changes["flags"] = (ledger.member(handle).flags | set(add_flags)) - set(drop_flags)
     if not changes:
-        raise InputError("member change: say what to change (--name, --class, --area, --role)")
+        raise InputError(
+            "member change: say what to change (--name, --class, --area, --role, --flag, --no-flag)"
+        )
+    last = ledger.last_entry_id()
     updated = ledger.update_member(handle, actor=actor or "", **changes)
     click.echo(f"changed {updated.name} ({updated.handle})")
+    _echo_entries_since(ledger, last)
 
 
 @member.command("retire")
@@ -111,5 +139,7 @@ def member_change(ledger: Ledger, actor: str | None, handle: str, **changes: Any
 @click.option("--date", "day", help="Day they left (default today).")
 def member_retire(ledger: Ledger, actor: str | None, handle: str, day: str | None) -> None:
     """Retire a member: history and balance are kept; no new exchanges."""
+    last = ledger.last_entry_id()
     m = ledger.retire_member(handle, actor=actor or "", day=parse_day(day))
-    click.echo(f"retired {m.name} ({m.handle}); balance kept: {format_minutes(ledger.balance(m.handle))}")
+    click.echo(f"retired {m.name} ({m.handle}); balance now: {format_minutes(ledger.balance(m.handle))}")
+    _echo_entries_since(ledger, last)

@@ -40,7 +40,7 @@ def statement(ledger: Ledger, account: str, page: int, size: int) -> None:
         lines = ledger.statement(account, limit=size, before=before)
         if not lines:
             break
-        before = lines[-1].entry_id
+        before = lines[-1].key
     click.echo(f"{'entry':>7} {'date':<10} {'kind':<9} {'amount':>8} {'balance':>9}  details")
     for line in lines:
         who = ",".join(line.counterparties)

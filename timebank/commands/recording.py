@@ -29,7 +29,7 @@ def _handles(text: str, field: str) -> tuple[str, ...]:
 @click.argument("givers")
 @click.argument("receivers")
 @click.argument("duration")
-@click.option("-k", "--kind", "category", required=True, help="Kind of care.")
+@click.option("-k", "--kind", "category", help="Kind of care (default: the first kind the rules list).")
 @click.option("-d", "--date", "day", help="today, yesterday, -N or YYYY-MM-DD (default today).")
 @click.option("-n", "--note", default="")
 @click.option("--ref", "refs", multiple=True, help="A reference KEY=VALUE (han=riverside, episode=3).")
@@ -40,7 +40,7 @@ def log(
     givers: str,
     receivers: str,
     duration: str,
-    category: str,
+    category: str | None,
     day: str | None,
     note: str,
     refs: tuple[str, ...],
@@ -51,6 +51,11 @@ def log(
     Example: timebank log alice bob 1h30 --kind shopping
     """
     actor_member = ledger.actor(actor)
+    if category is None:
+        kinds = ledger.categories()
+        if not kinds:
+            raise InputError("kind: the rules list no kinds of care; name one with --kind")
+        category = kinds[0]
     exchange = Exchange(
         givers=_handles(givers, "giver"),
         receivers=_handles(receivers, "receiver"),
@@ -87,15 +92,29 @@ def claims(ledger: Ledger, actor: str | None, show_all: bool) -> None:
     """Claims awaiting confirmation (overdue ones are accepted first, if the rules say so)."""
     for entry in ledger.accept_overdue_claims():
         click.echo(f"auto-accepted into entry #{entry.id}")
+    for c in claims_shown(ledger, actor, show_all):
+        e = c.exchange
+        click.echo(
+            f"#{c.id} {c.status:<9} {e.day} {','.join(e.givers)} -> "
+            f"{','.join(e.receivers)} {format_minutes(e.minutes)} {e.category} ({claim_state(c)})"
+        )
+
+
+def claims_shown(ledger: Ledger, actor: str | None, show_all: bool) -> list[Claim]:
+    """The claims ``claims`` lists: a member's own waiting ones; a co-ordinator's, all."""
+    coordinator = bool(actor) and ledger.member(actor).is_coordinator
+    awaiting = None if show_all or coordinator else actor
     statuses = ("pending", "confirmed", "declined") if show_all else ("pending",)
-    for status in statuses:
-        for c in ledger.claims(status=status, awaiting=None if show_all else actor):
-            e = c.exchange
-            click.echo(
-                f"#{c.id} {status:<9} {e.day} {','.join(e.givers)} -> "
-                f"{','.join(e.receivers)} {format_minutes(e.minutes)} {e.category}"
-                f" (waiting for {', '.join(c.awaiting)})"
-            )
+    return [c for status in statuses for c in ledger.claims(status=status, awaiting=awaiting)]
+
+
+def claim_state(claim: Claim) -> str:
+    """Where a claim stands, in words: who it waits for, or who decided it."""
+    if claim.status == "pending":
+        return f"waiting for {', '.join(claim.awaiting)}"
+    if claim.status == "confirmed":
+        return f"confirmed by {claim.decided_by} as entry #{claim.entry_id}"
+    return f"declined by {claim.decided_by}" + (f": {claim.reason}" if claim.reason else "")
 
 
 @cli.command()
