@@ -9,23 +9,37 @@ import click
 
 from timebank.cli import (
     _as_option,
+    _ledger_option,
     cli,
+    default_ledger_path,
     with_ledger,
 )
+from timebank.commands.exporting import MORE_EXPORTS, export_more, import_ledger
 from timebank.ledger import Ledger
 
 
 @cli.command("import")
-@with_ledger
+@_ledger_option
 @_as_option
-@click.argument("kind", type=click.Choice(["members", "exchanges"]))
+@click.argument("kind", type=click.Choice(["members", "exchanges", "ledger"]))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
 @click.option("--accept-warnings", is_flag=True, help="Let rows with only warnings through.")
 def import_(
+    ledger_path: Path | None, actor: str | None, kind: str, file: Path, dry_run: bool, accept_warnings: bool
+) -> None:
+    """Import a CSV of members or exchanges (all rows or none), or a ledger bundle into a new file."""
+    path = ledger_path or default_ledger_path()
+    if kind == "ledger":
+        import_ledger(path, file, actor=actor, dry_run=dry_run)
+        return
+    with Ledger(path) as ledger:
+        _import_csv(ledger, actor, kind, file, dry_run, accept_warnings)
+
+
+def _import_csv(
     ledger: Ledger, actor: str | None, kind: str, file: Path, dry_run: bool, accept_warnings: bool
 ) -> None:
-    """Import a CSV of members or exchanges: all rows or none."""
     from timebank import csvio
 
     if kind == "members":
@@ -40,10 +54,16 @@ def import_(
 
 @cli.command()
 @with_ledger
-@click.argument("kind", type=click.Choice(["members", "exchanges"]))
+@_as_option
+@click.argument("kind", type=click.Choice(["members", "exchanges", *MORE_EXPORTS]))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
-def export(ledger: Ledger, kind: str, out: Path | None) -> None:
-    """Export members or exchanges as CSV (formula-safe for spreadsheets)."""
+@click.option("--format", "fmt", type=click.Choice(["hledger", "beancount"]), help="The journal's format.")
+def export(ledger: Ledger, actor: str | None, kind: str, out: Path | None, fmt: str | None) -> None:
+    """Export members or exchanges as CSV (formula-safe for spreadsheets); for a co-ordinator,
+    every entry or posting as CSV, a journal for hledger or beancount, or the whole ledger."""
+    if kind in MORE_EXPORTS:
+        export_more(ledger, kind, out, fmt=fmt, actor=actor)
+        return
     from timebank import csvio
 
     write = csvio.export_members if kind == "members" else csvio.export_exchanges

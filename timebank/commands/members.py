@@ -14,6 +14,7 @@ from timebank.cli import (
     with_ledger,
 )
 from timebank.errors import InputError
+from timebank.formats import emit, format_option
 from timebank.ledger import Ledger
 from timebank.units import format_minutes, parse_day
 
@@ -70,15 +71,39 @@ def _echo_entries_since(ledger: Ledger, last: int) -> None:
 @member.command("list")
 @with_ledger
 @click.option("--all", "show_all", is_flag=True, help="Include retired members.")
-def member_list(ledger: Ledger, show_all: bool) -> None:
+@format_option
+def member_list(ledger: Ledger, show_all: bool, fmt: str) -> None:
     """List members with their class and balance."""
-    for m in ledger.members(include_retired=show_all):
-        role = " co-ordinator" if m.is_coordinator else ""
-        status = "" if m.is_active else " (retired)"
-        click.echo(
-            f"{m.handle:<16} {m.name:<24} {m.member_class:<12} "
-            f"{format_minutes(ledger.balance(m.handle)):>8}{role}{status}"
-        )
+    members = ledger.members(include_retired=show_all)
+    rows = [
+        {
+            "handle": m.handle,
+            "name": m.name,
+            "class": m.member_class,
+            "role": m.role,
+            "status": m.status,
+            "joined": m.joined.isoformat(),
+            "left": m.left.isoformat() if m.left else None,
+            "area": m.area,
+            "flags": sorted(m.flags),
+            "minutes": ledger.balance(m.handle),
+        }
+        for m in members
+    ]
+
+    def text() -> None:
+        for m, row in zip(members, rows, strict=True):
+            role = " co-ordinator" if m.is_coordinator else ""
+            status = "" if m.is_active else " (retired)"
+            click.echo(
+                f"{m.handle:<16} {m.name:<24} {m.member_class:<12} "
+                f"{format_minutes(row['minutes']):>8}{role}{status}"
+            )
+
+    emit(fmt, rows, text, columns=MEMBER_COLUMNS)
+
+
+MEMBER_COLUMNS = ("handle", "name", "class", "role", "status", "joined", "left", "area", "flags", "minutes")
 
 
 @member.command("show")

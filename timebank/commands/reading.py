@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from timebank.cli import (
@@ -11,6 +13,7 @@ from timebank.cli import (
     with_ledger,
 )
 from timebank.errors import InputError, TimebankError
+from timebank.formats import emit, entry_rows, format_option
 from timebank.ledger import Ledger
 from timebank.units import format_minutes, parse_day
 
@@ -18,13 +21,23 @@ from timebank.units import format_minutes, parse_day
 @cli.command()
 @with_ledger
 @click.argument("account", required=False)
-def balance(ledger: Ledger, account: str | None) -> None:
+@format_option
+def balance(ledger: Ledger, account: str | None, fmt: str) -> None:
     """One account's balance, or every account's."""
-    if account:
-        click.echo(f"{account}: {format_minutes(ledger.balance(account))}")
-        return
-    for acc, value in ledger.balances():
-        click.echo(f"{acc.code:<20} {acc.name:<28} {format_minutes(value):>9}")
+    pairs = [(ledger.account(account), ledger.balance(account))] if account else ledger.balances()
+    rows = [
+        {"account": a.code, "name": a.name, "kind": a.kind, "member": a.member, "minutes": value}
+        for a, value in pairs
+    ]
+
+    def text() -> None:
+        if account:
+            click.echo(f"{account}: {format_minutes(pairs[0][1])}")
+            return
+        for acc, value in pairs:
+            click.echo(f"{acc.code:<20} {acc.name:<28} {format_minutes(value):>9}")
+
+    emit(fmt, rows, text)
 
 
 @cli.command()
@@ -32,7 +45,8 @@ def balance(ledger: Ledger, account: str | None) -> None:
 @click.argument("account")
 @click.option("--page", default=1, show_default=True, help="1 is the newest page.")
 @click.option("--size", default=50, show_default=True)
-def statement(ledger: Ledger, account: str, page: int, size: int) -> None:
+@format_option
+def statement(ledger: Ledger, account: str, page: int, size: int, fmt: str) -> None:
     """An account's entries, newest first, with the running balance."""
     before = None
     lines = []
@@ -41,13 +55,81 @@ def statement(ledger: Ledger, account: str, page: int, size: int) -> None:
         if not lines:
             break
         before = lines[-1].key
-    click.echo(f"{'entry':>7} {'date':<10} {'kind':<9} {'amount':>8} {'balance':>9}  details")
-    for line in lines:
-        who = ",".join(line.counterparties)
+    rows = [
+        {
+            "entry": line.entry_id,
+            "seq": line.seq,
+            "day": line.day.isoformat(),
+            "kind": line.kind,
+            "minutes": line.amount,
+            "balance": line.balance,
+            "category": line.category,
+            "counterparties": list(line.counterparties),
+            "note": line.note,
+        }
+        for line in lines
+    ]
+
+    def text() -> None:
+        click.echo(f"{'entry':>7} {'date':<10} {'kind':<9} {'amount':>8} {'balance':>9}  details")
+        for line in lines:
+            who = ",".join(line.counterparties)
+            click.echo(
+                f"{line.entry_id:>7} {line.day} {line.kind:<9} {format_minutes(line.amount):>8} "
+                f"{format_minutes(line.balance):>9}  {line.category} {who} {line.note}".rstrip()
+            )
+
+    emit(fmt, rows, text, columns=STATEMENT_COLUMNS)
+
+
+STATEMENT_COLUMNS = (
+    "entry",
+    "seq",
+    "day",
+    "kind",
+    "minutes",
+    "balance",
+    "category",
+    "counterparties",
+    "note",
+)
+
+
+@cli.command()
+@with_ledger
+@click.argument("entry_id", type=int)
+@format_option
+def show(ledger: Ledger, entry_id: int, fmt: str) -> None:
+    """One entry with its postings: who recorded it, when, under which rules, what it reverses."""
+    entry = ledger.entry(entry_id)
+    row = entry_rows(entry)
+    if fmt == "json":
+        click.echo(json.dumps(row, ensure_ascii=False, indent=1))
+        return
+    flat = [
+        {**{k: v for k, v in row.items() if k != "postings"}, **posting}
+        for posting in row["postings"] or [{"seq": None, "account": None, "minutes": None}]
+    ]
+
+    def text() -> None:
+        click.echo(f"entry #{entry.id}  {entry.day}  {entry.kind}")
         click.echo(
-            f"{line.entry_id:>7} {line.day} {line.kind:<9} {format_minutes(line.amount):>8} "
-            f"{format_minutes(line.balance):>9}  {line.category} {who} {line.note}".rstrip()
+            f"recorded by {entry.recorded_by} at {entry.recorded_at}; rules version {entry.rules_version}"
         )
+        if entry.kind == "service":
+            click.echo(
+                f"{','.join(entry.givers)} gave {format_minutes(entry.minutes)} of {entry.category} "
+                f"to {','.join(entry.receivers)}"
+            )
+        if entry.reverses is not None:
+            click.echo(f"reverses #{entry.reverses}")
+        if entry.refs:
+            click.echo("refs: " + ", ".join(f"{k}={v}" for k, v in sorted(entry.refs.items())))
+        if entry.note:
+            click.echo(f"note: {entry.note}")
+        click.echo("postings: " + postings_text(entry.postings))
+
+    emit(fmt, flat, text)
 
 
 @cli.command()
@@ -75,7 +157,8 @@ def close_period(ledger: Ledger, actor: str | None, through: str) -> None:
 @cli.command()
 @with_ledger
 @click.argument("name", required=False)
-def report(ledger: Ledger, name: str | None) -> None:
+@format_option
+def report(ledger: Ledger, name: str | None, fmt: str) -> None:
     """Reports a co-ordinator checks (activity by class, inactive members, fund health)."""
     reports = ledger.reports()
     if name:
@@ -85,6 +168,37 @@ def report(ledger: Ledger, name: str | None) -> None:
                 f"report: no report {name!r} (reports: "
                 f"{', '.join(r.name for r in ledger.reports()) or 'none'})"
             )
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "report": r.name,
+                        "title": r.title,
+                        "rows": [dict(zip(r.columns, row, strict=True)) for row in r.rows],
+                    }
+                    for r in reports
+                ],
+                ensure_ascii=False,
+                indent=1,
+                default=str,
+            )
+        )
+        return
+    if fmt == "csv":
+        if len(reports) != 1:
+            raise InputError(
+                "report: --format csv prints one report; name it (reports: "
+                f"{', '.join(r.name for r in reports) or 'none'})"
+            )
+        [only] = reports
+        emit(
+            fmt,
+            [dict(zip(only.columns, row, strict=True)) for row in only.rows],
+            lambda: None,
+            columns=only.columns,
+        )
+        return
     for r in reports:
         click.echo(f"{r.title}")
         widths = [max([len(str(c)), *(len(str(row[i])) for row in r.rows)]) for i, c in enumerate(r.columns)]

@@ -11,6 +11,7 @@ from timebank.cli import (
     with_ledger,
 )
 from timebank.errors import InputError
+from timebank.formats import emit, format_option
 from timebank.ledger import Ledger
 from timebank.models import Claim, Exchange
 from timebank.units import check_text, format_minutes, parse_day, parse_duration
@@ -88,16 +89,56 @@ def parse_refs(pairs: tuple[str, ...]) -> dict[str, str]:
 @with_ledger
 @_as_option
 @click.option("--all", "show_all", is_flag=True, help="Show confirmed and declined claims too.")
-def claims(ledger: Ledger, actor: str | None, show_all: bool) -> None:
+@format_option
+def claims(ledger: Ledger, actor: str | None, show_all: bool, fmt: str) -> None:
     """Claims awaiting confirmation (overdue ones are accepted first, if the rules say so)."""
-    for entry in ledger.accept_overdue_claims():
-        click.echo(f"auto-accepted into entry #{entry.id}")
-    for c in claims_shown(ledger, actor, show_all):
-        e = c.exchange
-        click.echo(
-            f"#{c.id} {c.status:<9} {e.day} {','.join(e.givers)} -> "
-            f"{','.join(e.receivers)} {format_minutes(e.minutes)} {e.category} ({claim_state(c)})"
-        )
+    accepted = ledger.accept_overdue_claims()
+    shown = claims_shown(ledger, actor, show_all)
+    rows = [
+        {
+            "claim": c.id,
+            "status": c.status,
+            "day": c.exchange.day.isoformat(),
+            "givers": list(c.exchange.givers),
+            "receivers": list(c.exchange.receivers),
+            "minutes": c.exchange.minutes,
+            "category": c.exchange.category,
+            "note": c.exchange.note,
+            "awaiting": list(c.awaiting) if c.status == "pending" else [],
+            "decided_by": c.decided_by,
+            "entry": c.entry_id,
+            "reason": c.reason,
+        }
+        for c in shown
+    ]
+
+    def text() -> None:
+        for entry in accepted:
+            click.echo(f"auto-accepted into entry #{entry.id}")
+        for c in shown:
+            e = c.exchange
+            click.echo(
+                f"#{c.id} {c.status:<9} {e.day} {','.join(e.givers)} -> "
+                f"{','.join(e.receivers)} {format_minutes(e.minutes)} {e.category} ({claim_state(c)})"
+            )
+
+    emit(fmt, rows, text, columns=CLAIM_COLUMNS)
+
+
+CLAIM_COLUMNS = (
+    "claim",
+    "status",
+    "day",
+    "givers",
+    "receivers",
+    "minutes",
+    "category",
+    "note",
+    "awaiting",
+    "decided_by",
+    "entry",
+    "reason",
+)
 
 
 def claims_shown(ledger: Ledger, actor: str | None, show_all: bool) -> list[Claim]:

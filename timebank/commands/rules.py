@@ -13,6 +13,7 @@ from timebank.cli import (
     with_ledger,
 )
 from timebank.errors import InputError
+from timebank.formats import emit, format_option
 from timebank.ledger import Ledger
 from timebank.plugin_manager import default_plugins
 from timebank.rules import parse_toml, render_toml
@@ -32,10 +33,16 @@ def rules_show(ledger: Ledger) -> None:
 
 @rules.command("history")
 @with_ledger
-def rules_history(ledger: Ledger) -> None:
+@format_option
+def rules_history(ledger: Ledger, fmt: str) -> None:
     """Every version of the rules: when, by whom, why."""
-    for row in ledger.rules_history():
-        click.echo(f"{row['version']:>4} {row['created_at']} {row['created_by']:<14} {row['note']}")
+    rows = ledger.rules_history()
+
+    def text() -> None:
+        for row in rows:
+            click.echo(f"{row['version']:>4} {row['created_at']} {row['created_by']:<14} {row['note']}")
+
+    emit(fmt, rows, text, columns=("version", "created_at", "created_by", "note"))
 
 
 @rules.command("load")
