@@ -239,3 +239,49 @@ def test_a_changed_or_unbalanced_bundle_is_refused_and_leaves_no_file(coop, tmp_
     result = run("import", "ledger", bundle, "--ledger", coop, ok=False)
     assert "already exists" in result.output
     assert not fresh.exists()
+
+
+def test_import_exchanges_names_the_rows_it_cannot_reproduce(tmp_path, monkeypatch):
+    from timebank.csvio import (
+        ImportRefused,
+        export_exchanges,
+        export_members,
+        import_exchanges,
+        import_members,
+    )
+
+    source = Ledger.create(tmp_path / "a.sqlite", load_template("time-bank"))
+    source.add_member(Member("cora", "Cora", "member", JOINED, role="coordinator"), actor="system")
+    for handle in ("ann", "bob"):
+        source.add_member(Member(handle, handle, "member", JOINED), actor="cora")
+    source.add_member(Member("dora", "Dora", "member", JOINED, flags={"supported"}), actor="cora")
+    source.transfer("@coop", "@chest", 120, actor="cora")  # a donation: not an exchange
+    source.record(exchange("ann", "dora", 60, day=DAY, recorded_by="cora"))  # the chest pays
+    source.record(exchange("ann", "bob", 30, day=DAY, recorded_by="cora", refs={"episode": "7"}))
+    exchanges, members = tmp_path / "x.csv", tmp_path / "m.csv"
+    with open(exchanges, "w", newline="") as out:
+        export_exchanges(source, out)
+    with open(members, "w", newline="") as out:
+        export_members(source, out)
+    text = exchanges.read_text()
+    assert "ann=60;dora=-60;dora=60;@chest=-60" in text.replace("'", "") and "episode=7" in text
+
+    target = Ledger.create(tmp_path / "b.sqlite", load_template("time-bank"))
+    target.add_member(Member("cora", "Cora", "member", JOINED, role="coordinator"), actor="system")
+    lines = [line for line in members.read_text().splitlines() if not line.startswith("cora,")]
+    members.write_text("\n".join(lines) + "\n")
+    import_members(target, members, actor="cora")
+    before = target.last_entry_id()
+    target.update_member("dora", actor="cora", flags=set())  # not supported here
+    with pytest.raises(ImportRefused) as refused:
+        import_exchanges(target, exchanges, actor="cora")
+    assert refused.value.errors == [
+        "line 2, postings: the rules here would post ann +1h, dora -1h, the file says "
+        "ann +1h, dora -1h, dora +1h, @chest -1h (@chest paid there; what funded it is not in this file)"
+    ]
+    assert target.last_entry_id() == before, "nothing was imported"
+    # the refs are reproduced: the second row's entry carries episode=7
+    lines = exchanges.read_text().splitlines()
+    exchanges.write_text("\n".join([lines[0], lines[2]]) + "\n")
+    import_exchanges(target, exchanges, actor="cora")
+    assert target.entry(target.last_entry_id()).refs == {"episode": "7"}

@@ -24,6 +24,7 @@ from typing import IO
 from timebank.errors import InputError, RulesRefused, TimebankError
 from timebank.ledger import DryRunDone, Ledger
 from timebank.models import Exchange, Member
+from timebank.reproduce import POSTINGS, REFS, difference, read_postings, read_refs
 from timebank.store import STANDING
 from timebank.units import check_text, format_minutes, parse_day, parse_duration
 
@@ -132,6 +133,8 @@ class ExchangeParser:
         self.durations: dict[str, int] = {}
         self.required = operator.itemgetter(*(header.index(c) for c in REQUIRED["exchanges"]))
         self.note_at = header.index("note") if "note" in header else None
+        self.refs_at = header.index(REFS) if REFS in header else None
+        self.postings_at = header.index(POSTINGS) if POSTINGS in header else None
 
     def __call__(self, values: list[str]) -> Exchange:
         """One row's cells as an exchange; ``InputError`` names the field and quotes the value."""
@@ -153,6 +156,7 @@ class ExchangeParser:
             category=category.strip(),
             recorded_by=self.recorded_by,
             note=_restore(note),
+            refs=read_refs(_restore(values[self.refs_at])) if self.refs_at is not None else {},
         )
 
 
@@ -177,6 +181,7 @@ def import_exchanges(
     source = str(path)
     errors: list[str] = []
     lines: list[int] = []
+    expected: list[tuple[tuple[str, int], ...]] = []
 
     def batches() -> Iterator[list[Exchange]]:
         batch: list[Exchange] = []
@@ -192,6 +197,8 @@ def import_exchanges(
                         continue
                     lines.append(line)
                     batch.append(exchange)
+                    if parse.postings_at is not None:  # what the export recorded, to compare
+                        expected.append(read_postings(_restore(values[parse.postings_at])))
                     if len(batch) >= BATCH:
                         yield batch
                         batch = []
@@ -202,16 +209,22 @@ def import_exchanges(
 
     # Entries are kept only for after-hooks: a million Entry records cost seconds for nothing.
     listened = ledger.plugins.implements("after_entries_recorded", ledger.rules)
+    compare = _has_column(path, POSTINGS)
     try:
         with ledger.transaction() as conn:
             batch, problems = ledger.record_batches_in(
-                conn, batches(), acknowledge=acknowledge, keep_entries=listened
+                conn, batches(), acknowledge=acknowledge, keep_entries=listened or compare
             )
             errors.extend(
                 f"line {lines[p.index]}, {p.field}: {p.message}"
                 + ("" if p.severity == "error" else " (a warning: import with --accept-warnings)")
                 for p in problems
             )
+            if compare and not problems and not errors:  # rows the rules here record differently
+                found = (
+                    difference(ln, exp, e) for ln, exp, e in zip(lines, expected, batch.written, strict=True)
+                )
+                errors.extend(error for error in found if error)
             if errors:
                 errors.sort(key=_line_of)
                 raise ImportRefused(source, errors[:max_errors])
@@ -221,6 +234,15 @@ def import_exchanges(
         return batch.count
     ledger._after(batch.written)
     return batch.count
+
+
+def _has_column(path: str | Path, name: str) -> bool:
+    try:
+        with _open(path) as stream:
+            header = next(csv.reader(stream), [])
+    except (csv.Error, UnicodeDecodeError, InputError):
+        return False
+    return name in (h.strip().lower() for h in header)
 
 
 def _line_of(error: str) -> int:
@@ -283,14 +305,17 @@ def _missing(field: str) -> str:
 def export_exchanges(ledger: Ledger, out: IO[str]) -> int:
     """Write every service entry not reversed as an importable exchanges CSV."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXCHANGE_COLUMNS)
+    writer.writerow((*EXCHANGE_COLUMNS, REFS, POSTINGS))
     count = 0
     rows = ledger.conn.execute(
-        "SELECT e.day, e.givers, e.receivers, e.minutes, e.category, e.note FROM entries e"
+        "SELECT e.day, e.givers, e.receivers, e.minutes, e.category, e.note, e.refs,"
+        " (SELECT group_concat(a.code || '=' || p.amount, ';') FROM"
+        "  (SELECT * FROM postings WHERE entry_id = e.id ORDER BY seq) p"
+        "  JOIN accounts a ON a.id = p.account_id) FROM entries e"
         f" WHERE e.kind = 'service' AND {STANDING}"
         " ORDER BY e.id"
     )
-    for day, givers, receivers, minutes, category, note in rows:
+    for day, givers, receivers, minutes, category, note, refs, postings in rows:
         writer.writerow(
             [
                 day,
@@ -299,6 +324,8 @@ def export_exchanges(ledger: Ledger, out: IO[str]) -> int:
                 format_minutes(minutes),
                 neutralise(category),
                 neutralise(note),
+                neutralise(refs),
+                neutralise(postings or ""),
             ]
         )
         count += 1
