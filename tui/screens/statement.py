@@ -73,7 +73,7 @@ class StatementScreen(LedgerScreen):
     def action_older(self) -> None:
         lines = getattr(self, "last_lines", [])
         if len(lines) == PAGE:
-            self.pages.append(lines[-1].entry_id)
+            self.pages.append(lines[-1].key)  # (entry, seq): no posting lost between pages
             self.refresh_data()
 
     def action_newer(self) -> None:
