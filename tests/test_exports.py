@@ -201,6 +201,8 @@ def test_the_bundle_restores_every_entry_and_statement_verbatim(coop, tmp_path):
     bundle = tmp_path / "coop.json"
     run("export", "ledger", "--out", bundle)
     fresh = tmp_path / "fresh.sqlite"
+    assert run("import", "ledger", bundle, "--ledger", fresh, "--dry-run").output.startswith("would restore ")
+    assert not fresh.exists()
     out = run("import", "ledger", bundle, "--ledger", fresh).output
     assert out.startswith("restored ") and str(fresh) in out
     with Ledger(coop) as old, Ledger(fresh) as new:

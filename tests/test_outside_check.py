@@ -190,6 +190,7 @@ def test_usage_errors_are_one_sentence_with_exit_status_1(run):
     )
     assert run("--bogus", ok=False).stderr.startswith("error: timebank: no such option '--bogus'")
     assert run("nonsense", ok=False).stderr.startswith("error: timebank: no such command 'nonsense'")
+    assert run("member").output.startswith("Usage: timebank member [OPTIONS] COMMAND")  # asks for help
 
 
 def test_a_coordinator_sees_every_pending_claim_and_decided_ones_say_so(run):

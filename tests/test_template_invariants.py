@@ -115,7 +115,7 @@ def machine_for(template: str):
                 self.entries.append(entry.id)
 
         @rule(
-            source=st.sampled_from([*HANDLES, "@coop"]),
+            source=st.sampled_from([*HANDLES, "@coop", "@chest"]),
             sink=st.sampled_from([*HANDLES, "@coop", "@chest"]),
             minutes=st.integers(1, 120),
         )

@@ -77,6 +77,9 @@ def with_ledger(f: Callable) -> Callable:
     return wrapper
 
 
+_HELP_ERRORS = tuple(filter(None, [getattr(click.exceptions, "NoArgsIsHelpError", None)]))
+
+
 class UsageProblem(click.ClickException):
     """A command typed wrongly (an unknown option, a missing argument): one sentence, exit 1.
 
@@ -87,7 +90,10 @@ class UsageProblem(click.ClickException):
     exit_code = 1
 
     @classmethod
-    def from_usage(cls, exc: click.UsageError) -> UsageProblem:
+    def from_usage(cls, exc: click.UsageError) -> click.ClickException | click.exceptions.Exit:
+        if isinstance(exc, _HELP_ERRORS) and exc.ctx is not None:
+            click.echo(exc.ctx.get_help())  # a bare group (``timebank member``) asks for help
+            return click.exceptions.Exit(0)
         message = exc.format_message().strip().rstrip(".")
         message = message[:1].lower() + message[1:]
         path = exc.ctx.command_path if exc.ctx is not None else "timebank"
