@@ -38,6 +38,8 @@ def build(path: Path, template: str) -> Ledger:
     for i, handle in enumerate(handles):
         ledger.add_member(Member(handle, handle.title(), classes[i % len(classes)], JOINED), actor="cora")
     kinds = ledger.categories()
+    if template == "care-coop":
+        ledger.update_member("cat", actor="cora", member_class="care worker")
     if template == "han-group":
         from timebank.plugins.han_group import form_group
 
@@ -68,10 +70,12 @@ def build(path: Path, template: str) -> Ledger:
     ledger.reverse(wrong.id, reason="logged twice", actor="cora")
     ledger.record(
         exchange(
-            "dan-o", "ann.lee", 90, day=DAY + dt.timedelta(days=1), category=kinds[-1], recorded_by="cora"
+            "dan-o", "ann.lee", 90, day=DAY + dt.timedelta(days=1), category=kinds[0], recorded_by="cora"
         )
     )
     ledger.transfer("@coop", "dan-o", 15, actor="cora", note="a gift")
+    if template == "care-coop":  # paid care: an entry with no postings
+        ledger.record(exchange("cat", "dan-o", 60, day=DAY, category="regulated care", recorded_by="cora"))
     if "@chest" in ledger.account_ids():
         ledger.transfer("@coop", "@chest", 120, actor="cora")
         ledger.update_member("cat", actor="cora", flags={"supported", "oriented"})
@@ -80,7 +84,7 @@ def build(path: Path, template: str) -> Ledger:
     return ledger
 
 
-TEMPLATES = ["time-bank", "fureai-kippu", "han-group"]
+TEMPLATES = ["time-bank", "fureai-kippu", "han-group", "care-coop"]
 
 
 @pytest.fixture(params=TEMPLATES)
@@ -224,16 +228,17 @@ def test_a_changed_or_unbalanced_bundle_is_refused_and_leaves_no_file(coop, tmp_
     data = json.loads(bundle.read_text())
     fresh = tmp_path / "fresh.sqlite"
 
-    data["entries"][1]["postings"][0][1] += 1
+    i = next(i for i, e in enumerate(data["entries"]) if e["postings"])
+    data["entries"][i]["postings"][0][1] += 1
     bundle.write_text(json.dumps(data))
     result = run("import", "ledger", bundle, "--ledger", fresh, ok=False)
-    assert "entries: entry #2: its postings sum to 1, not zero" in result.output
-    data["entries"][1]["postings"][0][1] -= 1
+    assert f"entries: entry #{i + 1}: its postings sum to 1, not zero" in result.output
+    data["entries"][i]["postings"][0][1] -= 1
 
-    data["entries"][1]["note"] = "edited"
+    data["entries"][i]["note"] = "edited"
     bundle.write_text(json.dumps(data))
     result = run("import", "ledger", bundle, "--ledger", fresh, ok=False)
-    assert "entry #2: its hash does not match its content" in result.output
+    assert f"entry #{i + 1}: its hash does not match its content" in result.output
     assert not fresh.exists()
 
     result = run("import", "ledger", bundle, "--ledger", fresh, "--as", "cat", ok=False)
