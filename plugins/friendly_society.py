@@ -93,7 +93,7 @@ def days_paid(ledger, handle: str, since: dt.date, until: dt.date) -> int:
 
 def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str):
     """Pay a benefit claim from the fund, or refuse it with the rule it breaks."""
-    ledger._require(actor, "pay_benefit", handle)
+    ledger.require(actor, "pay_benefit", handle)
     member = ledger.member(handle)
     s = ledger.rules.settings(PLUGIN)
     if days < s["min_claim_days"]:

@@ -112,7 +112,7 @@ def send_to_other_scheme(ledger, source: str, minutes: int, *, scheme: str, rela
         from timebank.errors import InputError
 
         raise InputError("relative: name the scheme and the relative the credits are for")
-    ledger._require(actor, "transfer", source)
+    ledger.require(actor, "transfer", source)
     draft = Draft(
         "transfer",
         dt.date.today(),

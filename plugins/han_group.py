@@ -53,7 +53,7 @@ def groups(ledger) -> dict[str, tuple[str, set[str]]]:
 
 def form_group(ledger, name: str, leader: str, members: list[str], *, actor: str) -> None:
     """Form a Han group and open its account, after checking its size and its people."""
-    ledger._require(actor, "manage_members", name)
+    ledger.require(actor, "manage_members", name)
     settings = ledger.rules.settings(PLUGIN)
     people = list(dict.fromkeys([leader, *members]))
     if name in groups(ledger):

@@ -25,6 +25,7 @@ from timebank import (
 from timebank.errors import InputError, NotAllowed, PluginFailed, RulesRefused
 from timebank.ledger import Ledger
 from timebank.models import Member
+from timebank.permissions import SYSTEM
 from timebank.plugin_manager import Plugins
 from timebank.testing import snapshot_rows
 
@@ -64,7 +65,7 @@ def ledger_with(tmp_path, plugin, name="extra", settings=None):
             }
         },
     )
-    led.add_member(Member("coord", "Cora", "member", dt.date(2024, 1, 1), role="coordinator"), actor="system")
+    led.add_member(Member("coord", "Cora", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
     for handle in ("alice", "bob"):
         led.add_member(Member(handle, handle.title(), "member", dt.date(2024, 1, 1)), actor="coord")
     return led
@@ -205,8 +206,8 @@ def test_an_exchange_no_plugin_posts_is_refused_by_name(tmp_path):
     plugins = Plugins(entry_points=False)
     plugins.register(OnlyNight(), "only_night")
     led = Ledger.create(tmp_path / "l.sqlite", {"plugins": {"only_night": {}}}, plugins=plugins)
-    led.add_member(Member("alice", "Alice", "member", dt.date(2024, 1, 1)), actor="system")
-    led.add_member(Member("bob", "Bob", "member", dt.date(2024, 1, 1)), actor="system")
+    led.add_member(Member("alice", "Alice", "member", dt.date(2024, 1, 1)), actor=SYSTEM)
+    led.add_member(Member("bob", "Bob", "member", dt.date(2024, 1, 1)), actor=SYSTEM)
     before = snapshot_rows(led)
     with pytest.raises(PluginFailed, match="no enabled plugin turns shopping on .* into postings"):
         led.record_many([exchange(note="night", recorded_by="alice"), exchange(recorded_by="alice")])
@@ -536,7 +537,7 @@ def test_plugins_folder_is_loaded(tmp_path):
         tmp_path / "l.sqlite", plugins=plugins, rules={"plugins": {"classic": {}, "tea_levy": {}}}
     )
     for handle in ("alice", "bob"):
-        led.add_member(Member(handle, handle, "member", dt.date(2024, 1, 1)), actor="system")
+        led.add_member(Member(handle, handle, "member", dt.date(2024, 1, 1)), actor=SYSTEM)
     led.record_many([exchange(recorded_by="alice")])
     assert led.balance("@coop") == 1
 

@@ -81,7 +81,7 @@ class ClaimsMixin:
         claim = self.claim(claim_id)
         if claim.status != "pending":
             raise InputError(f"claim: #{claim_id} is already {claim.status}")
-        self._require(actor, action, claim)
+        self.require(actor, action, claim)
         return claim
 
 

@@ -33,6 +33,16 @@ from timebank.models import (
     Report,
     encode_refs,
 )
+from timebank.permissions import (
+    CHANGE_RULES,
+    CLOSE_PERIOD,
+    REVERSE,
+    SYSTEM,
+    TRANSFER,
+    Actor,
+    PermissionsMixin,
+    actor_label,
+)
 from timebank.plugin_manager import Plugins, default_plugins
 from timebank.reading import ReadingMixin
 from timebank.rules import Rules, build_rules
@@ -61,7 +71,7 @@ class Preview:
         return tuple(p for p in self.problems if p.severity == "warning")
 
 
-class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
+class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
     """One ledger file and the plugins that apply its rules."""
 
     def __init__(
@@ -83,7 +93,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         self._deferred: list[Entry] = []
         self._wrote_entries = False
         if create and self.conn.execute("SELECT count(*) FROM rules").fetchone()[0] == 0:
-            self.set_rules(DEFAULT_RULES, actor="system", note="initial rules")
+            self.set_rules(DEFAULT_RULES, actor=SYSTEM, note="initial rules")
 
     @classmethod
     def create(
@@ -102,7 +112,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         set_aside_orphans(Path(path))
         ledger = cls(path, plugins, create=True, group=group)
         if rules is not None:
-            ledger.set_rules(rules, actor="system", note="initial rules")
+            ledger.set_rules(rules, actor=SYSTEM, note="initial rules")
         return ledger
 
     def close(self) -> None:
@@ -167,10 +177,9 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
             self._rules = build_rules(json.loads(row[1]), self.plugins.declared_settings(), version=row[0])
         return self._rules
 
-    def set_rules(self, data: Mapping[str, Any], *, actor: str, note: str = "") -> Rules:
+    def set_rules(self, data: Mapping[str, Any], *, actor: Actor, note: str = "") -> Rules:
         """Check and store a new version of the rules; system accounts are created."""
-        if actor != "system":
-            self._require(actor, "change_rules", None)
+        self.require(actor, CHANGE_RULES)
         declared = self.plugins.declared_settings()
         checked = build_rules(data, declared)
         with self.transaction() as conn:
@@ -178,7 +187,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
             rules = attrs.evolve(checked, version=version)
             conn.execute(
                 "INSERT INTO rules (version, created_at, created_by, data, note) VALUES (?, ?, ?, ?, ?)",
-                (version, now_utc(), actor, rules.to_json(), note),
+                (version, now_utc(), actor_label(actor), rules.to_json(), note),
             )
             for _, statements in self.plugins.call("declare_tables", rules):
                 for statement in statements:
@@ -193,7 +202,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         return self.rules
 
     def change_settings(
-        self, section: str, values: Mapping[str, Any], *, actor: str, note: str = ""
+        self, section: str, values: Mapping[str, Any], *, actor: Actor, note: str = ""
     ) -> Rules:
         """A new rules version with some settings of ``section`` (``coop`` or a plugin) changed.
 
@@ -222,26 +231,6 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         order = {name: i for i, name in enumerate(rules.enabled)}
         answers = sorted(self.plugins.call(hook, rules), key=lambda pair: order[pair[0]])
         return _union(result for _, result in answers)
-
-    # permissions ------------------------------------------------------------
-
-    def actor(self, handle: str | None) -> Member:
-        """The member acting, who must be active; ``--as`` or ``TIMEBANK_USER`` names them."""
-        if not handle:
-            raise NotAllowed("actor: say who is acting with --as HANDLE or TIMEBANK_USER")
-        member = self.member(handle)
-        if not member.is_active:
-            raise NotAllowed(f"actor: {handle!r} is retired and cannot act")
-        return member
-
-    def _require(self, actor: str, action: str, subject: Any) -> Member:
-        member = self.actor(actor)
-        problems = pipeline.gather_problems(
-            self, self.rules, "check_permission", actor=member, action=action, subject=subject
-        )
-        if problems:
-            raise NotAllowed(problems[0].message)
-        return member
 
     # recording --------------------------------------------------------------
 
@@ -298,7 +287,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
             "decide_recording", self.rules, ledger=self, exchange=exchange, actor=member
         )
         if answer is None:
-            return Decision()
+            return _default_decision(exchange, member)
         plugin, result = answer
         if isinstance(result, Problem):
             raise NotAllowed(result.message)
@@ -412,12 +401,12 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         pipeline.flush_balances(batch)
         return batch
 
-    def close_period(self, through: dt.date, *, actor: str) -> list[Entry]:
+    def close_period(self, through: dt.date, *, actor: Actor) -> list[Entry]:
         """Close the period ending on ``through``: plugins' adjustments, written together.
 
         A period can be closed once; closing an earlier date than the last close is refused.
         """
-        self._require(actor, "close_period", through)
+        self.require(actor, CLOSE_PERIOD, through)
         last = self.last_close()
         if last and through <= last:
             raise InputError(f"through: the ledger is already closed through {last}")
@@ -431,7 +420,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
             batch = self._write_drafts_in(conn, drafts, acknowledge=True)
             conn.execute(
                 "INSERT INTO period_closes (through, closed_at, closed_by) VALUES (?, ?, ?)",
-                (through.isoformat(), now_utc(), actor),
+                (through.isoformat(), now_utc(), actor_label(actor)),
             )
         return self._after(batch.written)
 
@@ -455,13 +444,13 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         target: str,
         minutes: int,
         *,
-        actor: str,
+        actor: Actor,
         note: str = "",
         day: dt.date | None = None,
         acknowledge: bool = False,
     ) -> Entry:
         """Move credits between accounts: a gift, a donation to the chest."""
-        self._require(actor, "transfer", source)
+        self.require(actor, TRANSFER, source)
         if minutes <= 0:
             raise InputError(f"minutes: {minutes} must be more than zero")
         if source == target:
@@ -471,15 +460,15 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         draft = Draft(
             kind="transfer",
             day=day or dt.date.today(),
-            recorded_by=actor,
+            recorded_by=actor_label(actor),
             postings=(Posting(source, -minutes), Posting(target, minutes)),
             note=note,
         )
         return self.write_drafts([draft], acknowledge=acknowledge)[0]
 
-    def reverse(self, entry_id: int, *, reason: str, actor: str) -> Entry:
+    def reverse(self, entry_id: int, *, reason: str, actor: Actor) -> Entry:
         """Undo an entry by a new entry with the opposite postings; the original stays."""
-        self._require(actor, "reverse", entry_id)
+        self.require(actor, REVERSE, entry_id)
         if not reason.strip():
             raise InputError("reason: say why the entry is reversed")
         original = self.entry(entry_id)
@@ -491,7 +480,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         draft = Draft(
             kind="reversal",
             day=dt.date.today(),
-            recorded_by=actor,
+            recorded_by=actor_label(actor),
             postings=tuple(Posting(p.account, -p.amount) for p in original.postings),
             note=reason.strip(),
             reverses=entry_id,
@@ -504,6 +493,22 @@ class DryRunDone(Exception):
 
     def __init__(self, entries: list[Entry]):
         self.entries = entries
+
+
+def _default_decision(exchange: Exchange, member: Member) -> Decision:
+    """How an exchange is recorded when no plugin decides: the strictest way, so that
+    dropping a plugin such as ``confirmation`` never lets a member record more.
+
+    A co-ordinator records anything directly; a member records only an exchange they
+    took part in, and it waits for the other side to confirm.
+    """
+    if member.is_coordinator:
+        return Decision()
+    if member.handle in exchange.givers:
+        return Decision(needs_confirmation_from=tuple(exchange.receivers))
+    if member.handle in exchange.receivers:
+        return Decision(needs_confirmation_from=tuple(exchange.givers))
+    raise NotAllowed(f"recorded_by: {member.name} can only record exchanges they took part in")
 
 
 def _union(lists: Iterable[Iterable[str]]) -> list[str]:
