@@ -25,8 +25,10 @@ MODES = ("other-side-confirms", "either-records", "coordinator-only")
 @hookimpl
 def declare_settings():
     return [
-        Setting("mode", "str", "other-side-confirms", "one of: " + ", ".join(MODES)),
-        Setting("auto_accept_days", "int", 0, "confirm unanswered claims after N days (0: never)"),
+        Setting("mode", "str", "other-side-confirms", "one of: " + ", ".join(MODES), choices=MODES),
+        Setting(
+            "auto_accept_days", "int", 0, "confirm unanswered claims after N days (0: never)", min=0, max=365
+        ),
     ]
 
 

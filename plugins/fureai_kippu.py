@@ -35,6 +35,10 @@ def declare_settings():
             "decimal_table",
             {"shopping": "1", "reading": "1", "companionship": "1", "housework": "1.5", "body care": "2"},
             "credits per minute for each kind of care",
+            min="0.1",
+            max="10",
+            non_empty=True,
+            max_length=50,
         ),
         Setting("earmark_savings", "bool", True, "credits go to the giver's savings for their own care"),
     ]

@@ -27,8 +27,8 @@ def group_account(name: str) -> str:
 @hookimpl
 def declare_settings():
     return [
-        Setting("min_members", "int", 3, "fewest members a Han group may have"),
-        Setting("max_members", "int", 12, "most members a Han group may have"),
+        Setting("min_members", "int", 3, "fewest members a Han group may have", min=1, max=100),
+        Setting("max_members", "int", 12, "most members a Han group may have", min=1, max=100),
     ]
 
 
@@ -162,3 +162,17 @@ def register_commands(cli):
         """Han groups, their leaders and members."""
         for name, (leader, members) in sorted(groups(ledger).items()):
             click.echo(f"{name}: leader {leader}; members {', '.join(sorted(members))}")
+
+
+@hookimpl
+def validate_settings(settings):
+    if settings["min_members"] > settings["max_members"]:
+        return [
+            Problem(
+                "error",
+                PLUGIN,
+                "min_members",
+                f"{settings['min_members']} is more than max_members ({settings['max_members']})",
+            )
+        ]
+    return []

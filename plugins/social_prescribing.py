@@ -28,8 +28,8 @@ STATUSES = ("referred", "accepted", "declined", "completed")
 @hookimpl
 def declare_settings():
     return [
-        Setting("min_contacts", "int", 6, "contacts before an episode may be completed"),
-        Setting("max_contacts", "int", 12, "most contacts in one episode"),
+        Setting("min_contacts", "int", 6, "contacts before an episode may be completed", min=0, max=100),
+        Setting("max_contacts", "int", 12, "most contacts in one episode", min=1, max=100),
     ]
 
 
@@ -252,3 +252,17 @@ def register_commands(cli):
                 f"#{ref['id']} {ref['person']} -> {to}: {ref['status']} (SNOMED CT {ref['snomed']}),"
                 f" {contacts(ledger, ref['id'])} contacts"
             )
+
+
+@hookimpl
+def validate_settings(settings):
+    if settings["min_contacts"] > settings["max_contacts"]:
+        return [
+            Problem(
+                "error",
+                PLUGIN,
+                "min_contacts",
+                f"{settings['min_contacts']} is more than max_contacts ({settings['max_contacts']})",
+            )
+        ]
+    return []

@@ -140,9 +140,7 @@ def test_export_neutralises_formulas_and_imports_back(ledger, tmp_path):
 
         from timebank.models import Member
 
-        copy.add_member(
-            Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM
-        )
+        copy.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
         add_members(copy, "alice", "bob")
         csvio.import_exchanges(copy, out, actor="coord")
         assert [e.note for e in copy.entries()] == ["+1 and -1", "=cmd|' /C calc'!A0"]

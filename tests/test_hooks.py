@@ -85,6 +85,36 @@ def test_hook_declare_settings(tmp_path):
         led.set_rules({"plugins": {"extra": {"bonus": "lots"}}}, actor="coord")
 
 
+def test_hook_validate_settings(tmp_path):
+    class Window:
+        @hookimpl
+        def declare_settings(self):
+            return [
+                Setting("opens", "int", 9, "first hour", min=0, max=23),
+                Setting("closes", "int", 17, "last hour", min=0, max=23),
+            ]
+
+        @hookimpl
+        def validate_settings(self, settings):
+            if settings["opens"] >= settings["closes"]:
+                return [Problem("error", "extra", "opens", f"{settings['opens']} is not before closes")]
+            return []
+
+    led = ledger_with(tmp_path, Window())
+    before = led.rules.version
+    with pytest.raises(InputError, match=r"^plugins.extra.opens: 18 is not before closes$"):
+        led.change_settings("extra", {"opens": 18}, actor="coord")
+    with pytest.raises(
+        InputError, match=r"^plugins.extra.closes: 24 is out of range; it must be from 0 to 23$"
+    ):
+        led.change_settings("extra", {"closes": 24}, actor="coord")
+    assert led.rules.version == before, "a refused rules version is not stored"
+    assert (
+        led.change_settings("extra", {"opens": 8, "closes": 20}, actor="coord").settings("extra")["opens"]
+        == 8
+    )
+
+
 def test_hook_declare_member_classes(tmp_path):
     class P:
         @hookimpl

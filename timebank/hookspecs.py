@@ -17,8 +17,17 @@ from timebank import hookspec
 def declare_settings():
     """Return a list of ``Setting`` records: the settings this plugin reads, with defaults.
 
-    The rules refuse a setting no plugin declared and a value of the wrong type.
+    The rules refuse a setting no plugin declared and a value of the wrong type; a new
+    version of the rules is also refused if a value lies outside the setting's declared
+    ``min``/``max``, ``choices``, ``non_empty`` or ``max_length``.
     """
+
+
+@hookspec
+def validate_settings(settings):
+    """Return a list of ``Problem`` for relations between this plugin's settings that no
+    single setting's range can say (a floor above the ceiling). ``Problem.field`` names the
+    setting; an error refuses the whole new version of the rules before it is stored."""
 
 
 @hookspec

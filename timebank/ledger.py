@@ -45,7 +45,7 @@ from timebank.permissions import (
 )
 from timebank.plugin_manager import Plugins, default_plugins
 from timebank.reading import ReadingMixin
-from timebank.rules import Rules, build_rules
+from timebank.rules import Rules, build_rules, check_rules
 from timebank.store import Store, now_utc
 
 DEFAULT_RULES: dict[str, Any] = {
@@ -108,7 +108,9 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         if Path(path).exists():
             raise InputError(f"ledger: {path} already exists; choose another path")
         if rules is not None:  # a bad rule set must not leave a half-made ledger behind
-            build_rules(rules, (plugins or default_plugins()).declared_settings())
+            checking = plugins or default_plugins()
+            declared = checking.declared_settings()
+            check_rules(build_rules(rules, declared), declared, checking)
         set_aside_orphans(Path(path))
         ledger = cls(path, plugins, create=True, group=group)
         if rules is not None:
@@ -182,6 +184,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         self.require(actor, CHANGE_RULES)
         declared = self.plugins.declared_settings()
         checked = build_rules(data, declared)
+        check_rules(checked, declared, self.plugins)
         with self.transaction() as conn:
             version = (conn.execute("SELECT max(version) FROM rules").fetchone()[0] or 0) + 1
             rules = attrs.evolve(checked, version=version)
