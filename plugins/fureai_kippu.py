@@ -20,6 +20,7 @@ import click
 
 from timebank import Account, Draft, Posting, PublicTable, Setting, hookimpl, sub_account
 from timebank.money import scale
+from timebank.units import check_text
 from timebank.units import to_hours as hours
 
 PLUGIN = "fureai_kippu"
@@ -112,6 +113,8 @@ def contribute_public_figures(ledger, settings):
 
 def send_to_other_scheme(ledger, source: str, minutes: int, *, scheme: str, relative: str, actor: str):
     """Send credits to a relative in another scheme: they leave through the clearing house."""
+    check_text(scheme, field="scheme", max_length=100)
+    check_text(relative, field="relative", max_length=100)
     if not scheme.strip() or not relative.strip():
         from timebank.errors import InputError
 

@@ -15,7 +15,7 @@ import click
 
 from timebank import Account, Decision, Posting, Problem, Setting, hookimpl
 from timebank.errors import InputError
-from timebank.units import split_evenly
+from timebank.units import check_text, split_evenly
 
 PLUGIN = "han_group"
 
@@ -54,6 +54,9 @@ def groups(ledger) -> dict[str, tuple[str, set[str]]]:
 def form_group(ledger, name: str, leader: str, members: list[str], *, actor: str) -> None:
     """Form a Han group and open its account, after checking its size and its people."""
     ledger.require(actor, "manage_members", name)
+    check_text(name, field="name", max_length=100)
+    if not name.strip():
+        raise InputError("name: a Han group needs a name")
     settings = ledger.rules.settings(PLUGIN)
     people = list(dict.fromkeys([leader, *members]))
     if name in groups(ledger):

@@ -23,7 +23,7 @@ from timebank.errors import InputError, RulesRefused, TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import default_plugins
-from timebank.units import check_text, format_hours, format_minutes, parse_day
+from timebank.units import NAME_LENGTH, check_text, format_hours, format_minutes, parse_day
 
 
 def default_ledger_path() -> Path:
@@ -117,7 +117,7 @@ class TimebankGroup(click.Group):
 
 
 def make_member(handle: str, name: str, member_class: str, joined: str | None, **extra: Any) -> Member:
-    check_text(name, field="name", max_length=200, one_line=True)
+    check_text(name, field="name", max_length=NAME_LENGTH)
     try:
         return Member(
             handle=handle,

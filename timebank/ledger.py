@@ -47,6 +47,7 @@ from timebank.plugin_manager import Plugins, default_plugins
 from timebank.reading import ReadingMixin
 from timebank.rules import Rules, build_rules, check_rules
 from timebank.store import Store, now_utc
+from timebank.units import NOTE_LENGTH, check_text, text_fault
 
 DEFAULT_RULES: dict[str, Any] = {
     "coop": {},
@@ -182,6 +183,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
     def set_rules(self, data: Mapping[str, Any], *, actor: Actor, note: str = "") -> Rules:
         """Check and store a new version of the rules; system accounts are created."""
         self.require(actor, CHANGE_RULES)
+        check_text(note, field="note")
         declared = self.plugins.declared_settings()
         checked = build_rules(data, declared)
         check_rules(checked, declared, self.plugins)
@@ -246,6 +248,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         with self.store.read() as conn:
             batch = pipeline.Batch(self, conn, rules)
             drafts, problems = pipeline.service_drafts(self, rules, [exchange])
+            problems = _text_problems([exchange]) + problems
             drafts, problems = pipeline.admit(batch, drafts, acknowledge=True, offset_problems=problems)
         return Preview(drafts[0], tuple(problems), decision)
 
@@ -358,6 +361,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         offset = 0
         for exchanges in batches:
             drafts, found = pipeline.service_drafts(self, batch.rules, exchanges)
+            found = _text_problems(exchanges) + found
             drafts, found = pipeline.admit(batch, drafts, acknowledge=acknowledge, offset_problems=found)
             problems.extend(
                 attrs.evolve(p, index=p.index + offset)
@@ -390,6 +394,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         batch = pipeline.Batch(self, conn, self.rules)
         accounts = self.account_ids()
         for draft in drafts:
+            check_text(draft.note, field="note")
             for posting in draft.postings:
                 if posting.account not in accounts:
                     raise NotFound(f"account: no account {posting.account!r}")
@@ -453,6 +458,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         acknowledge: bool = False,
     ) -> Entry:
         """Move credits between accounts: a gift, a donation to the chest."""
+        check_text(note, field="note")
         self.require(actor, TRANSFER, source)
         if minutes <= 0:
             raise InputError(f"minutes: {minutes} must be more than zero")
@@ -472,6 +478,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
     def reverse(self, entry_id: int, *, reason: str, actor: Actor) -> Entry:
         """Undo an entry by a new entry with the opposite postings; the original stays."""
         self.require(actor, REVERSE, entry_id)
+        check_text(reason, field="reason")
         if not reason.strip():
             raise InputError("reason: say why the entry is reversed")
         original = self.entry(entry_id)
@@ -496,6 +503,20 @@ class DryRunDone(Exception):
 
     def __init__(self, entries: list[Entry]):
         self.entries = entries
+
+
+def _text_problems(exchanges: Sequence[Exchange]) -> list[Problem]:
+    """The one text check (``check_text``) over a batch of exchanges, as problems that name
+    the exchange, so an import reports the CSV line."""
+    problems = []
+    for index, exchange in enumerate(exchanges):
+        texts = [("note", exchange.note, NOTE_LENGTH), ("kind", exchange.category, 100)]
+        texts += [("ref", f"{key}={value}", 200) for key, value in exchange.refs.items()]
+        for field, value, limit in texts:
+            fault = text_fault(value, limit)
+            if fault is not None:
+                problems.append(Problem("error", "timebank", field, fault, index))
+    return problems
 
 
 def _default_decision(exchange: Exchange, member: Member) -> Decision:

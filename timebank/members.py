@@ -17,7 +17,7 @@ from timebank.errors import InputError, NotAllowed, NotFound, RulesRefused
 from timebank.models import Account, Member
 from timebank.permissions import MANAGE_MEMBERS, RESERVED_HANDLES, Actor, actor_label
 from timebank.store import STANDING, now_utc
-from timebank.units import check_text
+from timebank.units import NAME_LENGTH, check_text
 
 
 class MembersMixin:
@@ -139,11 +139,16 @@ class MembersMixin:
         return self.update_member(handle, actor=actor, status="retired", left=day or dt.date.today())
 
     def _check_member(self, member: Member, previous: Member | None) -> None:
-        check_text(member.name, field="name", max_length=200, one_line=True)
+        check_text(member.name, field="name", max_length=NAME_LENGTH)
         if not member.name.strip():
             raise InputError("name: a member needs a name")
+        check_text(member.member_class, field="class", max_length=100)
         if member.area is not None:
-            check_text(member.area, field="area", max_length=100, one_line=True)
+            check_text(member.area, field="area", max_length=100)
+        for flag in sorted(member.flags):
+            check_text(flag, field="flag", max_length=50)
+            if not flag.strip() or "," in flag or ";" in flag:
+                raise InputError(f"flag: {flag!r} must be a word or two, without ',' or ';'")
         problems = pipeline.gather_problems(
             self, self.rules, "validate_member", member=member, previous=previous
         )

@@ -136,7 +136,7 @@ class Setting:
         if self.type in ("str", "str_list", "str_table"):
             texts = [value] if self.type == "str" else list(value) if self.type == "str_list" else []
             for text in texts:
-                check_text(text, field=where, max_length=self.max_length, one_line=True)
+                check_text(text, field=where, max_length=self.max_length)
                 if self.type == "str_list" and not text.strip():
                     raise InputError(f"{where}: {value!r} holds an empty item")
                 if self.choices is not None and text not in self.choices:
@@ -145,11 +145,11 @@ class Setting:
             raise InputError(f"{where}: must not be empty")
         if isinstance(value, dict):
             for key, item in value.items():
-                check_text(key, field=f"{where} key", max_length=self.max_length, one_line=True)
+                check_text(key, field=f"{where} key", max_length=self.max_length)
                 if not key.strip():
                     raise InputError(f"{where}: a key is empty")
                 if self.type == "str_table":
-                    check_text(item, field=f"{where}.{key}", max_length=self.max_length, one_line=True)
+                    check_text(item, field=f"{where}.{key}", max_length=self.max_length)
                 self._check_range(item, f"{where}.{_key(key)}")
         elif self.type in ("int", "minutes", "decimal"):
             self._check_range(value, where)

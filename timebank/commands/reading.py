@@ -12,7 +12,7 @@ from timebank.cli import (
 )
 from timebank.errors import InputError, TimebankError
 from timebank.ledger import Ledger
-from timebank.units import format_minutes, parse_day
+from timebank.units import format_minutes, parse_day, printable
 
 
 @cli.command()
@@ -24,7 +24,7 @@ def balance(ledger: Ledger, account: str | None) -> None:
         click.echo(f"{account}: {format_minutes(ledger.balance(account))}")
         return
     for acc, value in ledger.balances():
-        click.echo(f"{acc.code:<20} {acc.name:<28} {format_minutes(value):>9}")
+        click.echo(f"{acc.code:<20} {printable(acc.name):<28} {format_minutes(value):>9}")
 
 
 @cli.command()
@@ -46,7 +46,7 @@ def statement(ledger: Ledger, account: str, page: int, size: int) -> None:
         who = ",".join(line.counterparties)
         click.echo(
             f"{line.entry_id:>7} {line.day} {line.kind:<9} {format_minutes(line.amount):>8} "
-            f"{format_minutes(line.balance):>9}  {line.category} {who} {line.note}".rstrip()
+            f"{format_minutes(line.balance):>9}  {printable(f'{line.category} {who} {line.note}')}".rstrip()
         )
 
 

@@ -13,7 +13,7 @@ from timebank.cli import (
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.models import Claim, Exchange
-from timebank.units import check_text, format_minutes, parse_day, parse_duration
+from timebank.units import check_text, format_minutes, parse_day, parse_duration, printable
 
 
 def _handles(text: str, field: str) -> tuple[str, ...]:
@@ -93,7 +93,7 @@ def claims(ledger: Ledger, actor: str | None, show_all: bool) -> None:
             e = c.exchange
             click.echo(
                 f"#{c.id} {status:<9} {e.day} {','.join(e.givers)} -> "
-                f"{','.join(e.receivers)} {format_minutes(e.minutes)} {e.category}"
+                f"{','.join(e.receivers)} {format_minutes(e.minutes)} {printable(e.category)}"
                 f" (waiting for {', '.join(c.awaiting)})"
             )
 

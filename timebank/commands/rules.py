@@ -16,6 +16,7 @@ from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.plugin_manager import default_plugins
 from timebank.rules import parse_toml, render_toml
+from timebank.units import printable
 
 
 @cli.group()
@@ -35,7 +36,9 @@ def rules_show(ledger: Ledger) -> None:
 def rules_history(ledger: Ledger) -> None:
     """Every version of the rules: when, by whom, why."""
     for row in ledger.rules_history():
-        click.echo(f"{row['version']:>4} {row['created_at']} {row['created_by']:<14} {row['note']}")
+        click.echo(
+            f"{row['version']:>4} {row['created_at']} {row['created_by']:<14} {printable(row['note'])}"
+        )
 
 
 @rules.command("load")
