@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label
 from timebank.plugins.social_prescribing import contacts
+from timebank.tui.widgets.plain import plain_row
 
 
 class ReferralsScreen(Screen):
@@ -29,10 +30,12 @@ class ReferralsScreen(Screen):
         table.clear()
         for ref in ledger.store.db.query("SELECT * FROM sp_referrals ORDER BY id"):
             table.add_row(
-                str(ref["id"]),
-                ref["person"],
-                ref["to_member"] or ref["activity"],
-                ref["status"],
-                ref["snomed"],
-                str(contacts(ledger, ref["id"])),
+                *plain_row(
+                    ref["id"],
+                    ref["person"],
+                    ref["to_member"] or ref["activity"],
+                    ref["status"],
+                    ref["snomed"],
+                    contacts(ledger, ref["id"]),
+                )
             )
