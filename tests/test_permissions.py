@@ -239,3 +239,8 @@ def test_the_last_coordinator_rule_holds_for_the_ledgers_own_actor_too(ledger):
     assert ledger.member("coord").is_active
     with pytest.raises(InputError, match="already a member"):
         ledger.add_member(Member("coord", "Again", "member", dt.date(2024, 1, 1)), actor=SYSTEM)
+
+
+def test_as_must_name_a_member_even_where_nothing_is_written(run):
+    refused(run, "claims", "--as", "system", says="no member has the handle 'system'")
+    assert run("claims", "--as", "bob").exit_code == 0

@@ -65,13 +65,20 @@ def _as_option(f: Callable) -> Callable:
 
 
 def with_ledger(f: Callable) -> Callable:
-    """Open the ledger named by ``--ledger`` and pass it to the command as ``ledger``."""
+    """Open the ledger named by ``--ledger`` and pass it to the command as ``ledger``.
+
+    A command that takes ``--as`` (or ``TIMEBANK_USER``) and is given one is refused
+    unless it names an existing, active member: text is always a handle, never the
+    ledger's own internal actor.
+    """
 
     @_ledger_option
     @functools.wraps(f)
     def wrapper(ledger_path: Path | None, **kwargs: Any) -> Any:
         path = ledger_path or default_ledger_path()
         with Ledger(path) as ledger:
+            if kwargs.get("actor"):
+                ledger.actor(kwargs["actor"])
             return f(ledger=ledger, **kwargs)
 
     return wrapper

@@ -99,7 +99,9 @@ def decide_recording(ledger, exchange, actor, settings):
 def check_permission(ledger, actor, action, subject, settings):
     """Return a list of ``Problem`` if ``actor`` may not perform ``action`` on ``subject``.
     Actions: ``confirm``, ``decline``, ``transfer``, ``reverse``, ``manage_members``,
-    ``change_rules``."""
+    ``change_rules``, ``close_period``, ``import`` and any a plugin asks ``ledger.require``
+    about. Only narrows: the core (``timebank.permissions``) refuses first and asks plugins
+    only about what it allows, so returning ``[]`` never lets anyone do more."""
 
 
 @hookspec
