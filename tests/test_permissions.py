@@ -244,3 +244,10 @@ def test_the_last_coordinator_rule_holds_for_the_ledgers_own_actor_too(ledger):
 def test_as_must_name_a_member_even_where_nothing_is_written(run):
     refused(run, "claims", "--as", "system", says="no member has the handle 'system'")
     assert run("claims", "--as", "bob").exit_code == 0
+
+
+def test_a_role_or_status_the_ledger_does_not_know_is_refused_in_one_sentence(ledger):
+    with pytest.raises(InputError, match="role: 'admin' is not member or coordinator"):
+        ledger.update_member("alice", actor="coord", role="admin")
+    with pytest.raises(InputError, match="status: 'gone' is not active or retired"):
+        ledger.add_member(Member("dan", "Dan", "member", dt.date(2024, 1, 1), status="gone"), actor="coord")

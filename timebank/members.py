@@ -143,6 +143,10 @@ class MembersMixin:
         if not member.name.strip():
             raise InputError("name: a member needs a name")
         check_text(member.member_class, field="class", max_length=100)
+        if member.role not in ("member", "coordinator"):
+            raise InputError(f"role: {member.role!r} is not member or coordinator")
+        if member.status not in ("active", "retired"):
+            raise InputError(f"status: {member.status!r} is not active or retired")
         if member.area is not None:
             check_text(member.area, field="area", max_length=100)
         for flag in sorted(member.flags):
