@@ -71,3 +71,15 @@ async def test_every_screen_shows_markup_as_literal_text(make_ledger):
         await pilot.press("escape")
         await pilot.pause()
         assert app.is_running, "a note's [@click=app.quit] must not quit the app"
+
+
+async def test_a_plugin_screen_shows_markup_as_literal_text(make_ledger):
+    from timebank.plugins.social_prescribing import refer
+
+    ledger = make_ledger("social-prescribing", members={"lin": "link worker", "pat": "participant"})
+    refer(ledger, "pat", actor="lin", activity=NOTE)
+    app = make_app(ledger.path, actor="lin")
+    async with app.run_test(size=SIZE) as pilot:
+        app.switch_mode("referrals")
+        await pilot.pause()
+        assert NOTE in shown(app.screen.query_one("#referrals"))[0]
