@@ -20,6 +20,7 @@ from pathlib import Path
 from timebank import csvio
 from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
+from timebank.permissions import SYSTEM
 from timebank.store import Store
 
 DATA = Path(__file__).parent / "data"
@@ -181,7 +182,7 @@ def main() -> int:
 
     ledger = Ledger.create(ledger_path, RULES)
     ledger.add_member(
-        Member("coord", "Co-ordinator", "member", dt.date(2023, 1, 1), role="coordinator"), actor="system"
+        Member("coord", "Co-ordinator", "member", dt.date(2023, 1, 1), role="coordinator"), actor=SYSTEM
     )
     members_csv = DATA / "members.csv"
     with open(members_csv, "w", newline="") as stream:

@@ -25,7 +25,7 @@ CLASSES = ["person supported", "family", "care worker", "community volunteer"]
 def declare_settings():
     return [
         Setting("paid_categories", "str_list", ["regulated care"], "paid care, recorded without credits"),
-        Setting("inactive_months", "int", 3, "report members who gave nothing for this long"),
+        Setting("inactive_months", "int", 3, "report members who gave nothing for this long", min=1, max=120),
     ]
 
 

@@ -23,7 +23,14 @@ PLUGIN = "classic"
 @hookimpl
 def declare_settings():
     return [
-        Setting("member_classes", "str_list", ["member"], "the classes a member may belong to"),
+        Setting(
+            "member_classes",
+            "str_list",
+            ["member"],
+            "the classes a member may belong to",
+            non_empty=True,
+            max_length=50,
+        ),
         Setting(
             "categories",
             "str_list",
@@ -38,10 +45,18 @@ def declare_settings():
                 "other",
             ],
             "the kinds of care members record",
+            max_length=50,
         ),
-        Setting("max_per_day", "minutes", 24 * 60, "most time one member may give on one day"),
         Setting(
-            "max_days_ahead", "int", 0, "how many days ahead an exchange may be dated (0: not after today)"
+            "max_per_day", "minutes", 24 * 60, "most time one member may give on one day", min=1, max=24 * 60
+        ),
+        Setting(
+            "max_days_ahead",
+            "int",
+            0,
+            "how many days ahead an exchange may be dated (0: not after today)",
+            min=0,
+            max=366,
         ),
     ]
 

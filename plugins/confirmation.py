@@ -8,14 +8,15 @@ Modes (setting ``mode``):
   straight into the ledger;
 - ``coordinator-only``: only co-ordinators record exchanges.
 
-Co-ordinators record and confirm for anyone, reverse entries, manage members and
-change the rules. ``auto_accept_days`` (0 = never) confirms a claim nobody
-answered after that many days.
+Co-ordinators record and confirm for anyone. Who may confirm, reverse, manage
+members or change the rules is the core's (``timebank.permissions``), not this
+plugin's: disabling it never lets a member do more. ``auto_accept_days``
+(0 = never) confirms a claim nobody answered after that many days.
 """
 
 from __future__ import annotations
 
-from timebank import Decision, Problem, Setting, hookimpl, sub_account
+from timebank import Decision, Problem, Setting, hookimpl
 
 PLUGIN = "confirmation"
 MODES = ("other-side-confirms", "either-records", "coordinator-only")
@@ -24,8 +25,10 @@ MODES = ("other-side-confirms", "either-records", "coordinator-only")
 @hookimpl
 def declare_settings():
     return [
-        Setting("mode", "str", "other-side-confirms", "one of: " + ", ".join(MODES)),
-        Setting("auto_accept_days", "int", 0, "confirm unanswered claims after N days (0: never)"),
+        Setting("mode", "str", "other-side-confirms", "one of: " + ", ".join(MODES), choices=MODES),
+        Setting(
+            "auto_accept_days", "int", 0, "confirm unanswered claims after N days (0: never)", min=0, max=365
+        ),
     ]
 
 
@@ -54,18 +57,3 @@ def decide_recording(ledger, exchange, actor, settings):
         needs_confirmation_from=tuple(other_side),
         auto_accept_days=settings["auto_accept_days"] or None,
     )
-
-
-@hookimpl
-def check_permission(ledger, actor, action, subject, settings):
-    if actor.is_coordinator:
-        return []
-    if action in ("confirm", "decline"):
-        if actor.handle in subject.awaiting:
-            return []
-        return [_refuse(f"claim #{subject.id} waits for {', '.join(subject.awaiting)}, not {actor.handle}")]
-    if action == "transfer":
-        if subject == actor.handle or subject.startswith(sub_account(actor.handle, "")):
-            return []
-        return [_refuse(f"{actor.name} can only give from their own account")]
-    return [_refuse(f"only a co-ordinator may {action.replace('_', ' ')}")]

@@ -9,21 +9,36 @@ corrected.
 
 from __future__ import annotations
 
-from timebank import Setting, hookimpl
+from timebank import Problem, Setting, hookimpl
 from timebank.limits import Limits, limit_problems
+from timebank.units import format_minutes
 
 PLUGIN = "credit_limits"
+LIMIT = 100_000 * 60  # ±100,000 h: beyond any co-op, far inside what the ledger can add up
 
 
 @hookimpl
 def declare_settings():
     return [
-        Setting("floor", "minutes", -20 * 60, "lowest balance a member may reach"),
-        Setting("ceiling", "minutes", 200 * 60, "highest balance a member may reach"),
-        Setting("warn_below", "minutes", -15 * 60, "balance below which a member is warned"),
-        Setting("floor_by_class", "minutes_table", {}, "floor for particular member classes"),
-        Setting("ceiling_by_class", "minutes_table", {}, "ceiling for particular member classes"),
-        Setting("warn_below_by_class", "minutes_table", {}, "warning for particular classes"),
+        Setting("floor", "minutes", -20 * 60, "lowest balance a member may reach", min=-LIMIT, max=0),
+        Setting("ceiling", "minutes", 200 * 60, "highest balance a member may reach", min=0, max=LIMIT),
+        Setting(
+            "warn_below", "minutes", -15 * 60, "balance below which a member is warned", min=-LIMIT, max=LIMIT
+        ),
+        Setting(
+            "floor_by_class", "minutes_table", {}, "floor for particular member classes", min=-LIMIT, max=0
+        ),
+        Setting(
+            "ceiling_by_class", "minutes_table", {}, "ceiling for particular member classes", min=0, max=LIMIT
+        ),
+        Setting(
+            "warn_below_by_class",
+            "minutes_table",
+            {},
+            "warning for particular classes",
+            min=-LIMIT,
+            max=LIMIT,
+        ),
     ]
 
 
@@ -47,3 +62,25 @@ def validate_drafts(ledger, drafts, settings):
         return limits
 
     return limit_problems(PLUGIN, drafts, ledger.members_by_handle(), limits_of)
+
+
+@hookimpl
+def validate_settings(settings):
+    """The floor below the ceiling, for every member class too. (A warning outside them is
+    harmless: it never fires, and refusing it would make changing one limit take two steps.)"""
+    classes = {*settings["floor_by_class"], *settings["ceiling_by_class"], *settings["warn_below_by_class"]}
+    for member_class in [None, *sorted(classes)]:
+        limits = limits_for(settings, member_class or "")
+        suffix = f" for the class {member_class!r}" if member_class else ""
+        field = "floor_by_class" if member_class else "floor"
+        if limits.floor >= limits.ceiling:
+            return [
+                Problem(
+                    "error",
+                    PLUGIN,
+                    field,
+                    f"the floor ({format_minutes(limits.floor)}) must be below the ceiling "
+                    f"({format_minutes(limits.ceiling)}){suffix}",
+                )
+            ]
+    return []

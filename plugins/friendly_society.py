@@ -29,15 +29,29 @@ FUND = "@fund"
 @hookimpl
 def declare_settings():
     return [
-        Setting("contribution", "minutes", 60, "each member's contribution at every period close"),
-        Setting("waiting_weeks", "int", 6, "weeks of paid membership before benefit"),
-        Setting("min_claim_days", "int", 3, "shortest claim, in days"),
-        Setting("max_weeks_in_year", "int", 39, "most weeks of benefit in any 12 months"),
-        Setting("daily_benefit", "minutes", 60, "benefit for one day at the full rate"),
-        Setting("reduced_after_weeks", "int", 26, "weeks in 12 months at the full rate"),
-        Setting("reduced_percent", "int", 50, "the reduced rate, as % of the full rate"),
-        Setting("fund_threshold", "minutes", 50 * 60, "below this the fund pays reduced claims"),
-        Setting("low_fund_percent", "int", 50, "share of a claim paid while the fund is low"),
+        Setting(
+            "contribution",
+            "minutes",
+            60,
+            "each member's contribution at every period close",
+            min=0,
+            max=100 * 60,
+        ),
+        Setting("waiting_weeks", "int", 6, "weeks of paid membership before benefit", min=0, max=520),
+        Setting("min_claim_days", "int", 3, "shortest claim, in days", min=1, max=366),
+        Setting("max_weeks_in_year", "int", 39, "most weeks of benefit in any 12 months", min=1, max=52),
+        Setting("daily_benefit", "minutes", 60, "benefit for one day at the full rate", min=1, max=24 * 60),
+        Setting("reduced_after_weeks", "int", 26, "weeks in 12 months at the full rate", min=0, max=52),
+        Setting("reduced_percent", "int", 50, "the reduced rate, as % of the full rate", min=1, max=100),
+        Setting(
+            "fund_threshold",
+            "minutes",
+            50 * 60,
+            "below this the fund pays reduced claims",
+            min=0,
+            max=1_000_000 * 60,
+        ),
+        Setting("low_fund_percent", "int", 50, "share of a claim paid while the fund is low", min=1, max=100),
     ]
 
 
@@ -93,7 +107,7 @@ def days_paid(ledger, handle: str, since: dt.date, until: dt.date) -> int:
 
 def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str):
     """Pay a benefit claim from the fund, or refuse it with the rule it breaks."""
-    ledger._require(actor, "pay_benefit", handle)
+    ledger.require(actor, "pay_benefit", handle)
     member = ledger.member(handle)
     s = ledger.rules.settings(PLUGIN)
     if days < s["min_claim_days"]:

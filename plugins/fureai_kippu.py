@@ -20,6 +20,7 @@ import click
 
 from timebank import Account, Draft, Posting, PublicTable, Setting, hookimpl, sub_account
 from timebank.money import scale
+from timebank.units import check_text
 from timebank.units import to_hours as hours
 
 PLUGIN = "fureai_kippu"
@@ -35,6 +36,10 @@ def declare_settings():
             "decimal_table",
             {"shopping": "1", "reading": "1", "companionship": "1", "housework": "1.5", "body care": "2"},
             "credits per minute for each kind of care",
+            min="0.1",
+            max="10",
+            non_empty=True,
+            max_length=50,
         ),
         Setting("earmark_savings", "bool", True, "credits go to the giver's savings for their own care"),
     ]
@@ -108,11 +113,13 @@ def contribute_public_figures(ledger, settings):
 
 def send_to_other_scheme(ledger, source: str, minutes: int, *, scheme: str, relative: str, actor: str):
     """Send credits to a relative in another scheme: they leave through the clearing house."""
+    check_text(scheme, field="scheme", max_length=100)
+    check_text(relative, field="relative", max_length=100)
     if not scheme.strip() or not relative.strip():
         from timebank.errors import InputError
 
         raise InputError("relative: name the scheme and the relative the credits are for")
-    ledger._require(actor, "transfer", source)
+    ledger.require(actor, "transfer", source)
     draft = Draft(
         "transfer",
         dt.date.today(),

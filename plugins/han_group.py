@@ -15,7 +15,7 @@ import click
 
 from timebank import Account, Decision, Posting, Problem, Setting, hookimpl
 from timebank.errors import InputError
-from timebank.units import split_evenly
+from timebank.units import check_text, split_evenly
 
 PLUGIN = "han_group"
 
@@ -27,8 +27,8 @@ def group_account(name: str) -> str:
 @hookimpl
 def declare_settings():
     return [
-        Setting("min_members", "int", 3, "fewest members a Han group may have"),
-        Setting("max_members", "int", 12, "most members a Han group may have"),
+        Setting("min_members", "int", 3, "fewest members a Han group may have", min=1, max=100),
+        Setting("max_members", "int", 12, "most members a Han group may have", min=1, max=100),
     ]
 
 
@@ -53,7 +53,10 @@ def groups(ledger) -> dict[str, tuple[str, set[str]]]:
 
 def form_group(ledger, name: str, leader: str, members: list[str], *, actor: str) -> None:
     """Form a Han group and open its account, after checking its size and its people."""
-    ledger._require(actor, "manage_members", name)
+    ledger.require(actor, "manage_members", name)
+    check_text(name, field="name", max_length=100)
+    if not name.strip():
+        raise InputError("name: a Han group needs a name")
     settings = ledger.rules.settings(PLUGIN)
     people = list(dict.fromkeys([leader, *members]))
     if name in groups(ledger):
@@ -162,3 +165,17 @@ def register_commands(cli):
         """Han groups, their leaders and members."""
         for name, (leader, members) in sorted(groups(ledger).items()):
             click.echo(f"{name}: leader {leader}; members {', '.join(sorted(members))}")
+
+
+@hookimpl
+def validate_settings(settings):
+    if settings["min_members"] > settings["max_members"]:
+        return [
+            Problem(
+                "error",
+                PLUGIN,
+                "min_members",
+                f"{settings['min_members']} is more than max_members ({settings['max_members']})",
+            )
+        ]
+    return []

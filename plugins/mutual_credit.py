@@ -18,24 +18,32 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from timebank import Draft, Posting, Setting, hookimpl
+from timebank import Draft, Posting, Problem, Setting, hookimpl
 from timebank.limits import Limits, limit_problems
 from timebank.money import percent_of, scale
+from timebank.units import format_minutes
 
 PLUGIN = "mutual_credit"
+LIMIT = 100_000 * 60  # ±100,000 h: beyond any co-op, far inside what the ledger can add up
 COOP = "@coop"
 
 
 @hookimpl
 def declare_settings():
     return [
-        Setting("floor", "minutes", -10 * 60, "lowest balance for a new member"),
-        Setting("ceiling", "minutes", 50 * 60, "highest balance"),
-        Setting("floor_grows_percent", "int", 0, "floor moves down by this % of all earned"),
-        Setting("lowest_floor", "minutes", -40 * 60, "the floor never grows below this"),
-        Setting("levy_percent", "decimal", "0", "share of each exchange the giver pays the co-op"),
-        Setting("demurrage_percent_year", "decimal", "0", "yearly charge on positive balances"),
-        Setting("demurrage_grace_days", "int", 90, "new members pay no demurrage for this long"),
+        Setting("floor", "minutes", -10 * 60, "lowest balance for a new member", min=-LIMIT, max=0),
+        Setting("ceiling", "minutes", 50 * 60, "highest balance", min=0, max=LIMIT),
+        Setting("floor_grows_percent", "int", 0, "floor moves down by this % of all earned", min=0, max=100),
+        Setting("lowest_floor", "minutes", -40 * 60, "the floor never grows below this", min=-LIMIT, max=0),
+        Setting(
+            "levy_percent", "decimal", "0", "share of each exchange the giver pays the co-op", min=0, max=50
+        ),
+        Setting(
+            "demurrage_percent_year", "decimal", "0", "yearly charge on positive balances", min=0, max=100
+        ),
+        Setting(
+            "demurrage_grace_days", "int", 90, "new members pay no demurrage for this long", min=0, max=3660
+        ),
     ]
 
 
@@ -118,3 +126,29 @@ def close_period(ledger, through, settings):
                 )
             )
     return drafts
+
+
+@hookimpl
+def validate_settings(settings):
+    """The floor sits between the lowest floor it may grow to and the ceiling."""
+    if settings["lowest_floor"] > settings["floor"]:
+        return [
+            Problem(
+                "error",
+                PLUGIN,
+                "lowest_floor",
+                f"{format_minutes(settings['lowest_floor'])} is above the floor "
+                f"({format_minutes(settings['floor'])}); the floor only grows downwards",
+            )
+        ]
+    if settings["floor"] >= settings["ceiling"]:
+        return [
+            Problem(
+                "error",
+                PLUGIN,
+                "floor",
+                f"{format_minutes(settings['floor'])} must be below the ceiling "
+                f"({format_minutes(settings['ceiling'])})",
+            )
+        ]
+    return []

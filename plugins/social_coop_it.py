@@ -29,10 +29,25 @@ WORKERS = ("worker", "disadvantaged")
 @hookimpl
 def declare_settings():
     return [
-        Setting("coop_type", "str", "A", "A (social services), B (work integration) or A+B"),
-        Setting("max_volunteer_percent", "int", 50, "volunteers may be at most this % of members"),
-        Setting("min_disadvantaged_percent", "int", 30, "type B: disadvantaged % of workers"),
-        Setting("ratio_from_workers", "int", 5, "type B: the ratio is enforced from this many workers"),
+        Setting(
+            "coop_type",
+            "str",
+            "A",
+            "A (social services), B (work integration) or A+B",
+            choices=("A", "B", "A+B"),
+        ),
+        Setting(
+            "max_volunteer_percent", "int", 50, "volunteers may be at most this % of members", min=0, max=100
+        ),
+        Setting("min_disadvantaged_percent", "int", 30, "type B: disadvantaged % of workers", min=0, max=100),
+        Setting(
+            "ratio_from_workers",
+            "int",
+            5,
+            "type B: the ratio is enforced from this many workers",
+            min=1,
+            max=10_000,
+        ),
     ]
 
 

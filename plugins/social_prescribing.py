@@ -18,6 +18,7 @@ import click
 from timebank import Problem, PublicTable, Report, Setting, hookimpl
 from timebank.errors import InputError, NotAllowed, NotFound
 from timebank.store import STANDING, now_utc
+from timebank.units import check_text
 
 PLUGIN = "social_prescribing"
 SNOMED_REFERRAL = "871731000000106"
@@ -28,8 +29,8 @@ STATUSES = ("referred", "accepted", "declined", "completed")
 @hookimpl
 def declare_settings():
     return [
-        Setting("min_contacts", "int", 6, "contacts before an episode may be completed"),
-        Setting("max_contacts", "int", 12, "most contacts in one episode"),
+        Setting("min_contacts", "int", 6, "contacts before an episode may be completed", min=0, max=100),
+        Setting("max_contacts", "int", 12, "most contacts in one episode", min=1, max=100),
     ]
 
 
@@ -83,6 +84,7 @@ def _set_status(ledger, referral_id: int, status: str, snomed: str, actor: str) 
 def refer(ledger, person: str, *, actor: str, to_member: str | None = None, activity: str = "") -> int:
     """A link worker refers ``person`` to a member or an activity; returns the referral id."""
     referrer = ledger.actor(actor)
+    check_text(activity, field="activity", max_length=200)
     if referrer.member_class != "link worker" and not referrer.is_coordinator:
         raise NotAllowed(f"only a link worker refers people; {referrer.name} is a {referrer.member_class}")
     ledger.member(person)
@@ -252,3 +254,17 @@ def register_commands(cli):
                 f"#{ref['id']} {ref['person']} -> {to}: {ref['status']} (SNOMED CT {ref['snomed']}),"
                 f" {contacts(ledger, ref['id'])} contacts"
             )
+
+
+@hookimpl
+def validate_settings(settings):
+    if settings["min_contacts"] > settings["max_contacts"]:
+        return [
+            Problem(
+                "error",
+                PLUGIN,
+                "min_contacts",
+                f"{settings['min_contacts']} is more than max_contacts ({settings['max_contacts']})",
+            )
+        ]
+    return []

@@ -5,10 +5,13 @@ Kept in its own module, imported only when the TUI asks, so the plugin loads wit
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label
 from timebank.plugins.social_prescribing import contacts
+
+from timebank.units import printable
 
 
 class ReferralsScreen(Screen):
@@ -29,10 +32,15 @@ class ReferralsScreen(Screen):
         table.clear()
         for ref in ledger.store.db.query("SELECT * FROM sp_referrals ORDER BY id"):
             table.add_row(
-                str(ref["id"]),
-                ref["person"],
-                ref["to_member"] or ref["activity"],
-                ref["status"],
-                ref["snomed"],
-                str(contacts(ledger, ref["id"])),
+                *(
+                    Text(printable(str(cell)), no_wrap=True, end="")
+                    for cell in (
+                        ref["id"],
+                        ref["person"],
+                        ref["to_member"] or ref["activity"],
+                        ref["status"],
+                        ref["snomed"],
+                        contacts(ledger, ref["id"]),
+                    )
+                )  # shown as text, never markup: a person's name may hold "[/]"
             )

@@ -18,7 +18,11 @@ CLASSES = ["user", "worker", "supporter"]
 
 @hookimpl
 def declare_settings():
-    return [Setting("report_classes", "str_list", ["user", "worker"], "classes reported separately")]
+    return [
+        Setting(
+            "report_classes", "str_list", ["user", "worker"], "classes reported separately", max_length=50
+        )
+    ]
 
 
 @hookimpl

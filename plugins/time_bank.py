@@ -27,9 +27,22 @@ COOP = "@coop"
 @hookimpl
 def declare_settings():
     return [
-        Setting("joining_bonus", "minutes", 120, "credits paid once orientation is done (0: none)"),
+        Setting(
+            "joining_bonus",
+            "minutes",
+            120,
+            "credits paid once orientation is done (0: none)",
+            min=0,
+            max=100 * 60,
+        ),
         Setting("chest_pays_for_supported", "bool", True, "the chest pays for members flagged 'supported'"),
-        Setting("coop_pays_categories", "str_list", ["community event"], "the co-op pays attendees' time"),
+        Setting(
+            "coop_pays_categories",
+            "str_list",
+            ["community event"],
+            "the co-op pays attendees' time",
+            max_length=50,
+        ),
         Setting("leaver_balance_to_chest", "bool", True, "a leaver's balance goes to zero via the chest"),
     ]
 

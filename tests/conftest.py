@@ -9,6 +9,7 @@ from hypothesis import settings
 
 from timebank.ledger import Ledger
 from timebank.models import Member
+from timebank.permissions import SYSTEM
 
 # CI runs the same property examples every time, so a landing is never decided by chance;
 # locally (and in `make soak`) hypothesis keeps searching with new ones.
@@ -28,7 +29,7 @@ def ledger(ledger_path):
     led = Ledger.create(ledger_path)
     led.add_member(
         Member("coord", "Cora Ordin", "member", dt.date(2024, 1, 1), role="coordinator"),
-        actor="system",
+        actor=SYSTEM,
     )
     add_members(led, "alice", "bob", "carol")
     yield led

@@ -7,6 +7,7 @@ from helpers import exchange
 
 from timebank import csvio
 from timebank.errors import InputError, NotAllowed
+from timebank.permissions import SYSTEM
 
 
 def write(tmp_path, text, name="in.csv", encoding="utf-8"):
@@ -139,9 +140,7 @@ def test_export_neutralises_formulas_and_imports_back(ledger, tmp_path):
 
         from timebank.models import Member
 
-        copy.add_member(
-            Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor="system"
-        )
+        copy.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
         add_members(copy, "alice", "bob")
         csvio.import_exchanges(copy, out, actor="coord")
         assert [e.note for e in copy.entries()] == ["+1 and -1", "=cmd|' /C calc'!A0"]

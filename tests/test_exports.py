@@ -21,6 +21,7 @@ from timebank.cli import cli
 from timebank.journal import account_name
 from timebank.ledger import Ledger
 from timebank.models import Member
+from timebank.permissions import SYSTEM
 from timebank.templates import load_template
 from timebank.testing import exchange
 
@@ -33,7 +34,7 @@ def build(path: Path, template: str) -> Ledger:
     """A small co-op with every kind of entry: group sessions, gifts, reversals, leavers."""
     ledger = Ledger.create(path, load_template(template))
     classes = ledger.member_classes()
-    ledger.add_member(Member("cora", "Cora", classes[0], JOINED, role="coordinator"), actor="system")
+    ledger.add_member(Member("cora", "Cora", classes[0], JOINED, role="coordinator"), actor=SYSTEM)
     handles = ["ann.lee", "bob_k", "cat", "dan-o"]
     for i, handle in enumerate(handles):
         ledger.add_member(Member(handle, handle.title(), classes[i % len(classes)], JOINED), actor="cora")
@@ -258,7 +259,7 @@ def test_import_exchanges_names_the_rows_it_cannot_reproduce(tmp_path, monkeypat
     )
 
     source = Ledger.create(tmp_path / "a.sqlite", load_template("time-bank"))
-    source.add_member(Member("cora", "Cora", "member", JOINED, role="coordinator"), actor="system")
+    source.add_member(Member("cora", "Cora", "member", JOINED, role="coordinator"), actor=SYSTEM)
     for handle in ("ann", "bob"):
         source.add_member(Member(handle, handle, "member", JOINED), actor="cora")
     source.add_member(Member("dora", "Dora", "member", JOINED, flags={"supported"}), actor="cora")
@@ -274,7 +275,7 @@ def test_import_exchanges_names_the_rows_it_cannot_reproduce(tmp_path, monkeypat
     assert "ann=60;dora=-60;dora=60;@chest=-60" in text.replace("'", "") and "episode=7" in text
 
     target = Ledger.create(tmp_path / "b.sqlite", load_template("time-bank"))
-    target.add_member(Member("cora", "Cora", "member", JOINED, role="coordinator"), actor="system")
+    target.add_member(Member("cora", "Cora", "member", JOINED, role="coordinator"), actor=SYSTEM)
     lines = [line for line in members.read_text().splitlines() if not line.startswith("cora,")]
     members.write_text("\n".join(lines) + "\n")
     import_members(target, members, actor="cora")

@@ -25,6 +25,7 @@ from timebank import (
 from timebank.errors import InputError, NotAllowed, PluginFailed, RulesRefused
 from timebank.ledger import Ledger
 from timebank.models import Member
+from timebank.permissions import SYSTEM
 from timebank.plugin_manager import Plugins
 from timebank.testing import snapshot_rows
 
@@ -64,7 +65,7 @@ def ledger_with(tmp_path, plugin, name="extra", settings=None):
             }
         },
     )
-    led.add_member(Member("coord", "Cora", "member", dt.date(2024, 1, 1), role="coordinator"), actor="system")
+    led.add_member(Member("coord", "Cora", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
     for handle in ("alice", "bob"):
         led.add_member(Member(handle, handle.title(), "member", dt.date(2024, 1, 1)), actor="coord")
     return led
@@ -82,6 +83,36 @@ def test_hook_declare_settings(tmp_path):
         led.set_rules({"plugins": {"extra": {"bonsu": 1}}}, actor="coord")
     with pytest.raises(Exception, match="plugins.extra.bonus: 'lots' is not a duration"):
         led.set_rules({"plugins": {"extra": {"bonus": "lots"}}}, actor="coord")
+
+
+def test_hook_validate_settings(tmp_path):
+    class Window:
+        @hookimpl
+        def declare_settings(self):
+            return [
+                Setting("opens", "int", 9, "first hour", min=0, max=23),
+                Setting("closes", "int", 17, "last hour", min=0, max=23),
+            ]
+
+        @hookimpl
+        def validate_settings(self, settings):
+            if settings["opens"] >= settings["closes"]:
+                return [Problem("error", "extra", "opens", f"{settings['opens']} is not before closes")]
+            return []
+
+    led = ledger_with(tmp_path, Window())
+    before = led.rules.version
+    with pytest.raises(InputError, match=r"^plugins.extra.opens: 18 is not before closes$"):
+        led.change_settings("extra", {"opens": 18}, actor="coord")
+    with pytest.raises(
+        InputError, match=r"^plugins.extra.closes: 24 is out of range; it must be from 0 to 23$"
+    ):
+        led.change_settings("extra", {"closes": 24}, actor="coord")
+    assert led.rules.version == before, "a refused rules version is not stored"
+    assert (
+        led.change_settings("extra", {"opens": 8, "closes": 20}, actor="coord").settings("extra")["opens"]
+        == 8
+    )
 
 
 def test_hook_declare_member_classes(tmp_path):
@@ -205,8 +236,8 @@ def test_an_exchange_no_plugin_posts_is_refused_by_name(tmp_path):
     plugins = Plugins(entry_points=False)
     plugins.register(OnlyNight(), "only_night")
     led = Ledger.create(tmp_path / "l.sqlite", {"plugins": {"only_night": {}}}, plugins=plugins)
-    led.add_member(Member("alice", "Alice", "member", dt.date(2024, 1, 1)), actor="system")
-    led.add_member(Member("bob", "Bob", "member", dt.date(2024, 1, 1)), actor="system")
+    led.add_member(Member("alice", "Alice", "member", dt.date(2024, 1, 1)), actor=SYSTEM)
+    led.add_member(Member("bob", "Bob", "member", dt.date(2024, 1, 1)), actor=SYSTEM)
     before = snapshot_rows(led)
     with pytest.raises(PluginFailed, match="no enabled plugin turns shopping on .* into postings"):
         led.record_many([exchange(note="night", recorded_by="alice"), exchange(recorded_by="alice")])
@@ -540,7 +571,7 @@ def test_plugins_folder_is_loaded(tmp_path):
         tmp_path / "l.sqlite", plugins=plugins, rules={"plugins": {"classic": {}, "tea_levy": {}}}
     )
     for handle in ("alice", "bob"):
-        led.add_member(Member(handle, handle, "member", dt.date(2024, 1, 1)), actor="system")
+        led.add_member(Member(handle, handle, "member", dt.date(2024, 1, 1)), actor=SYSTEM)
     led.record_many([exchange(recorded_by="alice")])
     assert led.balance("@coop") == 1
 

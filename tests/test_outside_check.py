@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from timebank.cli import cli
 from timebank.ledger import Ledger
 from timebank.models import Member
+from timebank.permissions import SYSTEM
 from timebank.testing import exchange
 from timebank.units import format_hours
 
@@ -57,7 +58,7 @@ def test_statement_pages_by_posting_so_no_posting_is_lost(run):
 
 def test_statement_keys_page_through_the_api(tmp_path):
     ledger = Ledger.create(tmp_path / "l.sqlite")
-    ledger.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor="system")
+    ledger.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
     for h in ("alice", "bob", "carol"):
         ledger.add_member(Member(h, h, "member", dt.date(2024, 1, 1)), actor="coord")
     for _ in range(5):  # alice gives to two: one entry, alice once; bob and carol once each
@@ -75,7 +76,7 @@ def care_coop(tmp_path):
 
     ledger = Ledger.create(tmp_path / "care.sqlite", load_template("care-coop"))
     ledger.add_member(
-        Member("coord", "C", "community volunteer", dt.date(2024, 1, 1), role="coordinator"), actor="system"
+        Member("coord", "C", "community volunteer", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM
     )
     ledger.add_member(Member("wendy", "Wendy", "care worker", dt.date(2024, 1, 1)), actor="coord")
     ledger.add_member(
@@ -145,7 +146,7 @@ def test_closing_a_future_period_is_refused(run):
 
 def test_entries_back_dated_into_a_closed_period_are_refused(tmp_path):
     ledger = Ledger.create(tmp_path / "l.sqlite")
-    ledger.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor="system")
+    ledger.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
     for h in ("alice", "bob"):
         ledger.add_member(Member(h, h, "member", dt.date(2024, 1, 1)), actor="coord")
     ledger.close_period(dt.date(2025, 6, 30), actor="coord")

@@ -19,6 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from timebank.errors import TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
+from timebank.permissions import SYSTEM
 from timebank.templates import load_template, template_names
 from timebank.testing import assert_ledger_holds, snapshot_rows
 
@@ -36,7 +37,7 @@ def machine_for(template: str):
             self.classes = self.ledger.member_classes()
             self.categories = self.ledger.categories() or ["other"]
             self.ledger.add_member(
-                Member("coord", "C", self.classes[0], dt.date(2024, 1, 1), role="coordinator"), actor="system"
+                Member("coord", "C", self.classes[0], dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM
             )
             for i, handle in enumerate(HANDLES[:4]):
                 self.ledger.add_member(

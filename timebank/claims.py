@@ -13,6 +13,7 @@ from typing import Any
 from timebank.errors import InputError, NotFound, RulesRefused
 from timebank.models import Claim, Entry, Exchange, decode_refs
 from timebank.store import now_utc
+from timebank.units import check_text
 
 
 class ClaimsMixin:
@@ -68,6 +69,7 @@ class ClaimsMixin:
 
     def decline(self, claim_id: int, *, actor: str, reason: str = "") -> Claim:
         """The other side declines: the claim stays in the claims, never in the ledger."""
+        check_text(reason, field="reason")
         self._decidable(claim_id, actor, "decline")
         with self.transaction() as conn:
             conn.execute(
@@ -81,7 +83,7 @@ class ClaimsMixin:
         claim = self.claim(claim_id)
         if claim.status != "pending":
             raise InputError(f"claim: #{claim_id} is already {claim.status}")
-        self._require(actor, action, claim)
+        self.require(actor, action, claim)
         return claim
 
 

@@ -23,7 +23,7 @@ from timebank.errors import InputError, RulesRefused, TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import default_plugins
-from timebank.units import check_text, format_hours, format_minutes, parse_day
+from timebank.units import NAME_LENGTH, check_text, format_hours, format_minutes, parse_day
 
 
 def default_ledger_path() -> Path:
@@ -65,13 +65,20 @@ def _as_option(f: Callable) -> Callable:
 
 
 def with_ledger(f: Callable) -> Callable:
-    """Open the ledger named by ``--ledger`` and pass it to the command as ``ledger``."""
+    """Open the ledger named by ``--ledger`` and pass it to the command as ``ledger``.
+
+    A command that takes ``--as`` (or ``TIMEBANK_USER``) and is given one is refused
+    unless it names an existing, active member: text is always a handle, never the
+    ledger's own internal actor.
+    """
 
     @_ledger_option
     @functools.wraps(f)
     def wrapper(ledger_path: Path | None, **kwargs: Any) -> Any:
         path = ledger_path or default_ledger_path()
         with Ledger(path) as ledger:
+            if kwargs.get("actor"):
+                ledger.actor(kwargs["actor"])
             return f(ledger=ledger, **kwargs)
 
     return wrapper
@@ -151,7 +158,7 @@ class TimebankGroup(click.Group):
 
 
 def make_member(handle: str, name: str, member_class: str, joined: str | None, **extra: Any) -> Member:
-    check_text(name, field="name", max_length=200, one_line=True)
+    check_text(name, field="name", max_length=NAME_LENGTH)
     try:
         return Member(
             handle=handle,

@@ -177,7 +177,7 @@ def import_exchanges(
     max_errors: int = 100,
 ) -> int:
     """Import a CSV of exchanges as one transaction; returns how many were recorded."""
-    ledger._require(actor, "import", str(path))
+    ledger.require(actor, "import", str(path))
     source = str(path)
     errors: list[str] = []
     lines: list[int] = []

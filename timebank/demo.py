@@ -14,6 +14,7 @@ from pathlib import Path
 
 from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
+from timebank.permissions import SYSTEM
 from timebank.templates import load_template
 from timebank.units import split_evenly
 
@@ -106,7 +107,7 @@ def build_demo(
     ledger = Ledger.create(path, rules)
     classes = ledger.member_classes()
     ledger.add_member(
-        Member(COORDINATOR, "Co-ordinator", classes[0], start, role="coordinator"), actor="system"
+        Member(COORDINATOR, "Co-ordinator", classes[0], start, role="coordinator"), actor=SYSTEM
     )
     handles: list[tuple[str, dt.date]] = []
     used = set()

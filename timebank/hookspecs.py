@@ -17,8 +17,17 @@ from timebank import hookspec
 def declare_settings():
     """Return a list of ``Setting`` records: the settings this plugin reads, with defaults.
 
-    The rules refuse a setting no plugin declared and a value of the wrong type.
+    The rules refuse a setting no plugin declared and a value of the wrong type; a new
+    version of the rules is also refused if a value lies outside the setting's declared
+    ``min``/``max``, ``choices``, ``non_empty`` or ``max_length``.
     """
+
+
+@hookspec
+def validate_settings(settings):
+    """Return a list of ``Problem`` for relations between this plugin's settings that no
+    single setting's range can say (a floor above the ceiling). ``Problem.field`` names the
+    setting; an error refuses the whole new version of the rules before it is stored."""
 
 
 @hookspec
@@ -96,7 +105,9 @@ def decide_recording(ledger, exchange, actor, settings):
 def check_permission(ledger, actor, action, subject, settings):
     """Return a list of ``Problem`` if ``actor`` may not perform ``action`` on ``subject``.
     Actions: ``confirm``, ``decline``, ``transfer``, ``reverse``, ``manage_members``,
-    ``change_rules``."""
+    ``change_rules``, ``close_period``, ``import`` and any a plugin asks ``ledger.require``
+    about. Only narrows: the core (``timebank.permissions``) refuses first and asks plugins
+    only about what it allows, so returning ``[]`` never lets anyone do more."""
 
 
 @hookspec

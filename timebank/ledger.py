@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,10 +34,21 @@ from timebank.models import (
     Report,
     encode_refs,
 )
+from timebank.permissions import (
+    CHANGE_RULES,
+    CLOSE_PERIOD,
+    REVERSE,
+    SYSTEM,
+    TRANSFER,
+    Actor,
+    PermissionsMixin,
+    actor_label,
+)
 from timebank.plugin_manager import Plugins, default_plugins
 from timebank.reading import ReadingMixin
-from timebank.rules import Rules, build_rules
+from timebank.rules import Rules, build_rules, check_rules
 from timebank.store import Store, now_utc
+from timebank.units import NOTE_LENGTH, check_text, text_fault
 
 DEFAULT_RULES: dict[str, Any] = {
     "coop": {},
@@ -61,7 +73,7 @@ class Preview:
         return tuple(p for p in self.problems if p.severity == "warning")
 
 
-class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
+class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
     """One ledger file and the plugins that apply its rules."""
 
     def __init__(
@@ -83,7 +95,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         self._deferred: list[Entry] = []
         self._wrote_entries = False
         if create and self.conn.execute("SELECT count(*) FROM rules").fetchone()[0] == 0:
-            self.set_rules(DEFAULT_RULES, actor="system", note="initial rules")
+            self.set_rules(DEFAULT_RULES, actor=SYSTEM, note="initial rules")
 
     @classmethod
     def create(
@@ -98,11 +110,13 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         if Path(path).exists():
             raise InputError(f"ledger: {path} already exists; choose another path")
         if rules is not None:  # a bad rule set must not leave a half-made ledger behind
-            build_rules(rules, (plugins or default_plugins()).declared_settings())
+            checking = plugins or default_plugins()
+            declared = checking.declared_settings()
+            check_rules(build_rules(rules, declared), declared, checking)
         set_aside_orphans(Path(path))
         ledger = cls(path, plugins, create=True, group=group)
         if rules is not None:
-            ledger.set_rules(rules, actor="system", note="initial rules")
+            ledger.set_rules(rules, actor=SYSTEM, note="initial rules")
         return ledger
 
     def close(self) -> None:
@@ -167,18 +181,19 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
             self._rules = build_rules(json.loads(row[1]), self.plugins.declared_settings(), version=row[0])
         return self._rules
 
-    def set_rules(self, data: Mapping[str, Any], *, actor: str, note: str = "") -> Rules:
+    def set_rules(self, data: Mapping[str, Any], *, actor: Actor, note: str = "") -> Rules:
         """Check and store a new version of the rules; system accounts are created."""
-        if actor != "system":
-            self._require(actor, "change_rules", None)
+        self.require(actor, CHANGE_RULES)
+        check_text(note, field="note")
         declared = self.plugins.declared_settings()
         checked = build_rules(data, declared)
+        check_rules(checked, declared, self.plugins)
         with self.transaction() as conn:
             version = (conn.execute("SELECT max(version) FROM rules").fetchone()[0] or 0) + 1
             rules = attrs.evolve(checked, version=version)
             conn.execute(
                 "INSERT INTO rules (version, created_at, created_by, data, note) VALUES (?, ?, ?, ?, ?)",
-                (version, now_utc(), actor, rules.to_json(), note),
+                (version, now_utc(), actor_label(actor), rules.to_json(), note),
             )
             for _, statements in self.plugins.call("declare_tables", rules):
                 for statement in statements:
@@ -193,7 +208,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         return self.rules
 
     def change_settings(
-        self, section: str, values: Mapping[str, Any], *, actor: str, note: str = ""
+        self, section: str, values: Mapping[str, Any], *, actor: Actor, note: str = ""
     ) -> Rules:
         """A new rules version with some settings of ``section`` (``coop`` or a plugin) changed.
 
@@ -227,26 +242,6 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         answers = sorted(self.plugins.call(hook, rules), key=lambda pair: order[pair[0]])
         return _union(result for _, result in answers)
 
-    # permissions ------------------------------------------------------------
-
-    def actor(self, handle: str | None) -> Member:
-        """The member acting, who must be active; ``--as`` or ``TIMEBANK_USER`` names them."""
-        if not handle:
-            raise NotAllowed("actor: say who is acting with --as HANDLE or TIMEBANK_USER")
-        member = self.member(handle)
-        if not member.is_active:
-            raise NotAllowed(f"actor: {handle!r} is retired and cannot act")
-        return member
-
-    def _require(self, actor: str, action: str, subject: Any) -> Member:
-        member = self.actor(actor)
-        problems = pipeline.gather_problems(
-            self, self.rules, "check_permission", actor=member, action=action, subject=subject
-        )
-        if problems:
-            raise NotAllowed(problems[0].message)
-        return member
-
     # recording --------------------------------------------------------------
 
     def preview(self, exchange: Exchange, *, actor: str | None = None) -> Preview:
@@ -258,6 +253,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         with self.store.read() as conn:
             batch = pipeline.Batch(self, conn, rules)
             drafts, problems = pipeline.service_drafts(self, rules, [exchange])
+            problems = _text_problems([exchange]) + problems
             drafts, problems = pipeline.admit(batch, drafts, acknowledge=True, offset_problems=problems)
         return Preview(drafts[0], tuple(problems), decision)
 
@@ -302,7 +298,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
             "decide_recording", self.rules, ledger=self, exchange=exchange, actor=member
         )
         if answer is None:
-            return Decision()
+            return _default_decision(exchange, member)
         plugin, result = answer
         if isinstance(result, Problem):
             raise NotAllowed(result.message)
@@ -370,6 +366,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         offset = 0
         for exchanges in batches:
             drafts, found = pipeline.service_drafts(self, batch.rules, exchanges)
+            found = _text_problems(exchanges) + found
             drafts, found = pipeline.admit(batch, drafts, acknowledge=acknowledge, offset_problems=found)
             problems.extend(
                 attrs.evolve(p, index=p.index + offset)
@@ -402,6 +399,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         batch = pipeline.Batch(self, conn, self.rules)
         accounts = self.account_ids()
         for draft in drafts:
+            check_text(draft.note, field="note")
             for posting in draft.postings:
                 if posting.account not in accounts:
                     raise NotFound(f"account: no account {posting.account!r}")
@@ -416,12 +414,12 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         pipeline.flush_balances(batch)
         return batch
 
-    def close_period(self, through: dt.date, *, actor: str) -> list[Entry]:
+    def close_period(self, through: dt.date, *, actor: Actor) -> list[Entry]:
         """Close the period ending on ``through``: plugins' adjustments, written together.
 
         A period can be closed once; closing an earlier date than the last close is refused.
         """
-        self._require(actor, "close_period", through)
+        self.require(actor, CLOSE_PERIOD, through)
         if through > dt.date.today():
             raise InputError(f"through: {through} is in the future; close a period once it has ended")
         last = self.last_close()
@@ -437,7 +435,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
             batch = self._write_drafts_in(conn, drafts, acknowledge=True)
             conn.execute(
                 "INSERT INTO period_closes (through, closed_at, closed_by) VALUES (?, ?, ?)",
-                (through.isoformat(), now_utc(), actor),
+                (through.isoformat(), now_utc(), actor_label(actor)),
             )
         return self._after(batch.written)
 
@@ -470,13 +468,14 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         target: str,
         minutes: int,
         *,
-        actor: str,
+        actor: Actor,
         note: str = "",
         day: dt.date | None = None,
         acknowledge: bool = False,
     ) -> Entry:
         """Move credits between accounts: a gift, a donation to the chest."""
-        self._require(actor, "transfer", source)
+        check_text(note, field="note")
+        self.require(actor, TRANSFER, source)
         if minutes <= 0:
             raise InputError(f"minutes: {minutes} must be more than zero")
         if source == target:
@@ -493,15 +492,16 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         draft = Draft(
             kind="transfer",
             day=day,
-            recorded_by=actor,
+            recorded_by=actor_label(actor),
             postings=(Posting(source, -minutes), Posting(target, minutes)),
             note=note,
         )
         return self.write_drafts([draft], acknowledge=acknowledge)[0]
 
-    def reverse(self, entry_id: int, *, reason: str, actor: str) -> Entry:
+    def reverse(self, entry_id: int, *, reason: str, actor: Actor) -> Entry:
         """Undo an entry by a new entry with the opposite postings; the original stays."""
-        self._require(actor, "reverse", entry_id)
+        self.require(actor, REVERSE, entry_id)
+        check_text(reason, field="reason")
         if not reason.strip():
             raise InputError("reason: say why the entry is reversed")
         original = self.entry(entry_id)
@@ -513,7 +513,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         draft = Draft(
             kind="reversal",
             day=dt.date.today(),
-            recorded_by=actor,
+            recorded_by=actor_label(actor),
             postings=tuple(Posting(p.account, -p.amount) for p in original.postings),
             note=reason.strip(),
             reverses=entry_id,
@@ -526,6 +526,49 @@ class DryRunDone(Exception):
 
     def __init__(self, entries: list[Entry]):
         self.entries = entries
+
+
+def _text_problems(exchanges: Sequence[Exchange]) -> list[Problem]:
+    """The one text check (``check_text``) over a batch of exchanges, as problems that name
+    the exchange, so an import reports the CSV line."""
+    notes = [e.note for e in exchanges]
+    kinds = [e.category for e in exchanges]
+    try:  # the common case, a batch of clean text, in a few C-speed passes
+        clean = (
+            max(map(len, notes), default=0) <= NOTE_LENGTH
+            and max(map(len, kinds), default=0) <= 100
+            and text_fault("".join(notes) + "".join(kinds), max_length=sys.maxsize) is None
+            and not any(e.refs for e in exchanges)
+        )
+    except TypeError:  # something that is not text: the loop below names it
+        clean = False
+    if clean:
+        return []
+    problems = []
+    for index, exchange in enumerate(exchanges):
+        texts = [("note", exchange.note, NOTE_LENGTH), ("kind", exchange.category, 100)]
+        texts += [("ref", f"{key}={value}", 200) for key, value in exchange.refs.items()]
+        for field, value, limit in texts:
+            fault = text_fault(value, limit)
+            if fault is not None:
+                problems.append(Problem("error", "timebank", field, fault, index))
+    return problems
+
+
+def _default_decision(exchange: Exchange, member: Member) -> Decision:
+    """How an exchange is recorded when no plugin decides: the strictest way, so that
+    dropping a plugin such as ``confirmation`` never lets a member record more.
+
+    A co-ordinator records anything directly; a member records only an exchange they
+    took part in, and it waits for the other side to confirm.
+    """
+    if member.is_coordinator:
+        return Decision()
+    if member.handle in exchange.givers:
+        return Decision(needs_confirmation_from=tuple(exchange.receivers))
+    if member.handle in exchange.receivers:
+        return Decision(needs_confirmation_from=tuple(exchange.givers))
+    raise NotAllowed(f"recorded_by: {member.name} can only record exchanges they took part in")
 
 
 def _union(lists: Iterable[Iterable[str]]) -> list[str]:

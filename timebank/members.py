@@ -13,10 +13,11 @@ from typing import Any
 import attrs
 
 from timebank import pipeline
-from timebank.errors import InputError, NotFound, RulesRefused
+from timebank.errors import InputError, NotAllowed, NotFound, RulesRefused
 from timebank.models import Account, Member
+from timebank.permissions import MANAGE_MEMBERS, RESERVED_HANDLES, Actor, actor_label
 from timebank.store import STANDING, now_utc
-from timebank.units import check_text
+from timebank.units import NAME_LENGTH, check_text
 
 
 class MembersMixin:
@@ -53,10 +54,11 @@ class MembersMixin:
         ]
         return (starts + rest)[:limit]
 
-    def add_member(self, member: Member, *, actor: str) -> Member:
+    def add_member(self, member: Member, *, actor: Actor) -> Member:
         """Admit a member after the rules' ``validate_member`` checks; opens their account."""
-        if actor != "system":
-            self._require(actor, "manage_members", member.handle)
+        self.require(actor, MANAGE_MEMBERS, member.handle)
+        if member.handle in RESERVED_HANDLES:
+            raise InputError(f"handle: {member.handle!r} names the ledger's own actions; choose another")
         if member.handle in self.members_by_handle():
             raise InputError(f"handle: {member.handle!r} is already a member's handle")
         self._check_member(member, None)
@@ -76,10 +78,13 @@ class MembersMixin:
             batch = self._member_entries(conn, member, None)
         return self._after_member(member, batch)
 
-    def update_member(self, handle: str, *, actor: str, **changes: Any) -> Member:
-        """Change a member's details; the handle, which the ledger refers to, cannot change."""
-        if actor != "system":
-            self._require(actor, "manage_members", handle)
+    def update_member(self, handle: str, *, actor: Actor, **changes: Any) -> Member:
+        """Change a member's details; the handle, which the ledger refers to, cannot change.
+
+        The last active co-ordinator cannot retire or step down: nobody could then
+        admit members, change the rules or correct an entry.
+        """
+        self.require(actor, MANAGE_MEMBERS, handle)
         previous = self.member(handle)
         if "handle" in changes:
             raise InputError("handle: a member's handle cannot change; it names their history")
@@ -95,6 +100,8 @@ class MembersMixin:
                 " role = ?, area = ?, flags = ? WHERE handle = ?",
                 (*row[1:], handle),
             )
+            if previous.is_active and previous.is_coordinator and not _acts(updated):
+                _keep_a_coordinator(conn, previous)
             member_id = conn.execute("SELECT id FROM members WHERE handle = ?", (handle,)).fetchone()
             before, after = _member_dict(previous), _member_dict(updated)
             diff = {k: [str(v), str(after[k])] for k, v in before.items() if after[k] != v}
@@ -124,7 +131,7 @@ class MembersMixin:
             self._after(batch.written)
         return member
 
-    def retire_member(self, handle: str, *, actor: str, day: dt.date | None = None) -> Member:
+    def retire_member(self, handle: str, *, actor: Actor, day: dt.date | None = None) -> Member:
         """Retire a member: they keep their history and balance but can no longer exchange."""
         member = self.member(handle)
         if not member.is_active:
@@ -132,11 +139,20 @@ class MembersMixin:
         return self.update_member(handle, actor=actor, status="retired", left=day or dt.date.today())
 
     def _check_member(self, member: Member, previous: Member | None) -> None:
-        check_text(member.name, field="name", max_length=200, one_line=True)
+        check_text(member.name, field="name", max_length=NAME_LENGTH)
         if not member.name.strip():
             raise InputError("name: a member needs a name")
+        check_text(member.member_class, field="class", max_length=100)
+        if member.role not in ("member", "coordinator"):
+            raise InputError(f"role: {member.role!r} is not member or coordinator")
+        if member.status not in ("active", "retired"):
+            raise InputError(f"status: {member.status!r} is not active or retired")
         if member.area is not None:
-            check_text(member.area, field="area", max_length=100, one_line=True)
+            check_text(member.area, field="area", max_length=100)
+        for flag in sorted(member.flags):
+            check_text(flag, field="flag", max_length=50)
+            if not flag.strip() or "," in flag or ";" in flag:
+                raise InputError(f"flag: {flag!r} must be a word or two, without ',' or ';'")
         new_flags = member.flags - (previous.flags if previous is not None else frozenset())
         if new_flags:  # a flag a plugin no longer reads may stay; a new one must be known
             known = self.flags()
@@ -153,10 +169,10 @@ class MembersMixin:
         if errors:
             raise RulesRefused(errors)
 
-    def _log_member_change(self, conn: Any, member_id: int, actor: str, change: dict) -> None:
+    def _log_member_change(self, conn: Any, member_id: int, actor: Actor, change: dict) -> None:
         conn.execute(
             "INSERT INTO member_changes (member_id, changed_at, changed_by, change) VALUES (?, ?, ?, ?)",
-            (member_id, now_utc(), actor, json.dumps(change, default=str)),
+            (member_id, now_utc(), actor_label(actor), json.dumps(change, default=str)),
         )
 
     def account_ids(self) -> dict[str, int]:
@@ -214,6 +230,23 @@ class MembersMixin:
         ).fetchone()
         if row and self._accounts is not None:
             self._accounts[account.code] = row[0]
+
+
+def _acts(member: Member) -> bool:
+    return member.is_active and member.is_coordinator
+
+
+def _keep_a_coordinator(conn: Any, previous: Member) -> None:
+    """Refuse (inside the write transaction, so two co-ordinators stepping down at once
+    cannot both succeed) a change that leaves no active co-ordinator."""
+    left = conn.execute(
+        "SELECT count(*) FROM members WHERE role = 'coordinator' AND status = 'active'"
+    ).fetchone()[0]
+    if left == 0:
+        raise NotAllowed(
+            f"member: {previous.name} ({previous.handle}) is the last active co-ordinator;"
+            " make another member a co-ordinator first"
+        )
 
 
 def _member_row(member: Member) -> tuple:

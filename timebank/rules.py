@@ -25,8 +25,9 @@ from typing import Any
 
 import attrs
 
-from timebank.errors import InputError
-from timebank.units import format_minutes, parse_minutes
+from timebank.errors import InputError, PluginFailed
+from timebank.models import Problem
+from timebank.units import check_text, format_minutes, parse_minutes
 
 
 def _to_int(value: Any, where: str) -> int:
@@ -97,25 +98,97 @@ CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
 }
 
 
+SETTING_TEXT_LENGTH = 200
+"""The longest text a setting's value (or a list's item, a table's key) may be, unless declared."""
+
+
 @attrs.frozen
 class Setting:
-    """A setting a plugin reads: its name, type (a key of ``CONVERTERS``), default, help."""
+    """A setting a plugin reads: its name, type (a key of ``CONVERTERS``), default, help.
+
+    A setting also declares the values that make sense, so a new version of the rules
+    is refused before it is stored rather than failing every exchange afterwards:
+    ``min`` and ``max`` (inclusive; minutes for durations, numbers or text such as
+    ``"0.5"`` for decimals; for tables, each value), ``choices`` (text, or each item of
+    a list), ``non_empty`` (a list or table needs at least one item, text at least one
+    character) and ``max_length`` (text, list items and table keys). Relations between
+    settings (a floor below the ceiling) are the plugin's ``validate_settings`` hook.
+    """
 
     name: str
     type: str = attrs.field(validator=attrs.validators.in_(CONVERTERS))
     default: Any
     help: str = ""
+    min: Any = attrs.field(default=None, kw_only=True)
+    max: Any = attrs.field(default=None, kw_only=True)
+    choices: tuple[str, ...] | None = attrs.field(
+        default=None, kw_only=True, converter=attrs.converters.optional(tuple)
+    )
+    non_empty: bool = attrs.field(default=False, kw_only=True)
+    max_length: int = attrs.field(default=SETTING_TEXT_LENGTH, kw_only=True)
 
     def convert(self, value: Any, where: str) -> Any:
         return CONVERTERS[self.type](value, where)
 
+    def check(self, value: Any, where: str) -> None:
+        """Refuse a converted value outside what this setting declares, in one sentence
+        naming the setting and what it allows."""
+        if self.type in ("str", "str_list", "str_table"):
+            texts = [value] if self.type == "str" else list(value) if self.type == "str_list" else []
+            for text in texts:
+                check_text(text, field=where, max_length=self.max_length)
+                if self.type == "str_list" and not text.strip():
+                    raise InputError(f"{where}: {value!r} holds an empty item")
+                if self.choices is not None and text not in self.choices:
+                    raise InputError(f"{where}: {text!r} is not one of {', '.join(self.choices)}")
+        if self.non_empty and (not value.strip() if isinstance(value, str) else len(value) == 0):
+            raise InputError(f"{where}: must not be empty")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check_text(key, field=f"{where} key", max_length=self.max_length)
+                if not key.strip():
+                    raise InputError(f"{where}: a key is empty")
+                if self.type == "str_table":
+                    check_text(item, field=f"{where}.{key}", max_length=self.max_length)
+                self._check_range(item, f"{where}.{_key(key)}")
+        elif self.type in ("int", "minutes", "decimal"):
+            self._check_range(value, where)
+
+    def _check_range(self, value: Any, where: str) -> None:
+        if self.min is None and self.max is None:
+            return
+        number = Decimal(str(value)) if self.type.startswith("decimal") else value
+        low = None if self.min is None else _bound(self.min, self.type)
+        high = None if self.max is None else _bound(self.max, self.type)
+        if (low is None or number >= low) and (high is None or number <= high):
+            return
+        shown = self._show(value)
+        if low is not None and high is not None:
+            allowed = f"from {self._show(self.min)} to {self._show(self.max)}"
+        elif low is not None:
+            allowed = f"at least {self._show(self.min)}"
+        else:
+            allowed = f"at most {self._show(self.max)}"
+        raise InputError(f"{where}: {shown} is out of range; it must be {allowed}")
+
+    def _show(self, value: Any) -> str:
+        if self.type.startswith("minutes"):
+            return format_minutes(value)
+        return str(value)
+
+
+def _bound(bound: Any, kind: str) -> Any:
+    return Decimal(str(bound)) if kind.startswith("decimal") else bound
+
 
 COOP_SETTINGS = (
-    Setting("name", "str", "Our Care Co-op", "the co-op's name, shown in the TUI and published"),
-    Setting("description", "str", "", "one paragraph for the public site"),
+    Setting(
+        "name", "str", "Our Care Co-op", "the co-op's name, shown in the TUI and published", non_empty=True
+    ),
+    Setting("description", "str", "", "one paragraph for the public site", max_length=2000),
     Setting("licence", "str", "CC BY 4.0", "licence of the published figures"),
-    Setting("licence_url", "str", "https://creativecommons.org/licenses/by/4.0/", ""),
-    Setting("source_url", "str", "", "where the public can read how figures are made"),
+    Setting("licence_url", "str", "https://creativecommons.org/licenses/by/4.0/", "", max_length=500),
+    Setting("source_url", "str", "", "where the public can read how figures are made", max_length=500),
 )
 
 
@@ -169,6 +242,28 @@ def build_rules(
             raise InputError(f"rules: [plugins.{name}] must be a table of settings")
         plugins[name] = _fill(f"plugins.{name}", values, declared[name])
     return Rules(version=version, coop=coop, plugins=plugins)
+
+
+def check_rules(rules: Rules, declared: Mapping[str, tuple[Setting, ...]], plugins: Any) -> None:
+    """Check a new version of the rules as a whole before it is stored.
+
+    Every value must lie within what its setting declares (``Setting.check``), then
+    each enabled plugin's ``validate_settings`` hook judges the relations between its
+    settings (a floor above the ceiling). Raises ``InputError`` naming the first
+    setting that fails and what it allows. Reading rules already stored does not run
+    this, so an old ledger still opens and its co-ordinator can repair it.
+    """
+    for setting in COOP_SETTINGS:
+        setting.check(rules.coop[setting.name], f"coop.{setting.name}")
+    for plugin, values in rules.plugins.items():
+        for setting in declared.get(plugin, ()):
+            setting.check(values[setting.name], f"plugins.{plugin}.{setting.name}")
+    for plugin, problems in plugins.call("validate_settings", rules):
+        for problem in problems:
+            if not isinstance(problem, Problem):
+                raise PluginFailed(plugin, "validate_settings", f"returned {problem!r}, not a Problem")
+            if problem.severity == "error":
+                raise InputError(f"plugins.{plugin}.{problem.field}: {problem.message}")
 
 
 def _fill(where: str, values: Mapping[str, Any], settings: tuple[Setting, ...]) -> dict[str, Any]:

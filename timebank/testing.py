@@ -30,6 +30,7 @@ import pytest
 
 from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
+from timebank.permissions import SYSTEM
 from timebank.plugin_manager import Plugins
 from timebank.templates import load_template
 
@@ -143,7 +144,7 @@ def make_ledger(tmp_path) -> Callable[..., Ledger]:
         ledger = Ledger.create(tmp_path / name, data, plugins=plugins)
         first_class = ledger.member_classes()[0]
         ledger.add_member(
-            Member("coord", "Cora Ordin", first_class, JOINED, role="coordinator"), actor="system"
+            Member("coord", "Cora Ordin", first_class, JOINED, role="coordinator"), actor=SYSTEM
         )
         for handle, spec in (members or {}).items():
             member_class, flags = spec if isinstance(spec, tuple) else (spec, ())

@@ -131,17 +131,45 @@ def to_hours(minutes: int | None) -> float | None:
     return None if minutes is None else round(minutes / 60, 2)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
+# What free text may not hold: C0 and C1 control characters (ESC starts an ANSI sequence,
+# U+009B is a one-character CSI on some terminals), line and paragraph breaks of any kind,
+# the bidirectional overrides and isolates that reorder what a reader sees
+# ("Trojan Source"), and lone surrogates, which cannot be stored as UTF-8.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+NAME_LENGTH = 200
+NOTE_LENGTH = 2000
 
 
-def check_text(value: str, *, field: str, max_length: int = 2000, one_line: bool = False) -> str:
-    """Refuse text that would be trouble later: control characters, or more than ``max_length``.
-
-    Names are ``one_line`` (no tabs or line breaks); notes may hold line breaks.
-    """
+def text_fault(value: object, max_length: int = NOTE_LENGTH) -> str | None:
+    """What is wrong with a piece of free text, or None: the rule behind ``check_text``."""
+    if not isinstance(value, str):
+        return f"{value!r} is not text"
     if len(value) > max_length:
-        raise InputError(f"{field}: {value[:20]!r}… is longer than {max_length} characters")
-    if (_CONTROL_OR_BREAK if one_line else _CONTROL).search(value):
-        raise InputError(f"{field}: {value[:40]!r} contains control characters")
+        return f"{value[:20]!r}… is longer than {max_length} characters"
+    if _UNSAFE.search(value):
+        return f"{value[:40]!r} contains control characters or line breaks"
+    return None
+
+
+def check_text(value: str, *, field: str, max_length: int = NOTE_LENGTH) -> str:
+    """The one check for every piece of free text the ledger keeps: names, notes, reasons,
+    areas, flags, kinds of care, group names, settings.
+
+    Text is one line of at most ``max_length`` characters with no control characters,
+    so that nothing a member types can forge a line, move the cursor or recolour what a
+    co-ordinator later reads in a statement. The ledger's own methods apply it, so the
+    CLI, the TUI and importers all get the same answer.
+    """
+    fault = text_fault(value, max_length)
+    if fault is not None:
+        raise InputError(f"{field}: {fault}")
     return value
+
+
+def printable(text: str) -> str:
+    """Stored text made safe to show on a terminal: control characters and breaks are
+    written as escapes (``\\x1b``, ``\\n``). Older ledgers may hold them."""
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

@@ -26,6 +26,7 @@ from timebank.tui.widgets.screen_bar import ScreenKey
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import Plugins
+from timebank.units import printable
 
 SCREENS = {
     "log": ("Log hours", LogScreen),
@@ -88,7 +89,7 @@ class TimebankApp(App):
         return found
 
     def on_mount(self) -> None:
-        self.title = self.ledger.rules.coop["name"]
+        self.title = printable(self.ledger.rules.coop["name"])
         self.show_who()
         self.switch_mode("log")
         if self.actor is None:
@@ -98,7 +99,7 @@ class TimebankApp(App):
         who = f"recording as {self.actor.name}" if self.actor else "choose who is recording (F8)"
         if self.actor is not None and self.actor.is_coordinator:
             who += " (co-ordinator)"
-        self.sub_title = f"{self.display_path} · {who}"
+        self.sub_title = printable(f"{self.display_path} · {who}")
 
     def mode_of(self, screen: Screen) -> str | None:
         """The mode a screen is the base of (None for a dialog or a plugin's own screen)."""

@@ -33,6 +33,7 @@ def roomy_path(tmp_path_factory):
     """A closed ledger file, for tests that compare its bytes before and after."""
     from timebank.ledger import Ledger
     from timebank.models import Member
+    from timebank.permissions import SYSTEM
     from timebank.templates import load_template
 
     path = tmp_path_factory.mktemp("hostile") / "ledger.sqlite"
@@ -40,7 +41,7 @@ def roomy_path(tmp_path_factory):
         import datetime as dt
 
         ledger.add_member(
-            Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor="system"
+            Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM
         )
         for handle in ("alice", "bob"):
             ledger.add_member(Member(handle, handle.title(), "member", dt.date(2024, 1, 1)), actor="coord")

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from tui_helpers import type_into
+from tui_helpers import row_text, type_into
 
 from timebank.ledger import Ledger
 from timebank.testing import exchange, snapshot_rows
@@ -39,7 +39,7 @@ async def test_log_hours_previews_then_saves(app_for, coop):
         assert app.screen.query_one("#receiver").value == "" and app.screen.query_one("#duration").value == ""
         assert str(app.screen.query_one("#saved").render()) == "Entry #1 saved"
         table = app.screen.query_one("#today")
-        assert table.row_count == 1 and table.get_row_at(0)[1:4] == ["alice", "bob", "1h30"]
+        assert table.row_count == 1 and row_text(table, 0)[1:4] == ["alice", "bob", "1h30"]
     [entry] = entries(coop.path)
     assert (entry.givers, entry.receivers, entry.minutes, entry.recorded_by) == (
         ("alice",),
@@ -109,7 +109,7 @@ async def test_member_records_a_claim_and_the_other_side_confirms(app_for, coop)
     async with app.run_test(size=SIZE) as pilot:
         assert app.screen.query_one("#giver").value == "alice"
         await log(pilot, "alice", "bob", "45m")
-        assert app.screen.query_one("#today").get_row_at(0)[5] == "to confirm"
+        assert row_text(app.screen.query_one("#today"), 0)[5] == "to confirm"
     assert entries(coop.path) == [] and len(coop.claims()) == 1
     app = app_for(actor="bob")
     async with app.run_test(size=SIZE) as pilot:
@@ -142,7 +142,7 @@ async def test_recent_entries_and_a_reversal_with_a_reason(app_for, coop):
         await pilot.press("f3")
         await pilot.pause()
         table = app.screen.query_one("#entries")
-        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["2", "1"], "newest first"
+        assert [row_text(table, i)[0] for i in range(table.row_count)] == ["2", "1"], "newest first"
         await pilot.press("r")
         await pilot.pause()
         await pilot.press("enter")
@@ -166,14 +166,14 @@ async def test_balances_search_sort_and_near_limit(app_for, coop):
         await pilot.press("f4")
         await pilot.pause()
         table = app.screen.query_one("#balances")
-        rows = {table.get_row_at(i)[0]: table.get_row_at(i) for i in range(table.row_count)}
+        rows = {row_text(table, i)[0]: row_text(table, i) for i in range(table.row_count)}
         assert str(rows["bob"][3]) == "-16h" and rows["bob"][4] == "⚠ near limit"
         assert rows["alice"][4] == ""
         await pilot.press("s")  # by balance
         await pilot.pause()
-        assert table.get_row_at(0)[0] == "bob" and table.get_row_at(table.row_count - 1)[0] == "alice"
+        assert row_text(table, 0)[0] == "bob" and row_text(table, table.row_count - 1)[0] == "alice"
         await type_into(pilot, "#search", "ames")
-        assert table.row_count == 1 and table.get_row_at(0)[0] == "alice"
+        assert table.row_count == 1 and row_text(table, 0)[0] == "alice"
 
 
 async def test_statement_pages_through_a_long_history(app_for, coop):
@@ -185,15 +185,15 @@ async def test_statement_pages_through_a_long_history(app_for, coop):
         await pilot.press("f5")
         await pilot.pause()
         table = app.screen.query_one("#statement")
-        assert table.row_count == 50 and str(table.get_row_at(0)[4]) == "-20h"
+        assert table.row_count == 50 and str(row_text(table, 0)[4]) == "-20h"
         await pilot.press("pagedown")
         await pilot.pause()
-        assert str(table.get_row_at(0)[4]) == "-11h40" and "page 2" in str(
+        assert str(row_text(table, 0)[4]) == "-11h40" and "page 2" in str(
             app.screen.query_one("#statement-title").render()
         )
         await pilot.press("pagedown")
         await pilot.pause()
-        assert table.row_count == 20 and str(table.get_row_at(19)[4]) == "-10m"
+        assert table.row_count == 20 and str(row_text(table, 19)[4]) == "-10m"
         await pilot.press("pageup")
         await pilot.pause()
         assert "page 2" in str(app.screen.query_one("#statement-title").render())
@@ -216,7 +216,7 @@ async def test_members_add_change_and_retire(app_for, coop):
         await pilot.pause()
         assert "added Eve Evans (eve)" in str(app.screen.query_one("#members-message").render())
         table = app.screen.query_one("#members")
-        table.move_cursor(row=[table.get_row_at(i)[0] for i in range(table.row_count)].index("eve"))
+        table.move_cursor(row=[row_text(table, i)[0] for i in range(table.row_count)].index("eve"))
         await pilot.press("e")
         await pilot.pause()
         await type_into(pilot, "#area", "north")
@@ -260,7 +260,7 @@ async def test_help_and_a_plugin_screen(make_ledger):
         app.switch_mode("referrals")
         await pilot.pause()
         table = app.screen.query_one("#referrals")
-        assert table.get_row_at(0)[1:4] == ["pat", "walking group", "accepted"]
+        assert row_text(table, 0)[1:4] == ["pat", "walking group", "accepted"]
 
 
 async def test_dates_as_people_type_them(app_for, coop):

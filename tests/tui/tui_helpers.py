@@ -8,3 +8,8 @@ async def type_into(pilot, selector, text):
     widget.value = ""
     await pilot.press(*text)
     await pilot.pause()
+
+
+def row_text(table, index):
+    """A table row as the text it shows (cells are ``Text``, never markup)."""
+    return [str(cell) for cell in table.get_row_at(index)]

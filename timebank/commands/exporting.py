@@ -39,7 +39,7 @@ def write_output(out: Path | None, write: Callable[[IO[str]], int], *, ledger_pa
 
 def export_more(ledger: Ledger, kind: str, out: Path | None, *, fmt: str | None, actor: str | None) -> None:
     """``export entries|postings|journal|ledger``, for a co-ordinator."""
-    ledger._require(actor or "", "export", kind)
+    ledger.require(actor or "", "export", kind)
     if kind == "journal":
         from timebank.journal import write_journal
 

@@ -16,7 +16,7 @@ from timebank.cli import (
 from timebank.errors import InputError
 from timebank.formats import emit, format_option
 from timebank.ledger import Ledger
-from timebank.units import format_minutes, parse_day
+from timebank.units import format_minutes, parse_day, printable
 
 
 @cli.group()
@@ -96,7 +96,7 @@ def member_list(ledger: Ledger, show_all: bool, fmt: str) -> None:
             role = " co-ordinator" if m.is_coordinator else ""
             status = "" if m.is_active else " (retired)"
             click.echo(
-                f"{m.handle:<16} {m.name:<24} {m.member_class:<12} "
+                f"{m.handle:<16} {printable(m.name):<24} {printable(m.member_class):<12} "
                 f"{format_minutes(row['minutes']):>8}{role}{status}"
             )
 
@@ -112,13 +112,13 @@ MEMBER_COLUMNS = ("handle", "name", "class", "role", "status", "joined", "left",
 def member_show(ledger: Ledger, handle: str) -> None:
     """Show one member's details and balance."""
     m = ledger.member(handle)
-    click.echo(f"{m.name} ({m.handle})")
-    click.echo(f"class: {m.member_class}; role: {m.role}; status: {m.status}")
+    click.echo(f"{printable(m.name)} ({m.handle})")
+    click.echo(f"class: {printable(m.member_class)}; role: {m.role}; status: {m.status}")
     click.echo(f"joined: {m.joined}" + (f"; left: {m.left}" if m.left else ""))
     if m.area:
-        click.echo(f"area: {m.area}")
+        click.echo(f"area: {printable(m.area)}")
     if m.flags:
-        click.echo(f"flags: {', '.join(sorted(m.flags))}")
+        click.echo(f"flags: {printable(', '.join(sorted(m.flags)))}")
     click.echo(f"balance: {format_minutes(ledger.balance(m.handle))}")
 
 

@@ -15,7 +15,7 @@ from timebank.cli import (
 from timebank.errors import InputError, TimebankError
 from timebank.formats import emit, entry_rows, format_option
 from timebank.ledger import Ledger
-from timebank.units import format_minutes, parse_day
+from timebank.units import format_minutes, parse_day, printable
 
 
 @cli.command()
@@ -35,7 +35,7 @@ def balance(ledger: Ledger, account: str | None, fmt: str) -> None:
             click.echo(f"{account}: {format_minutes(pairs[0][1])}")
             return
         for acc, value in pairs:
-            click.echo(f"{acc.code:<20} {acc.name:<28} {format_minutes(value):>9}")
+            click.echo(f"{acc.code:<20} {printable(acc.name):<28} {format_minutes(value):>9}")
 
     emit(fmt, rows, text)
 
@@ -76,7 +76,8 @@ def statement(ledger: Ledger, account: str, page: int, size: int, fmt: str) -> N
             who = ",".join(line.counterparties)
             click.echo(
                 f"{line.entry_id:>7} {line.day} {line.kind:<9} {format_minutes(line.amount):>8} "
-                f"{format_minutes(line.balance):>9}  {line.category} {who} {line.note}".rstrip()
+                f"{format_minutes(line.balance):>9}  "
+                f"{printable(f'{line.category} {who} {line.note}')}".rstrip()
             )
 
     emit(fmt, rows, text, columns=STATEMENT_COLUMNS)
@@ -118,15 +119,16 @@ def show(ledger: Ledger, entry_id: int, fmt: str) -> None:
         )
         if entry.kind == "service":
             click.echo(
-                f"{','.join(entry.givers)} gave {format_minutes(entry.minutes)} of {entry.category} "
+                f"{','.join(entry.givers)} gave {format_minutes(entry.minutes)} "
+                f"of {printable(entry.category)} "
                 f"to {','.join(entry.receivers)}"
             )
         if entry.reverses is not None:
             click.echo(f"reverses #{entry.reverses}")
         if entry.refs:
-            click.echo("refs: " + ", ".join(f"{k}={v}" for k, v in sorted(entry.refs.items())))
+            click.echo("refs: " + printable(", ".join(f"{k}={v}" for k, v in sorted(entry.refs.items()))))
         if entry.note:
-            click.echo(f"note: {entry.note}")
+            click.echo(f"note: {printable(entry.note)}")
         click.echo("postings: " + postings_text(entry.postings))
 
     emit(fmt, flat, text)

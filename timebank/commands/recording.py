@@ -14,7 +14,7 @@ from timebank.errors import InputError
 from timebank.formats import emit, format_option
 from timebank.ledger import Ledger
 from timebank.models import Claim, Exchange
-from timebank.units import check_text, format_minutes, parse_day, parse_duration
+from timebank.units import check_text, format_minutes, parse_day, parse_duration, printable
 
 
 def _handles(text: str, field: str) -> tuple[str, ...]:
@@ -119,7 +119,8 @@ def claims(ledger: Ledger, actor: str | None, show_all: bool, fmt: str) -> None:
             e = c.exchange
             click.echo(
                 f"#{c.id} {c.status:<9} {e.day} {','.join(e.givers)} -> "
-                f"{','.join(e.receivers)} {format_minutes(e.minutes)} {e.category} ({claim_state(c)})"
+                f"{','.join(e.receivers)} {format_minutes(e.minutes)} {printable(e.category)} "
+                f"({claim_state(c)})"
             )
 
     emit(fmt, rows, text, columns=CLAIM_COLUMNS)

@@ -17,6 +17,7 @@ from timebank.formats import emit, format_option
 from timebank.ledger import Ledger
 from timebank.plugin_manager import default_plugins
 from timebank.rules import parse_toml, render_toml
+from timebank.units import printable
 
 
 @cli.group()
@@ -40,7 +41,9 @@ def rules_history(ledger: Ledger, fmt: str) -> None:
 
     def text() -> None:
         for row in rows:
-            click.echo(f"{row['version']:>4} {row['created_at']} {row['created_by']:<14} {row['note']}")
+            click.echo(
+                f"{row['version']:>4} {row['created_at']} {row['created_by']:<14} {printable(row['note'])}"
+            )
 
     emit(fmt, rows, text, columns=("version", "created_at", "created_by", "note"))
 

@@ -16,6 +16,7 @@ from timebank.cli import (
 )
 from timebank.errors import InputError
 from timebank.ledger import Ledger
+from timebank.permissions import SYSTEM
 
 
 @cli.command()
@@ -49,7 +50,7 @@ def init(
         classes = ledger.member_classes()
         ledger.add_member(
             make_member(coordinator, coordinator_name, classes[0], None, role="coordinator"),
-            actor="system",
+            actor=SYSTEM,
         )
         click.echo(f"created {path} from template {template!r}; co-ordinator: {coordinator}")
 

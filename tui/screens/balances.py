@@ -7,6 +7,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Label
 from timebank.tui.screens.base import LedgerScreen
+from timebank.tui.widgets.plain import plain_row
 
 from timebank.units import format_minutes
 
@@ -59,7 +60,10 @@ class BalancesScreen(LedgerScreen):
         table.clear()
         for handle, name, member_class, balance, mark in rows:
             table.add_row(
-                handle, name, member_class, Text(format_minutes(balance), justify="right"), mark, key=handle
+                *plain_row(handle, name, member_class),
+                Text(format_minutes(balance), justify="right"),
+                mark,
+                key=handle,
             )
 
     @on(Input.Changed, "#search")

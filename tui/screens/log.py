@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.screens.modals import ConfirmModal
 from timebank.tui.widgets.member_input import MemberSuggester, matches_text, resolve_handles
+from timebank.tui.widgets.plain import plain, plain_row
 
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused
 from timebank.models import Claim, Exchange
@@ -46,31 +47,34 @@ class LogScreen(LedgerScreen):
             with Grid(id="fields"):
                 yield Label("Giver", classes="field-label")
                 yield Input(placeholder="handle or name", id="giver", suggester=suggester)
-                yield Label("", id="giver-error", classes="field-error")
+                yield Label("", id="giver-error", classes="field-error", markup=False)
                 yield Label("Receivers", classes="field-label")
                 yield Input(placeholder="one, or several for a group", id="receiver", suggester=suggester)
-                yield Label("", id="receiver-error", classes="field-error")
+                yield Label("", id="receiver-error", classes="field-error", markup=False)
                 yield Label("Date", classes="field-label")
                 yield Input(value="today", placeholder="today, yesterday, -2, 2026-11-26", id="date")
-                yield Label("", id="date-error", classes="field-error")
+                yield Label("", id="date-error", classes="field-error", markup=False)
                 yield Label("Duration", classes="field-label")
                 yield Input(placeholder="1.5, 1h30, 90m", id="duration")
-                yield Label("", id="duration-error", classes="field-error")
+                yield Label("", id="duration-error", classes="field-error", markup=False)
                 yield Label("Kind", classes="field-label")
                 yield (
                     Select(
-                        [(c, c) for c in categories], id="category", allow_blank=False, value=categories[0]
+                        [(plain(c), c) for c in categories],
+                        id="category",
+                        allow_blank=False,
+                        value=categories[0],
                     )
                     if categories
                     else Select([], id="category")
                 )
-                yield Label("", id="category-error", classes="field-error")
+                yield Label("", id="category-error", classes="field-error", markup=False)
                 yield Label("Note", classes="field-label")
                 yield Input(placeholder="optional", id="note")
-                yield Label("", id="note-error", classes="field-error")
-            yield Static("", id="matches")
-            yield Static("Preview: fill in giver, receivers and duration", id="preview")
-            yield Label("", id="saved", classes="message")
+                yield Label("", id="note-error", classes="field-error", markup=False)
+            yield Static("", id="matches", markup=False)
+            yield Static("Preview: fill in giver, receivers and duration", id="preview", markup=False)
+            yield Label("", id="saved", classes="message", markup=False)
         yield Label("Today", id="today-title")
         yield DataTable(id="today", cursor_type="row", zebra_stripes=True)
 
@@ -87,23 +91,27 @@ class LogScreen(LedgerScreen):
         for entry in self.ledger.entries_of_day(self.today, or_after=self.tb.session_start):
             if entry.kind == "service":
                 table.add_row(
-                    str(entry.id),
-                    ",".join(entry.givers),
-                    ",".join(entry.receivers),
-                    format_minutes(entry.minutes),
-                    entry.category,
-                    "saved",
+                    *plain_row(
+                        entry.id,
+                        ",".join(entry.givers),
+                        ",".join(entry.receivers),
+                        format_minutes(entry.minutes),
+                        entry.category,
+                        "saved",
+                    )
                 )
         for claim in self.ledger.claims():
             if claim.exchange.day == self.today or claim.created_at[:10] == self.today.isoformat():
                 e = claim.exchange
                 table.add_row(
-                    f"c{claim.id}",
-                    ",".join(e.givers),
-                    ",".join(e.receivers),
-                    format_minutes(e.minutes),
-                    e.category,
-                    "to confirm",
+                    *plain_row(
+                        f"c{claim.id}",
+                        ",".join(e.givers),
+                        ",".join(e.receivers),
+                        format_minutes(e.minutes),
+                        e.category,
+                        "to confirm",
+                    )
                 )
 
     # reading the form -------------------------------------------------------

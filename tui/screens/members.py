@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Label
 from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.screens.modals import ConfirmModal, MemberFormModal
+from timebank.tui.widgets.plain import plain_row
 
 from timebank.errors import TimebankError
 from timebank.models import Member
@@ -18,7 +19,7 @@ class MembersScreen(LedgerScreen):
     def compose_body(self) -> ComposeResult:
         yield Label("Members", classes="screen-title")
         yield DataTable(id="members", cursor_type="row", zebra_stripes=True)
-        yield Label("", id="members-message", classes="message")
+        yield Label("", id="members-message", classes="message", markup=False)
 
     def on_mount(self) -> None:
         table = self.query_one("#members", DataTable)
@@ -32,12 +33,14 @@ class MembersScreen(LedgerScreen):
         for m in self.ledger.members():
             role = "co-ordinator" if m.is_coordinator else ""
             table.add_row(
-                m.handle,
-                m.name,
-                m.member_class,
-                m.joined.isoformat(),
-                m.status if m.is_active else f"retired {m.left}",
-                " ".join([role, *sorted(m.flags)]).strip(),
+                *plain_row(
+                    m.handle,
+                    m.name,
+                    m.member_class,
+                    m.joined.isoformat(),
+                    m.status if m.is_active else f"retired {m.left}",
+                    " ".join([role, *sorted(m.flags)]).strip(),
+                ),
                 key=m.handle,
             )
         if keep is not None and keep in self.ledger.members_by_handle():

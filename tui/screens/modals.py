@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
+from timebank.tui.widgets.plain import plain
 
 from timebank.errors import TimebankError
 from timebank.models import Member
@@ -27,7 +28,7 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="question")
+            yield Static(self.question, classes="question", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(self.yes, id="yes", variant="warning")
                 yield Button("Cancel", id="no")
@@ -53,9 +54,9 @@ class ReasonModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="question")
+            yield Static(self.question, classes="question", markup=False)
             yield Input(placeholder="reason", id="reason")
-            yield Label("", id="reason-error", classes="field-error")
+            yield Label("", id="reason-error", classes="field-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(self.action, id="ok", variant="warning")
                 yield Button("Cancel", id="cancel")
@@ -106,7 +107,7 @@ class MemberFormModal(ModalScreen[Member | None]):
                 yield Input(m.name if m else "", id="name")
                 yield Label("Class")
                 yield Select(
-                    [(c, c) for c in self.member_classes],
+                    [(plain(c), c) for c in self.member_classes],
                     id="member_class",
                     allow_blank=False,
                     value=m.member_class if m else self.member_classes[0],
@@ -115,7 +116,7 @@ class MemberFormModal(ModalScreen[Member | None]):
                 yield Input(m.area or "" if m else "", id="area", placeholder="optional")
                 yield Label("Flags")
                 yield Input(",".join(sorted(m.flags)) if m else "", id="flags", placeholder="e.g. supported")
-            yield Label("", id="form-error", classes="field-error")
+            yield Label("", id="form-error", classes="field-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")

@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Label
 from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.screens.modals import ConfirmModal, ReasonModal
+from timebank.tui.widgets.plain import plain_row
 
 from timebank.errors import RulesRefused, TimebankError
 from timebank.units import format_minutes
@@ -18,7 +19,7 @@ class PendingScreen(LedgerScreen):
     def compose_body(self) -> ComposeResult:
         yield Label("Claims awaiting confirmation", classes="screen-title")
         yield DataTable(id="claims", cursor_type="row", zebra_stripes=True)
-        yield Label("", id="pending-message", classes="message")
+        yield Label("", id="pending-message", classes="message", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#claims", DataTable).add_columns(
@@ -33,18 +34,20 @@ class PendingScreen(LedgerScreen):
         for claim in self.ledger.claims(awaiting=self.actor.handle if mine else None):
             e = claim.exchange
             table.add_row(
-                str(claim.id),
-                e.day.isoformat(),
-                f"{','.join(e.givers)} → {','.join(e.receivers)}",
-                format_minutes(e.minutes),
-                e.category,
-                ", ".join(claim.awaiting),
-                e.note,
+                *plain_row(
+                    claim.id,
+                    e.day.isoformat(),
+                    f"{','.join(e.givers)} → {','.join(e.receivers)}",
+                    format_minutes(e.minutes),
+                    e.category,
+                    ", ".join(claim.awaiting),
+                    e.note,
+                )
             )
 
     def selected(self) -> int | None:
         table = self.query_one("#claims", DataTable)
-        return int(table.get_row_at(table.cursor_row)[0]) if table.row_count else None
+        return int(str(table.get_row_at(table.cursor_row)[0])) if table.row_count else None
 
     @work(exclusive=True)
     async def action_confirm(self) -> None:

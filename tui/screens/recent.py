@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Label
 from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.screens.modals import ReasonModal
+from timebank.tui.widgets.plain import plain_row
 
 from timebank.errors import TimebankError
 from timebank.units import format_minutes
@@ -20,7 +21,7 @@ class RecentScreen(LedgerScreen):
     def compose_body(self) -> ComposeResult:
         yield Label("Recent entries (newest first)", classes="screen-title")
         yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
-        yield Label("", id="recent-message", classes="message")
+        yield Label("", id="recent-message", classes="message", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#entries", DataTable).add_columns(
@@ -42,19 +43,21 @@ class RecentScreen(LedgerScreen):
                 who = " ".join(f"{p.account} {format_minutes(p.amount)}" for p in e.postings[:2])
                 time = ""
             note = f"reverses #{e.reverses}: {e.note}" if e.reverses else e.note
-            table.add_row(str(e.id), e.day.isoformat(), e.kind, who, time, e.category, note, key=str(e.id))
+            table.add_row(
+                *plain_row(e.id, e.day.isoformat(), e.kind, who, time, e.category, note), key=str(e.id)
+            )
 
     def action_more(self) -> None:
         table = self.query_one("#entries", DataTable)
         if table.row_count:
-            oldest = int(table.get_row_at(table.row_count - 1)[0])
+            oldest = int(str(table.get_row_at(table.row_count - 1)[0]))
             self._add(self.ledger.entries(limit=PAGE, before=oldest))
 
     def selected_entry(self) -> int | None:
         table = self.query_one("#entries", DataTable)
         if not table.row_count:
             return None
-        return int(table.get_row_at(table.cursor_row)[0])
+        return int(str(table.get_row_at(table.cursor_row)[0]))
 
     @work(exclusive=True)
     async def action_reverse(self) -> None:

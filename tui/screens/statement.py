@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Label
 from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.widgets.member_input import MemberSuggester
+from timebank.tui.widgets.plain import plain_row
 
 from timebank.errors import NotFound
 from timebank.units import format_minutes
@@ -22,7 +23,7 @@ class StatementScreen(LedgerScreen):
         self.pages: list[int | None] = [None]  # the "before" cursor of each page shown so far
 
     def compose_body(self) -> ComposeResult:
-        yield Label("Statement", classes="screen-title", id="statement-title")
+        yield Label("Statement", classes="screen-title", id="statement-title", markup=False)
         yield Input(
             placeholder="member handle or account (e.g. @chest)",
             id="account",
@@ -59,14 +60,16 @@ class StatementScreen(LedgerScreen):
         title.update(f"Statement of {code}: balance {format_minutes(balance)}, page {len(self.pages)}")
         for line in lines:
             table.add_row(
-                str(line.entry_id),
-                line.day.isoformat(),
-                line.kind,
-                format_minutes(line.amount),
-                format_minutes(line.balance),
-                ",".join(line.counterparties),
-                line.category,
-                line.note,
+                *plain_row(
+                    line.entry_id,
+                    line.day.isoformat(),
+                    line.kind,
+                    format_minutes(line.amount),
+                    format_minutes(line.balance),
+                    ",".join(line.counterparties),
+                    line.category,
+                    line.note,
+                )
             )
         self.last_lines = lines
 

@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
+from timebank.tui.widgets.plain import plain
 
 from timebank.ledger import Ledger
 from timebank.models import Member
@@ -26,7 +27,7 @@ class WhoScreen(ModalScreen[Member | None]):
         with Vertical(classes="dialog wide"):
             yield Label("Who is recording?", classes="question")
             yield Input(placeholder="type part of your handle or name", id="who-search")
-            yield OptionList(id="who-list")
+            yield OptionList(id="who-list", markup=False)
 
     def on_mount(self) -> None:
         self.fill("")
@@ -40,7 +41,7 @@ class WhoScreen(ModalScreen[Member | None]):
         )
         for m in members[:50]:
             role = "  co-ordinator" if m.is_coordinator else ""
-            options.add_option(Option(f"{m.handle:<14} {m.name}{role}", id=m.handle))
+            options.add_option(Option(plain(f"{m.handle:<14} {m.name}{role}"), id=m.handle))
         if members:
             options.highlighted = 0
 
