@@ -65,14 +65,22 @@ def _as_option(f: Callable) -> Callable:
 
 
 def with_ledger(f: Callable) -> Callable:
-    """Open the ledger named by ``--ledger`` and pass it to the command as ``ledger``."""
+    """Open the ledger named by ``--ledger`` and pass it to the command as ``ledger``.
+
+    Follow-ups that failed after a commit (an after-hook, the anchor) are printed as
+    warnings once the command has said what it saved; the change stands, the exit is 0.
+    """
 
     @_ledger_option
     @functools.wraps(f)
     def wrapper(ledger_path: Path | None, **kwargs: Any) -> Any:
         path = ledger_path or default_ledger_path()
         with Ledger(path) as ledger:
-            return f(ledger=ledger, **kwargs)
+            try:
+                return f(ledger=ledger, **kwargs)
+            finally:
+                for warning in ledger.warnings:
+                    click.echo(f"warning: {warning}", err=True)
 
     return wrapper
 

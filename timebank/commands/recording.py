@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
 from timebank.cli import (
@@ -84,9 +86,11 @@ def parse_refs(pairs: tuple[str, ...]) -> dict[str, str]:
 @_as_option
 @click.option("--all", "show_all", is_flag=True, help="Show confirmed and declined claims too.")
 def claims(ledger: Ledger, actor: str | None, show_all: bool) -> None:
-    """Claims awaiting confirmation (overdue ones are accepted first, if the rules say so)."""
-    for entry in ledger.accept_overdue_claims():
-        click.echo(f"auto-accepted into entry #{entry.id}")
+    """Claims awaiting confirmation; listing them changes nothing.
+
+    A claim whose auto-accept day has come is accepted by the next change to the ledger.
+    """
+    today = dt.date.today()
     statuses = ("pending", "confirmed", "declined") if show_all else ("pending",)
     for status in statuses:
         for c in ledger.claims(status=status, awaiting=None if show_all else actor):
@@ -94,7 +98,9 @@ def claims(ledger: Ledger, actor: str | None, show_all: bool) -> None:
             click.echo(
                 f"#{c.id} {status:<9} {e.day} {','.join(e.givers)} -> "
                 f"{','.join(e.receivers)} {format_minutes(e.minutes)} {e.category}"
-                f" (waiting for {', '.join(c.awaiting)})"
+                f" (waiting for {', '.join(c.awaiting)}"
+                + ("; accepted automatically at the next change" if c.due(today) else "")
+                + ")"
             )
 
 
