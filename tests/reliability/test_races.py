@@ -198,3 +198,44 @@ def test_one_entry_reversed_by_three_processes_at_once_is_reversed_once(make_led
                 one_sentence_error(res, f"entry: #{original.id} is already reversed by #{reversal}")
     assert ledger.balance("alice") == ledger.balance("bob") == 0
     assert_ledger_holds(ledger)
+
+
+def test_listing_claims_writes_nothing_and_the_next_write_accepts_overdue_ones(make_ledger, tmp_path):
+    from click.testing import CliRunner
+
+    from timebank.cli import cli
+    from timebank.testing import snapshot_rows
+
+    ledger = make_ledger(members={"alice": "member", "bob": "member", "carol": "member"})
+    due = ledger.record(exchange("alice", "bob", 30, recorded_by="alice", note="due"))
+    refused = ledger.record(exchange("carol", "bob", 300, recorded_by="carol", note="refused since"))
+    ledger.change_settings("credit_limits", {"floor": "-3h", "warn_below": "-3h"}, actor="coord")
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    ledger.conn.execute("UPDATE claims SET auto_accept_on = ?", (yesterday,))
+    before = snapshot_rows(ledger)
+
+    def run(*args):
+        result = CliRunner().invoke(cli, [*map(str, args), "--ledger", str(ledger.path)])
+        assert "Traceback" not in result.output
+        return result
+
+    listed = run("claims", "--as", "bob")
+    assert listed.exit_code == 0
+    assert (
+        f"#{due.id} pending" in listed.stdout and "accepted automatically at the next change" in listed.stdout
+    )
+    csv_path = tmp_path / "one.csv"
+    csv_path.write_text(
+        "date,giver,receiver,duration,category,note\n2026-01-05,alice,carol,10m,shopping,dry\n"
+    )
+    assert run("import", "exchanges", csv_path, "--dry-run", "--as", "coord").exit_code == 0
+    assert snapshot_rows(ledger) == before, "listing claims or a dry run changed the ledger"
+
+    logged = run("log", "carol", "alice", "1m", "-k", "shopping", "-n", "any write", "--as", "coord")
+    assert logged.exit_code == 0 and logged.stderr == ""
+    accepted = ledger.claim(due.id)
+    assert (accepted.status, accepted.decided_by) == ("confirmed", "auto")
+    assert entries_noted(ledger, "due") == [accepted.entry_id]
+    assert accepted.entry_id < entries_noted(ledger, "any write")[0], "accepted before the write itself"
+    assert ledger.claim(refused.id).status == "pending", "bob would go below -3 h: it waits"
+    assert_ledger_holds(ledger)
