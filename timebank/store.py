@@ -296,7 +296,7 @@ class Store:
             yield self.conn
             return
         with self._import_marker() if importing else nullcontext():
-            self._begin_immediate()
+            self._begin_immediate(importing=importing)
             try:
                 yield self.conn
             except BaseException:
@@ -305,7 +305,7 @@ class Store:
             else:
                 self.conn.execute("COMMIT")
 
-    def _begin_immediate(self) -> None:
+    def _begin_immediate(self, *, importing: bool) -> None:
         """Take the write lock, waiting for other writers; never "database is locked".
 
         While an import holds the marker the writer keeps waiting, however long the import
@@ -324,7 +324,7 @@ class Store:
                 except sqlite3.OperationalError as exc:
                     if not _is_busy(exc):
                         raise
-                if import_running(self.path):
+                if not importing and import_running(self.path):  # an import sees its own marker
                     if not told:
                         told = True
                         self.on_wait(IMPORT_WAIT)

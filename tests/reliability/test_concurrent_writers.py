@@ -91,7 +91,8 @@ def _wait_for(path: Path) -> None:
 
 def test_writers_wait_out_an_import_longer_than_the_busy_timeout_and_are_told_why(make_ledger, tmp_path):
     """The import holds the write lock well past the writers' busy timeout (0.2 s here, 60 s
-    by default); they keep waiting, say once that an import is running, and then write."""
+    by default); a writer and a second import keep waiting, say once that an import is
+    running, and then write."""
     folder = tmp_path / "plugins"
     folder.mkdir()
     (folder / "holder.py").write_text(HOLDER)
@@ -119,8 +120,11 @@ def test_writers_wait_out_an_import_longer_than_the_busy_timeout_and_are_told_wh
         "import", "exchanges", tmp_path / "long.csv", "--as", "coord", "--ledger", path, env=env
     )
     _wait_for(tmp_path / "holding")
-    writers = [
-        _timebank(
+    (tmp_path / "short.csv").write_text(
+        csvio.exchanges_csv([{**row, "note": "second import"} for row in rows[:3]])
+    )
+    writers = {
+        "log": _timebank(
             "log",
             "bob",
             "alice",
@@ -128,31 +132,33 @@ def test_writers_wait_out_an_import_longer_than_the_busy_timeout_and_are_told_wh
             "-k",
             "shopping",
             "-n",
-            f"waited {i}",
+            "waited",
             "--as",
             "coord",
             "--ledger",
             path,
             env=env,
-        )
-        for i in range(2)
-    ]
-    for writer in writers:
+        ),
+        "import": _timebank(
+            "import", "exchanges", tmp_path / "short.csv", "--as", "coord", "--ledger", path, env=env
+        ),
+    }
+    for writer in writers.values():
         assert writer.stderr.readline() == "an import is running; waiting…\n"
     time.sleep(1)  # five times their busy timeout: without the marker they would have given up
-    assert all(writer.poll() is None for writer in writers), "a writer stopped waiting"
+    assert all(writer.poll() is None for writer in writers.values()), "a writer stopped waiting"
     (tmp_path / "release").touch()
     out, err = importer.communicate(timeout=60)
     assert (importer.returncode, err) == (0, ""), err
     assert out.startswith("imported 50 exchanges")
-    for writer in writers:
+    for kind, writer in writers.items():
         out, err = writer.communicate(timeout=60)
         assert writer.returncode == 0, err
-        assert out.startswith("entry #") and " saved" in out
+        assert out.startswith("entry #" if kind == "log" else "imported 3 exchanges"), out
         assert err == "" and "locked" not in out.lower()
     with Ledger(path, Plugins(entry_points=False, plugins_dir=folder)) as ledger:
         notes = [row[0] for row in ledger.conn.execute("SELECT note FROM entries WHERE kind = 'service'")]
-        assert len(notes) == 52 and {"waited 0", "waited 1", "hold"} <= set(notes)
+        assert len(notes) == 54 and {"waited", "second import", "hold"} <= set(notes)
         assert ledger.verify().ok
 
 
