@@ -19,6 +19,7 @@ from timebank.testing import assert_ledger_holds, exchange
 
 ROUNDS = 200 if SOAK else 5
 ROOMY_LIMITS = {"floor": "-100000h", "warn_below": "-100000h", "ceiling": "100000h"}
+ROOMY = {"plugins": {"credit_limits": ROOMY_LIMITS, "classic": {"max_per_day": "24h"}}}
 
 
 class Racers:
@@ -73,9 +74,9 @@ def entries_noted(ledger, note: str) -> list[int]:
 
 
 def test_one_claim_confirmed_by_three_processes_at_once_is_recorded_once(make_ledger, racers):
-    ledger = make_ledger(members={"alice": "member", "bob": "member"})
+    ledger = make_ledger(members={"alice": "member", "bob": "member"}, overrides=ROOMY)
     for r in range(ROUNDS):
-        claim = ledger.record(exchange("alice", "bob", 5, recorded_by="alice", note=f"round {r}"))
+        claim = ledger.record(exchange("alice", "bob", 1, recorded_by="alice", note=f"round {r}"))
         confirm = ["confirm", claim.id, "--as", "bob", "--ledger", ledger.path]
         results = racers.race(confirm, confirm, confirm)
         winners = [res for res in results if res["exit"] == 0]
@@ -92,12 +93,12 @@ def test_confirm_decline_and_auto_accept_racing_decide_a_claim_once(make_ledger,
     """Odd rounds: confirm and decline race (and an unrelated write). Even rounds: the claim
     is overdue, so the first write of any kind accepts it automatically, re-checked inside its
     transaction; confirm and decline arrive too late and say so."""
-    ledger = make_ledger(members={"alice": "member", "bob": "member", "carol": "member"})
+    ledger = make_ledger(members={"alice": "member", "bob": "member", "carol": "member"}, overrides=ROOMY)
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
     path = ledger.path
     for r in range(ROUNDS):
         note = f"claim {r}"
-        claim = ledger.record(exchange("alice", "bob", 5, recorded_by="alice", note=note))
+        claim = ledger.record(exchange("alice", "bob", 1, recorded_by="alice", note=note))
         overdue = r % 2 == 0
         if overdue:
             ledger.conn.execute("UPDATE claims SET auto_accept_on = ? WHERE id = ?", (yesterday, claim.id))
@@ -175,9 +176,9 @@ def test_period_closes_racing_close_each_period_once(make_ledger, racers):
 
 
 def test_one_entry_reversed_by_three_processes_at_once_is_reversed_once(make_ledger, racers):
-    ledger = make_ledger(members={"alice": "member", "bob": "member"})
+    ledger = make_ledger(members={"alice": "member", "bob": "member"}, overrides=ROOMY)
     for r in range(ROUNDS):
-        original = ledger.record(exchange("alice", "bob", 5, note=f"entry {r}"))
+        original = ledger.record(exchange("alice", "bob", 1, note=f"entry {r}"))
         reverse = [
             "reverse",
             original.id,
