@@ -201,6 +201,29 @@ def test_one_entry_reversed_by_three_processes_at_once_is_reversed_once(make_led
     assert_ledger_holds(ledger)
 
 
+def test_benefit_claims_racing_never_pass_the_cap_together(make_ledger, racers):
+    """A friendly society pays at most 39 weeks of benefit in 12 months: three claims of 20
+    weeks for one member at once pay one of them, the others are told the cap."""
+    rounds = min(ROUNDS, 20)
+    ledger = make_ledger(
+        "friendly-society",
+        members={f"m{r}": "member" for r in range(rounds)},
+        overrides={"plugins": {"credit_limits": ROOMY_LIMITS, "friendly_society": {"contribution": "100h"}}},
+    )
+    for week in range(7):
+        ledger.close_period(dt.date(2026, 1, 4) + dt.timedelta(days=7 * week), actor="coord")
+    for r in range(rounds):
+        claim = ["benefit", "claim", f"m{r}", "--start", "2026-03-01", "--days", 140, "--as", "coord"]
+        results = racers.race(*[[*claim, "--ledger", ledger.path]] * 3)
+        assert [res["exit"] for res in results].count(0) == 1, results
+        for res in results:
+            if res["exit"]:
+                one_sentence_error(res, "more would pass the cap of 273 days")
+        paid = ledger.conn.execute("SELECT sum(days) FROM friendly_claims WHERE member = ?", (f"m{r}",))
+        assert paid.fetchone()[0] == 140
+    assert_ledger_holds(ledger)
+
+
 def test_listing_claims_writes_nothing_and_the_next_write_accepts_overdue_ones(make_ledger, tmp_path):
     from click.testing import CliRunner
 
