@@ -224,6 +224,42 @@ def test_benefit_claims_racing_never_pass_the_cap_together(make_ledger, racers):
     assert_ledger_holds(ledger)
 
 
+def test_a_referral_accepted_and_declined_at_once_is_answered_once(make_ledger, racers):
+    from timebank.plugins.social_prescribing import refer
+
+    ledger = make_ledger("social-prescribing", members={"alice": "link worker"})
+    for _ in range(ROUNDS):
+        referral_id = refer(ledger, "alice", actor="coord", activity="walking group")
+        answer = ["--as", "coord", "--ledger", ledger.path, referral_id]
+        results = racers.race(
+            ["referral", "accept", *answer], ["referral", "decline", *answer], ["referral", "accept", *answer]
+        )
+        assert [res["exit"] for res in results].count(0) == 1, results
+        status = ledger.conn.execute(
+            "SELECT status FROM sp_referrals WHERE id = ?", (referral_id,)
+        ).fetchone()[0]
+        for res in results:
+            if res["exit"]:
+                one_sentence_error(res, f"referral: #{referral_id} is {status}; only a referred referral")
+        events = ledger.conn.execute(
+            "SELECT status FROM sp_referral_events WHERE referral_id = ? ORDER BY id", (referral_id,)
+        )
+        assert [row[0] for row in events] == ["referred", status]
+
+
+def test_a_han_group_formed_three_times_at_once_is_formed_once(make_ledger, racers):
+    ledger = make_ledger("han-group", members={h: "member" for h in ("alice", "bob", "carol")})
+    for r in range(ROUNDS):
+        form = ["han", "form", f"street {r}", "--leader", "alice", "--member", "bob", "--member", "carol"]
+        results = racers.race(*[[*form, "--as", "coord", "--ledger", ledger.path]] * 3)
+        assert [res["exit"] for res in results].count(0) == 1, results
+        for res in results:
+            if res["exit"]:
+                one_sentence_error(res, f"name: there is already a Han group called 'street {r}'")
+        members = ledger.conn.execute("SELECT count(*) FROM han_members WHERE grp = ?", (f"street {r}",))
+        assert members.fetchone()[0] == 3
+
+
 def test_listing_claims_writes_nothing_and_the_next_write_accepts_overdue_ones(make_ledger, tmp_path):
     from click.testing import CliRunner
 
