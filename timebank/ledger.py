@@ -212,12 +212,14 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
     ) -> Rules:
         """A new rules version with some settings of ``section`` (``coop`` or a plugin) changed.
 
-        A plugin not yet enabled is enabled, its other settings at their defaults.
+        A plugin not yet enabled is enabled, its other settings at their defaults. The rules
+        are read inside the write transaction, so two changes made at once both land.
         """
-        data = self.rules.to_data()
-        target = data["coop"] if section == "coop" else data["plugins"].setdefault(section, {})
-        target.update(values)
-        return self.set_rules(data, actor=actor, note=note)
+        with self.transaction():
+            data = self.rules.to_data()
+            target = data["coop"] if section == "coop" else data["plugins"].setdefault(section, {})
+            target.update(values)
+            return self.set_rules(data, actor=actor, note=note)
 
     def rules_history(self) -> list[dict[str, Any]]:
         return list(

@@ -260,6 +260,32 @@ def test_a_han_group_formed_three_times_at_once_is_formed_once(make_ledger, race
         assert members.fetchone()[0] == 3
 
 
+def test_three_settings_changed_at_once_all_land(make_ledger, racers):
+    """Each ``rules set`` makes a new version from the rules in force: read inside its
+    transaction, none of three changes made at once is lost."""
+    ledger = make_ledger()
+    for r in range(ROUNDS):
+        values = {
+            ("classic", "max_per_day"): ("10h", "11h")[r % 2],
+            ("credit_limits", "floor"): ("-20h", "-21h")[r % 2],
+            ("confirmation", "auto_accept_days"): (3, 4)[r % 2],
+        }
+        version = ledger.rules.version
+        results = racers.race(
+            *[
+                ["rules", "set", f"{p}.{k}", v, "--as", "coord", "--ledger", ledger.path]
+                for (p, k), v in values.items()
+            ]
+        )
+        assert [res["exit"] for res in results] == [0, 0, 0], results
+        rules = ledger.rules
+        assert rules.version == version + 3
+        data = rules.to_data()["plugins"]
+        assert data["confirmation"]["auto_accept_days"] == values[("confirmation", "auto_accept_days")]
+        assert data["classic"]["max_per_day"] == (600, 660)[r % 2], "a change was lost"
+        assert data["credit_limits"]["floor"] == (-1200, -1260)[r % 2], "a change was lost"
+
+
 def test_listing_claims_writes_nothing_and_the_next_write_accepts_overdue_ones(make_ledger, tmp_path):
     from click.testing import CliRunner
 
