@@ -226,7 +226,7 @@ def import_lock_path(ledger_path: Path) -> Path:
 def import_running(ledger_path: Path) -> bool:
     """Whether a process holds the import marker (the lock goes when that process does)."""
     try:
-        fd = os.open(import_lock_path(ledger_path), os.O_RDONLY)
+        fd = os.open(import_lock_path(ledger_path), os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return False
     try:
@@ -345,10 +345,11 @@ class Store:
         marker. Where the marker cannot be made (a read-only folder) the import runs without
         it; writers then wait only the busy timeout.
         """
-        path = import_lock_path(self.path)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_CREAT, FILE_MODE)
+            fd = os.open(import_lock_path(self.path), os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
         except OSError:
+            fd = None
+        if fd is None:
             yield
             return
         try:
