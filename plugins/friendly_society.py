@@ -107,7 +107,8 @@ def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str)
         weeks = (start - first).days // 7 if first else 0
         if first is None or weeks < s["waiting_weeks"]:
             raise InputError(
-                f"member: {member.name} has paid in for {weeks} weeks; benefit starts after {s['waiting_weeks']}"
+                f"member: {member.name} has paid in for {weeks} weeks; "
+                f"benefit starts after {s['waiting_weeks']}"
             )
         used = days_paid(ledger, handle, start - dt.timedelta(days=365), start)
         cap = s["max_weeks_in_year"] * 7
