@@ -2,11 +2,13 @@
 and a long import."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import SOAK, writer_command
 
 from timebank import csvio
@@ -89,10 +91,10 @@ def _wait_for(path: Path) -> None:
     raise AssertionError(f"{path.name} never appeared")
 
 
-def test_writers_wait_out_an_import_longer_than_the_busy_timeout_and_are_told_why(make_ledger, tmp_path):
-    """The import holds the write lock well past the writers' busy timeout (0.2 s here, 60 s
-    by default); a writer and a second import keep waiting, say once that an import is
-    running, and then write."""
+@pytest.fixture
+def holding(make_ledger, tmp_path):
+    """A ledger whose ``holder`` plugin holds an import open inside its write transaction
+    until the file ``release`` appears; the environment for ``timebank`` and a 50-row CSV."""
     folder = tmp_path / "plugins"
     folder.mkdir()
     (folder / "holder.py").write_text(HOLDER)
@@ -116,6 +118,15 @@ def test_writers_wait_out_an_import_longer_than_the_busy_timeout_and_are_told_wh
         for n in range(50)
     ]
     (tmp_path / "long.csv").write_text(csvio.exchanges_csv(rows))
+    return path, env, rows
+
+
+def test_writers_wait_out_an_import_longer_than_the_busy_timeout_and_are_told_why(holding, tmp_path):
+    """The import holds the write lock well past the writers' busy timeout (0.2 s here, 60 s
+    by default); a writer and a second import keep waiting, say once that an import is
+    running, and then write."""
+    path, env, rows = holding
+    folder = tmp_path / "plugins"
     importer = _timebank(
         "import", "exchanges", tmp_path / "long.csv", "--as", "coord", "--ledger", path, env=env
     )
@@ -195,6 +206,48 @@ def test_a_writer_held_up_past_the_busy_timeout_by_anything_else_gives_up_in_one
     )
     with Ledger(path) as ledger:
         assert snapshot_rows(ledger) == before
+
+
+def test_a_killed_import_leaves_no_marker_behind(holding, tmp_path):
+    """The marker is a kernel lock: SIGKILL the import half-way and the next writer neither
+    waits nor says an import is running; the import left nothing (all or none)."""
+    path, env, _ = holding
+    importer = _timebank(
+        "import", "exchanges", tmp_path / "long.csv", "--as", "coord", "--ledger", path, env=env
+    )
+    _wait_for(tmp_path / "holding")
+    importer.send_signal(signal.SIGKILL)
+    importer.wait(timeout=30)
+    writer = _timebank(
+        "log",
+        "alice",
+        "bob",
+        "1m",
+        "-k",
+        "shopping",
+        "-n",
+        "after",
+        "--as",
+        "coord",
+        "--ledger",
+        path,
+        env=env,
+    )
+    out, err = writer.communicate(timeout=60)
+    assert (writer.returncode, err) == (0, ""), err
+    with Ledger(path, Plugins(entry_points=False, plugins_dir=tmp_path / "plugins")) as ledger:
+        notes = [row[0] for row in ledger.conn.execute("SELECT note FROM entries WHERE kind = 'service'")]
+        assert notes == ["after"]
+        assert ledger.verify().ok
+
+
+def test_a_busy_timeout_that_is_not_a_number_is_one_sentence(make_ledger):
+    ledger = make_ledger()
+    ledger.close()
+    writer = _timebank("balance", "coord", "--ledger", ledger.path, env={"TIMEBANK_BUSY_TIMEOUT_MS": "1.5s"})
+    out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 1
+    assert err == "error: TIMEBANK_BUSY_TIMEOUT_MS: '1.5s' is not a whole number of milliseconds above 0\n"
 
 
 HOLD_LOCK = """
