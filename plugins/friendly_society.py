@@ -108,41 +108,46 @@ def days_paid(ledger, handle: str, since: dt.date, until: dt.date) -> int:
 def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str):
     """Pay a benefit claim from the fund, or refuse it with the rule it breaks."""
     ledger.require(actor, "pay_benefit", handle)
-    member = ledger.member(handle)
-    s = ledger.rules.settings(PLUGIN)
-    if days < s["min_claim_days"]:
-        raise InputError(f"days: a claim must be for at least {s['min_claim_days']} days; this one is {days}")
-    first = first_contribution(ledger, handle)
-    weeks = (start - first).days // 7 if first else 0
-    if first is None or weeks < s["waiting_weeks"]:
-        raise InputError(
-            f"member: {member.name} has paid in for {weeks} weeks; benefit starts after {s['waiting_weeks']}"
-        )
-    used = days_paid(ledger, handle, start - dt.timedelta(days=365), start)
-    cap = s["max_weeks_in_year"] * 7
-    if used + days > cap:
-        raise InputError(
-            f"days: {member.name} has had {used} days of benefit in the last 12 months; "
-            f"{days} more would pass the cap of {cap} days ({s['max_weeks_in_year']} weeks)"
-        )
-    full_days = min(days, max(0, s["reduced_after_weeks"] * 7 - used))
-    reduced_days = days - full_days
-    amount = full_days * s["daily_benefit"] + percent_of(
-        reduced_days * s["daily_benefit"], s["reduced_percent"]
-    )
-    fund = ledger.balance(FUND)
-    note = f"benefit: {days} days from {start}"
-    if reduced_days:
-        note += f", {reduced_days} at {s['reduced_percent']} %"
-    if fund < s["fund_threshold"]:
-        amount = percent_of(amount, s["low_fund_percent"])
-        low = format_minutes(s["fund_threshold"])
-        note += f", scaled to {s['low_fund_percent']} % while the fund is below {low}"
-    if amount > fund:
-        raise InputError(
-            f"days: the fund has only {format_minutes(fund)}; this claim needs {format_minutes(amount)}"
-        )
+    # Read inside the write transaction: two claims at once cannot both pass the cap or
+    # both draw on the same part of the fund.
     with ledger.transaction() as conn:
+        member = ledger.member(handle)
+        s = ledger.rules.settings(PLUGIN)
+        if days < s["min_claim_days"]:
+            raise InputError(
+                f"days: a claim must be for at least {s['min_claim_days']} days; this one is {days}"
+            )
+        first = first_contribution(ledger, handle)
+        weeks = (start - first).days // 7 if first else 0
+        if first is None or weeks < s["waiting_weeks"]:
+            raise InputError(
+                f"member: {member.name} has paid in for {weeks} weeks; "
+                f"benefit starts after {s['waiting_weeks']}"
+            )
+        used = days_paid(ledger, handle, start - dt.timedelta(days=365), start)
+        cap = s["max_weeks_in_year"] * 7
+        if used + days > cap:
+            raise InputError(
+                f"days: {member.name} has had {used} days of benefit in the last 12 months; "
+                f"{days} more would pass the cap of {cap} days ({s['max_weeks_in_year']} weeks)"
+            )
+        full_days = min(days, max(0, s["reduced_after_weeks"] * 7 - used))
+        reduced_days = days - full_days
+        amount = full_days * s["daily_benefit"] + percent_of(
+            reduced_days * s["daily_benefit"], s["reduced_percent"]
+        )
+        fund = ledger.balance(FUND)
+        note = f"benefit: {days} days from {start}"
+        if reduced_days:
+            note += f", {reduced_days} at {s['reduced_percent']} %"
+        if fund < s["fund_threshold"]:
+            amount = percent_of(amount, s["low_fund_percent"])
+            low = format_minutes(s["fund_threshold"])
+            note += f", scaled to {s['low_fund_percent']} % while the fund is below {low}"
+        if amount > fund:
+            raise InputError(
+                f"days: the fund has only {format_minutes(fund)}; this claim needs {format_minutes(amount)}"
+            )
         [entry] = ledger.write_drafts(
             [Draft("adjustment", start, actor, (Posting(FUND, -amount), Posting(handle, amount)), note=note)]
         )

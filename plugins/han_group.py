@@ -59,8 +59,6 @@ def form_group(ledger, name: str, leader: str, members: list[str], *, actor: str
         raise InputError("name: a Han group needs a name")
     settings = ledger.rules.settings(PLUGIN)
     people = list(dict.fromkeys([leader, *members]))
-    if name in groups(ledger):
-        raise InputError(f"name: there is already a Han group called {name!r}")
     for handle in people:
         ledger.member(handle)
     if len(people) < settings["min_members"]:
@@ -74,6 +72,8 @@ def form_group(ledger, name: str, leader: str, members: list[str], *, actor: str
             f"{name} would have {len(people)}"
         )
     with ledger.transaction() as conn:
+        if name in groups(ledger):  # asked inside the transaction: two forms at once make one group
+            raise InputError(f"name: there is already a Han group called {name!r}")
         conn.execute("INSERT INTO han_groups (name, leader) VALUES (?, ?)", (name, leader))
         conn.executemany("INSERT INTO han_members (grp, handle) VALUES (?, ?)", [(name, h) for h in people])
         ledger.open_account(Account(group_account(name), "group", f"Han group {name}"))

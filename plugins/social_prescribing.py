@@ -109,28 +109,30 @@ def refer(ledger, person: str, *, actor: str, to_member: str | None = None, acti
 
 def answer(ledger, referral_id: int, status: str, *, actor: str) -> None:
     """The person (or a link worker) accepts or declines; a link worker completes."""
-    ref = referral(ledger, referral_id)
-    member = ledger.actor(actor)
-    may = member.handle == ref["person"] or member.member_class == "link worker" or member.is_coordinator
-    if status == "completed":
-        may = member.member_class == "link worker" or member.is_coordinator
-    if not may:
-        raise NotAllowed(f"referral #{referral_id} is {ref['person']}'s to answer, not {member.handle}'s")
-    expected = {"accepted": "referred", "declined": "referred", "completed": "accepted"}[status]
-    if ref["status"] != expected:
-        raise InputError(
-            f"referral: #{referral_id} is {ref['status']}; only a {expected} referral can be {status}"
-        )
-    if status == "completed":
-        minimum = ledger.rules.settings(PLUGIN)["min_contacts"]
-        had = contacts(ledger, referral_id)
-        if had < minimum:
+    # Asked inside the write transaction: an accept and a decline at once decide it once.
+    with ledger.transaction():
+        ref = referral(ledger, referral_id)
+        member = ledger.actor(actor)
+        may = member.handle == ref["person"] or member.member_class == "link worker" or member.is_coordinator
+        if status == "completed":
+            may = member.member_class == "link worker" or member.is_coordinator
+        if not may:
+            raise NotAllowed(f"referral #{referral_id} is {ref['person']}'s to answer, not {member.handle}'s")
+        expected = {"accepted": "referred", "declined": "referred", "completed": "accepted"}[status]
+        if ref["status"] != expected:
             raise InputError(
-                f"referral: episode #{referral_id} has had {had} contacts; "
-                f"at least {minimum} before completing"
+                f"referral: #{referral_id} is {ref['status']}; only a {expected} referral can be {status}"
             )
-    snomed = SNOMED_DECLINED if status == "declined" else ref["snomed"]
-    _set_status(ledger, referral_id, status, snomed, actor)
+        if status == "completed":
+            minimum = ledger.rules.settings(PLUGIN)["min_contacts"]
+            had = contacts(ledger, referral_id)
+            if had < minimum:
+                raise InputError(
+                    f"referral: episode #{referral_id} has had {had} contacts; "
+                    f"at least {minimum} before completing"
+                )
+        snomed = SNOMED_DECLINED if status == "declined" else ref["snomed"]
+        _set_status(ledger, referral_id, status, snomed, actor)
 
 
 @hookimpl

@@ -1,7 +1,9 @@
 """Claims: exchanges recorded by one side and waiting for the other side to confirm.
 
 A mixin of ``Ledger``. A claim is not in the ledger; confirming records it through the
-same rules as any exchange, declining leaves it only here.
+same rules as any exchange, declining leaves it only here. Every decision reads the claim
+inside its ``BEGIN IMMEDIATE`` transaction, so a claim is decided once however many
+processes confirm, decline or auto-accept it at the same moment.
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from timebank.errors import InputError, NotFound, RulesRefused
+from timebank.errors import InputError, NotFound, RulesRefused, TimebankError
 from timebank.models import Claim, Entry, Exchange, decode_refs
+from timebank.permissions import AUTO_ACCEPT, actor_label
 from timebank.store import now_utc
 from timebank.units import check_text
+
+# Who decided a claim its auto-accept day accepted, as the claims table records it.
+AUTO = actor_label(AUTO_ACCEPT)
 
 
 class ClaimsMixin:
@@ -35,33 +41,63 @@ class ClaimsMixin:
     def accept_overdue_claims(self, today: dt.date | None = None) -> list[Entry]:
         """Confirm claims whose auto-accept day has come (the rules set the delay).
 
-        A claim a rule now refuses (a limit reached since) stays pending.
+        Every write does this first (see ``Ledger.transaction``), so a claim enters the
+        ledger with the first change after its day, whoever makes it; listing claims never
+        writes. Each claim is re-checked inside its own write transaction, so processes
+        accepting, confirming or declining it at once decide it once. A claim a rule now
+        refuses (a limit reached since) stays pending.
         """
         today = today or dt.date.today()
         entries = []
-        for claim in self.claims():
-            if claim.auto_accept_on and claim.auto_accept_on <= today:
-                try:
-                    entries.append(self._confirm(claim, "auto", acknowledge=True))
-                except RulesRefused:
-                    continue
+        for claim_id in self._due_claim_ids(today):
+            try:
+                entry = self._confirm(claim_id, AUTO, acknowledge=True, due_by=today)
+            except RulesRefused:
+                continue
+            except TimebankError as exc:
+                self.warnings.append(f"claim #{claim_id} could not be accepted automatically: {exc}")
+                continue
+            if entry is not None:
+                entries.append(entry)
         return entries
+
+    def _accept_due_claims(self) -> None:
+        """The write path's first step: one indexed query, and nothing more unless a claim is due."""
+        today = dt.date.today()
+        if self._due_claim_ids(today):
+            self.accept_overdue_claims(today)
+
+    def _due_claim_ids(self, today: dt.date) -> list[int]:
+        rows = self.conn.execute(
+            "SELECT id FROM claims WHERE status = 'pending' AND auto_accept_on <= ? ORDER BY id",
+            (today.isoformat(),),
+        )
+        return [row[0] for row in rows]
 
     def confirm(self, claim_id: int, *, actor: str, acknowledge: bool = False) -> Entry:
         """The other side (or a co-ordinator) confirms: the exchange enters the ledger."""
-        claim = self._decidable(claim_id, actor, "confirm")
-        return self._confirm(claim, actor, acknowledge=acknowledge)
+        entry = self._confirm(claim_id, actor, acknowledge=acknowledge)
+        assert entry is not None
+        return entry
 
-    def _confirm(self, claim: Claim, actor: str, *, acknowledge: bool) -> Entry:
-        claim_id = claim.id
-        with self.transaction() as conn:
+    def _confirm(
+        self, claim_id: int, actor: str, *, acknowledge: bool, due_by: dt.date | None = None
+    ) -> Entry | None:
+        """Record a pending claim; ``due_by`` for an auto-accept (None if no longer due)."""
+        with self.transaction(settle_claims=due_by is None) as conn:
+            if due_by is not None:
+                claim = self.claim(claim_id)
+                if claim.status != "pending" or not claim.auto_accept_on or claim.auto_accept_on > due_by:
+                    return None  # decided by someone else since it was found due
+            else:
+                claim = self._decidable(claim_id, actor, "confirm")
             batch, problems = self.record_batches_in(conn, [[claim.exchange]], acknowledge=acknowledge)
             if problems:
                 raise RulesRefused(problems)
             entry = batch.written[0]
             conn.execute(
                 "UPDATE claims SET status = 'confirmed', decided_by = ?, decided_at = ?,"
-                " entry_id = ? WHERE id = ?",
+                " entry_id = ? WHERE id = ? AND status = 'pending'",
                 (actor, now_utc(), entry.id, claim_id),
             )
         self._after(batch.written)
@@ -70,21 +106,32 @@ class ClaimsMixin:
     def decline(self, claim_id: int, *, actor: str, reason: str = "") -> Claim:
         """The other side declines: the claim stays in the claims, never in the ledger."""
         check_text(reason, field="reason")
-        self._decidable(claim_id, actor, "decline")
         with self.transaction() as conn:
+            self._decidable(claim_id, actor, "decline")
             conn.execute(
                 "UPDATE claims SET status = 'declined', decided_by = ?, decided_at = ?,"
-                " reason = ? WHERE id = ?",
+                " reason = ? WHERE id = ? AND status = 'pending'",
                 (actor, now_utc(), reason, claim_id),
             )
         return self.claim(claim_id)
 
     def _decidable(self, claim_id: int, actor: str, action: str) -> Claim:
+        """The claim, still pending, and the actor allowed to decide it.
+
+        Called inside the write transaction: what it reads cannot change before the commit.
+        """
         claim = self.claim(claim_id)
         if claim.status != "pending":
-            raise InputError(f"claim: #{claim_id} is already {claim.status}")
+            raise InputError(f"claim: #{claim_id} is already {_decided(claim)}")
         self.require(actor, action, claim)
         return claim
+
+
+def _decided(claim: Claim) -> str:
+    """How a claim was decided, for the one who comes too late: "confirmed by bob as entry #4"."""
+    who = "automatically" if claim.decided_by == AUTO else f"by {claim.decided_by}"
+    text = f"{claim.status} {who}"
+    return text + f" as entry #{claim.entry_id}" if claim.entry_id else text
 
 
 def _claim_from_row(row: Mapping[str, Any]) -> Claim:

@@ -12,7 +12,8 @@ import functools
 import importlib.metadata
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,18 +71,31 @@ def with_ledger(f: Callable) -> Callable:
     A command that takes ``--as`` (or ``TIMEBANK_USER``) and is given one is refused
     unless it names an existing, active member: text is always a handle, never the
     ledger's own internal actor.
+
+    Follow-ups that failed after a commit (an after-hook, the anchor) are printed as
+    warnings once the command has said what it saved; the change stands, the exit is 0.
     """
 
     @_ledger_option
     @functools.wraps(f)
     def wrapper(ledger_path: Path | None, **kwargs: Any) -> Any:
-        path = ledger_path or default_ledger_path()
-        with Ledger(path) as ledger:
-            if kwargs.get("actor"):
-                ledger.actor(kwargs["actor"])
+        with opened_ledger(ledger_path, kwargs.get("actor")) as ledger:
             return f(ledger=ledger, **kwargs)
 
     return wrapper
+
+
+@contextmanager
+def opened_ledger(ledger_path: Path | None, actor: str | None = None) -> Iterator[Ledger]:
+    """The ledger a command works on, its actor checked; warnings printed when it is done."""
+    with Ledger(ledger_path or default_ledger_path()) as ledger:
+        if actor:
+            ledger.actor(actor)
+        try:
+            yield ledger
+        finally:
+            for warning in ledger.warnings:
+                click.echo(f"warning: {warning}", err=True)
 
 
 _HELP_ERRORS = tuple(filter(None, [getattr(click.exceptions, "NoArgsIsHelpError", None)]))

@@ -211,7 +211,7 @@ def import_exchanges(
     listened = ledger.plugins.implements("after_entries_recorded", ledger.rules)
     compare = _has_column(path, POSTINGS)
     try:
-        with ledger.transaction() as conn:
+        with ledger.transaction(importing=True, settle_claims=not dry_run) as conn:
             batch, problems = ledger.record_batches_in(
                 conn, batches(), acknowledge=acknowledge, keep_entries=listened or compare
             )
@@ -257,7 +257,7 @@ def import_members(ledger: Ledger, path: str | Path, *, actor: str, dry_run: boo
     count = 0
     seen: set[str] = set()
     try:
-        with ledger.transaction(), _open(path) as stream:
+        with ledger.transaction(importing=True, settle_claims=not dry_run), _open(path) as stream:
             header, rows = _rows(stream, source, "members")
             for line, values in rows:
                 try:

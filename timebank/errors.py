@@ -51,4 +51,5 @@ class PluginFailed(TimebankError):
     def __init__(self, plugin: str, hook: str, detail: str):
         self.plugin = plugin
         self.hook = hook
+        self.detail = detail
         super().__init__(f"plugin {plugin!r} failed in {hook}: {detail}; nothing was written")

@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from timebank import pipeline
-from timebank.anchors import append_anchor, set_aside_orphans
+from timebank.anchors import anchor_path, append_anchor, set_aside_orphans
 from timebank.claims import ClaimsMixin
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused
 from timebank.members import MembersMixin
@@ -94,6 +94,9 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         self._accounts: dict[str, int] | None = None
         self._deferred: list[Entry] = []
         self._wrote_entries = False
+        # Follow-ups that failed after a commit (an after-hook, the anchor): the change
+        # stands, so these are warnings for the person, never errors that invite a retry.
+        self.warnings: list[str] = []
         if create and self.conn.execute("SELECT count(*) FROM rules").fetchone()[0] == 0:
             self.set_rules(DEFAULT_RULES, actor=SYSTEM, note="initial rules")
 
@@ -138,14 +141,19 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
             self._forget()
 
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
+    def transaction(self, *, importing: bool = False, settle_claims: bool = True) -> Iterator[Any]:
         """A write transaction; if it rolls back, cached rows are dropped with it.
 
         Nested calls join the outer transaction; after-hooks wait for the outer commit.
+        Claims whose auto-accept day has come are accepted first, each in its own
+        transaction (``settle_claims=False`` for those, and for dry runs). ``importing``
+        holds the import marker, so writers kept waiting know an import is running.
         """
         outermost = not self.conn.in_transaction
+        if outermost and settle_claims:
+            self._accept_due_claims()
         try:
-            with self.store.write() as conn:
+            with self.store.write(importing=importing) as conn:
                 yield conn
         except BaseException:
             self._forget()
@@ -156,7 +164,14 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         if outermost and self._wrote_entries:
             self._wrote_entries = False
             row = self.conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
-            append_anchor(self.path, *row)
+            try:
+                append_anchor(self.path, *row)
+            except OSError as exc:
+                self.warnings.append(
+                    f"entry #{row[0]} is saved, but its anchor could not be added to "
+                    f"{anchor_path(self.path)} ({exc.strerror or exc}); the entry stands, so do not "
+                    "record it again, and make the anchors file writable so verify can vouch for it"
+                )
         if outermost and self._deferred:
             entries, self._deferred = self._deferred, []
             self._after(entries)
@@ -212,12 +227,14 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
     ) -> Rules:
         """A new rules version with some settings of ``section`` (``coop`` or a plugin) changed.
 
-        A plugin not yet enabled is enabled, its other settings at their defaults.
+        A plugin not yet enabled is enabled, its other settings at their defaults. The rules
+        are read inside the write transaction, so two changes made at once both land.
         """
-        data = self.rules.to_data()
-        target = data["coop"] if section == "coop" else data["plugins"].setdefault(section, {})
-        target.update(values)
-        return self.set_rules(data, actor=actor, note=note)
+        with self.transaction():
+            data = self.rules.to_data()
+            target = data["coop"] if section == "coop" else data["plugins"].setdefault(section, {})
+            target.update(values)
+            return self.set_rules(data, actor=actor, note=note)
 
     def rules_history(self) -> list[dict[str, Any]]:
         return list(
@@ -337,7 +354,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         Problem indexes count from the first exchange of the first batch.
         """
         try:
-            with self.transaction() as conn:
+            with self.transaction(settle_claims=not dry_run) as conn:
                 batch, problems = self.record_batches_in(conn, batches, acknowledge=acknowledge)
                 if problems:
                     raise RulesRefused(problems)
@@ -379,11 +396,28 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         return batch, problems
 
     def _after(self, entries: list[Entry]) -> list[Entry]:
-        """Run after-hooks for committed entries (deferred while a transaction is open)."""
+        """Run after-hooks for committed entries (deferred while a transaction is open).
+
+        The entries are committed by now: a plugin that fails here cannot undo them, and an
+        error would make the person record them again. So each plugin is called in turn and
+        a failure becomes a warning naming the plugin; the others still run.
+        """
         if entries and self.conn.in_transaction:
             self._deferred.extend(entries)
         elif entries:
-            self.plugins.call("after_entries_recorded", self.rules, ledger=self, entries=entries)
+            for _, call in self.plugins.callers("after_entries_recorded", self.rules):
+                try:
+                    call(ledger=self, entries=entries)
+                except PluginFailed as exc:
+                    self.warnings.append(
+                        f"{_saved(entries)}, but plugin {exc.plugin!r} failed in {exc.hook}: "
+                        f"{exc.detail}; "
+                        + (
+                            "it stands, so do not record it again"
+                            if len(entries) == 1
+                            else "they stand, so do not record them again"
+                        )
+                    )
         return entries
 
     def write_drafts(self, drafts: Sequence[Draft], *, acknowledge: bool = False) -> list[Entry]:
@@ -418,14 +452,16 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         """Close the period ending on ``through``: plugins' adjustments, written together.
 
         A period can be closed once; closing an earlier date than the last close is refused.
+        The last close is read inside the write transaction, so two closes racing are
+        decided one after the other: closes only move forward, each period is paid once.
         """
         self.require(actor, CLOSE_PERIOD, through)
         if through > dt.date.today():
             raise InputError(f"through: {through} is in the future; close a period once it has ended")
-        last = self.last_close()
-        if last and through <= last:
-            raise InputError(f"through: the ledger is already closed through {last}")
         with self.transaction() as conn:
+            last = self.last_close()
+            if last and through <= last:
+                raise InputError(f"through: the ledger is already closed through {last}")
             drafts = []
             for plugin, found in self.plugins.call("close_period", self.rules, ledger=self, through=through):
                 for draft in found:
@@ -499,7 +535,11 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         return self.write_drafts([draft], acknowledge=acknowledge)[0]
 
     def reverse(self, entry_id: int, *, reason: str, actor: Actor) -> Entry:
-        """Undo an entry by a new entry with the opposite postings; the original stays."""
+        """Undo an entry by a new entry with the opposite postings; the original stays.
+
+        Whether it is already reversed is asked inside the write transaction, so of two
+        reversals racing one is written and the other is told which entry reversed it.
+        """
         self.require(actor, REVERSE, entry_id)
         check_text(reason, field="reason")
         if not reason.strip():
@@ -507,9 +547,6 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         original = self.entry(entry_id)
         if original.kind == "reversal":
             raise InputError(f"entry: #{entry_id} is itself a reversal; record the entry again")
-        reversed_by = self.conn.execute("SELECT id FROM entries WHERE reverses = ?", (entry_id,)).fetchone()
-        if reversed_by:
-            raise InputError(f"entry: #{entry_id} was already reversed by #{reversed_by[0]}")
         draft = Draft(
             kind="reversal",
             day=dt.date.today(),
@@ -518,7 +555,12 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
             note=reason.strip(),
             reverses=entry_id,
         )
-        return self.write_drafts([draft], acknowledge=True)[0]
+        with self.transaction() as conn:
+            reversed_by = conn.execute("SELECT id FROM entries WHERE reverses = ?", (entry_id,)).fetchone()
+            if reversed_by:
+                raise InputError(f"entry: #{entry_id} is already reversed by #{reversed_by[0]}")
+            batch = self._write_drafts_in(conn, [draft], acknowledge=True)
+        return self._after(batch.written)[0]
 
 
 class DryRunDone(Exception):
@@ -569,6 +611,12 @@ def _default_decision(exchange: Exchange, member: Member) -> Decision:
     if member.handle in exchange.receivers:
         return Decision(needs_confirmation_from=tuple(exchange.givers))
     raise NotAllowed(f"recorded_by: {member.name} can only record exchanges they took part in")
+
+
+def _saved(entries: Sequence[Entry]) -> str:
+    if len(entries) == 1:
+        return f"entry #{entries[0].id} is saved"
+    return f"entries #{entries[0].id} to #{entries[-1].id} are saved"
 
 
 def _union(lists: Iterable[Iterable[str]]) -> list[str]:

@@ -206,6 +206,10 @@ class Claim:
     reason: str = ""
     auto_accept_on: dt.date | None = None
 
+    def due(self, today: dt.date) -> bool:
+        """Pending and past its auto-accept day: the next write to the ledger accepts it."""
+        return self.status == "pending" and self.auto_accept_on is not None and self.auto_accept_on <= today
+
 
 @attrs.frozen
 class Decision:

@@ -10,10 +10,13 @@ and deletes, so a correction can only be a reversing entry.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import sqlite_utils
@@ -21,6 +24,12 @@ import sqlite_utils
 from timebank.errors import LedgerCorrupt, TimebankError
 
 BUSY_TIMEOUT_MS = 60_000
+# How long a writer waits for another writer before giving up with a sentence (tests set it low).
+BUSY_TIMEOUT_ENV = "TIMEBANK_BUSY_TIMEOUT_MS"
+# A waiting writer asks SQLite for the lock in slices this long, looking in between for an
+# import, so it is told within a second that an import is running, not after the timeout.
+BUSY_SLICE_MS = 1_000
+IMPORT_WAIT = "an import is running; waiting…"
 # SQLite's default page cache is 2 MB. An import of a million exchanges inserts into the
 # by-account postings index at random across every member; with 64 MB the index stays in
 # memory instead of spilling to the WAL mid-transaction (a third faster at 1M, measured in
@@ -195,8 +204,56 @@ def create_private_file(path: Path, *, group: str | None = None) -> None:
         os.chmod(path, 0o660)
 
 
+def busy_timeout_ms() -> int:
+    """``TIMEBANK_BUSY_TIMEOUT_MS`` if set, else 60 s."""
+    value = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not value:
+        return BUSY_TIMEOUT_MS
+    if not value.isdigit() or int(value) == 0:
+        raise TimebankError(f"{BUSY_TIMEOUT_ENV}: {value!r} is not a whole number of milliseconds above 0")
+    return int(value)
+
+
+def import_lock_path(ledger_path: Path) -> Path:
+    """The import marker: a sidecar file an import holds an advisory lock on while it runs.
+
+    Beside the ledger's real path, so writers reaching it through a symlink find it too.
+    """
+    real = Path(os.path.realpath(ledger_path))
+    return real.with_name(real.name + ".import-lock")
+
+
+def import_running(ledger_path: Path) -> bool:
+    """Whether a process holds the import marker (the lock goes when that process does)."""
+    try:
+        fd = os.open(import_lock_path(ledger_path), os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def say_on_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 class Store:
     """A connection to one ledger file with the pragmas every writer needs."""
+
+    # How a writer kept waiting by an import is told so (the CLI: a line on stderr).
+    on_wait: Callable[[str], None] = staticmethod(say_on_stderr)
 
     def __init__(self, path: str | Path, *, create: bool = False, group: str | None = None):
         self.path = Path(path)
@@ -205,16 +262,17 @@ class Store:
             raise TimebankError(
                 f"no ledger at {self.path}; create one with 'timebank init' or 'timebank demo'"
             )
+        self.busy_timeout_ms = busy_timeout_ms()
         if not exists:
             create_private_file(self.path, group=group)
         try:
             self.conn = sqlite3.connect(
                 self.path,
                 isolation_level=None,
-                timeout=BUSY_TIMEOUT_MS / 1000,
+                timeout=self.busy_timeout_ms / 1000,
                 check_same_thread=False,
             )
-            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.execute("PRAGMA synchronous = FULL")
@@ -228,19 +286,88 @@ class Store:
         self.conn.close()
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it is written, or none of it."""
+    def write(self, *, importing: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it is written, or none of it.
+
+        An import (``importing``) holds the import marker for as long as it holds the write
+        lock, so writers kept waiting past the busy timeout know to keep waiting.
+        """
         if self.conn.in_transaction:
             yield self.conn
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        with self._import_marker() if importing else nullcontext():
+            self._begin_immediate(importing=importing)
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+
+    def _begin_immediate(self, *, importing: bool) -> None:
+        """Take the write lock, waiting for other writers; never "database is locked".
+
+        While an import holds the marker the writer keeps waiting, however long the import
+        takes, and says so once. A writer held up longer than the busy timeout by anything
+        else gives up with one sentence, having written nothing.
+        """
+        total = self.busy_timeout_ms
+        deadline = time.monotonic() + total / 1000
+        told = False
+        self.conn.execute(f"PRAGMA busy_timeout = {min(total, BUSY_SLICE_MS)}")
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.execute("COMMIT")
+            while True:
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if not _is_busy(exc):
+                        raise
+                if not importing and import_running(self.path):  # an import sees its own marker
+                    if not told:
+                        told = True
+                        self.on_wait(IMPORT_WAIT)
+                    deadline = time.monotonic() + total / 1000
+                elif time.monotonic() >= deadline:
+                    raise TimebankError(
+                        f"ledger: another program has kept {self.path} busy for more than "
+                        f"{total / 1000:g} s, so nothing was written; try again when it has finished"
+                    )
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {total}")
+
+    @contextmanager
+    def _import_marker(self) -> Iterator[None]:
+        """Hold the import marker (an ``flock`` on a sidecar file) for the import's duration.
+
+        The lock is the kernel's: it goes with the process, so a killed import leaves no stale
+        marker. Where the marker cannot be made (a read-only folder) the import runs without
+        it; writers then wait only the busy timeout.
+        """
+        try:
+            fd = os.open(import_lock_path(self.path), os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
+        except OSError:
+            fd = None
+        if fd is None:
+            yield
+            return
+        try:
+            _match_ledger_access(fd, self.path)
+            # Writers checking for an import hold the lock shared for a moment: retry briefly
+            # before concluding another import is running.
+            for _ in range(100):
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    time.sleep(0.005)
+            else:
+                self.on_wait(IMPORT_WAIT)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -282,6 +409,20 @@ class Store:
                     "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, now_utc()),
                 )
+
+
+def _match_ledger_access(fd: int, ledger_path: Path) -> None:
+    """Give the marker the ledger's group and mode, so a co-op's group can see imports too."""
+    try:
+        ledger, marker = os.stat(ledger_path), os.fstat(fd)
+        if marker.st_uid != os.getuid():
+            return
+        if marker.st_gid != ledger.st_gid:
+            os.fchown(fd, -1, ledger.st_gid)
+        if marker.st_mode & 0o777 != ledger.st_mode & 0o660:
+            os.fchmod(fd, ledger.st_mode & 0o660)
+    except OSError:
+        pass
 
 
 def _split_sql(sql: str) -> list[str]:

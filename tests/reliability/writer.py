@@ -5,11 +5,18 @@
 only once the ledger has committed it.
 ``ledger LEDGER NAME COUNT``: records COUNT exchanges through the ledger API (TUI-style).
 ``cli LEDGER NAME COUNT``: runs ``timebank log`` COUNT times in this process (CLI-style).
+``racer``: runs ``timebank`` commands on a signal, for the race tests: reads a JSON list of
+arguments from stdin, answers ``ready``, waits for a ``go`` line, runs the command (the real
+CLI, in this process) and answers one JSON line ``{"exit", "out", "err"}``; again until EOF.
+Processes started once and told ``go`` together race each command, without paying Python's
+start-up in every round.
 """
 
 import datetime as dt
+import json
 import random
 import sys
+import traceback
 from pathlib import Path
 
 from timebank import csvio
@@ -96,10 +103,30 @@ def cli_writer(path: str, name: str, count: int) -> None:
             sys.exit(1)
 
 
+def racer() -> None:
+    from click.testing import CliRunner
+
+    from timebank.cli import cli
+
+    runner = CliRunner()
+    while line := sys.stdin.readline():
+        args = json.loads(line)
+        print("ready", flush=True)
+        if sys.stdin.readline().strip() != "go":
+            return
+        result = runner.invoke(cli, args)
+        err = result.stderr
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            err += "".join(traceback.format_exception(result.exception))
+        print(json.dumps({"exit": result.exit_code, "out": result.stdout, "err": err}), flush=True)
+
+
 if __name__ == "__main__":
     mode, *args = sys.argv[1:]
     if mode == "crash":
         crash(args[0], int(args[1]))
+    elif mode == "racer":
+        racer()
     elif mode == "ledger":
         ledger_writer(args[0], args[1], int(args[2]))
     else:

@@ -12,6 +12,7 @@ from timebank.cli import (
     _ledger_option,
     cli,
     default_ledger_path,
+    opened_ledger,
     with_ledger,
 )
 from timebank.commands.exporting import MORE_EXPORTS, export_more, import_ledger
@@ -33,7 +34,7 @@ def import_(
     if kind == "ledger":
         import_ledger(path, file, actor=actor, dry_run=dry_run)
         return
-    with Ledger(path) as ledger:
+    with opened_ledger(path, actor) as ledger:
         _import_csv(ledger, actor, kind, file, dry_run, accept_warnings)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
 from timebank.cli import (
@@ -91,8 +93,10 @@ def parse_refs(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--all", "show_all", is_flag=True, help="Show confirmed and declined claims too.")
 @format_option
 def claims(ledger: Ledger, actor: str | None, show_all: bool, fmt: str) -> None:
-    """Claims awaiting confirmation (overdue ones are accepted first, if the rules say so)."""
-    accepted = ledger.accept_overdue_claims()
+    """Claims awaiting confirmation; listing them changes nothing.
+
+    A claim whose auto-accept day has come is accepted by the next change to the ledger.
+    """
     shown = claims_shown(ledger, actor, show_all)
     rows = [
         {
@@ -113,8 +117,6 @@ def claims(ledger: Ledger, actor: str | None, show_all: bool, fmt: str) -> None:
     ]
 
     def text() -> None:
-        for entry in accepted:
-            click.echo(f"auto-accepted into entry #{entry.id}")
         for c in shown:
             e = c.exchange
             click.echo(
@@ -153,7 +155,8 @@ def claims_shown(ledger: Ledger, actor: str | None, show_all: bool) -> list[Clai
 def claim_state(claim: Claim) -> str:
     """Where a claim stands, in words: who it waits for, or who decided it."""
     if claim.status == "pending":
-        return f"waiting for {', '.join(claim.awaiting)}"
+        due = "; accepted automatically at the next change" if claim.due(dt.date.today()) else ""
+        return f"waiting for {', '.join(claim.awaiting)}{due}"
     if claim.status == "confirmed":
         return f"confirmed by {claim.decided_by} as entry #{claim.entry_id}"
     return f"declined by {claim.decided_by}" + (f": {claim.reason}" if claim.reason else "")

@@ -27,7 +27,6 @@ class PendingScreen(LedgerScreen):
         )
 
     def refresh_data(self) -> None:
-        self.ledger.accept_overdue_claims(self.today)
         table = self.query_one("#claims", DataTable)
         table.clear()
         mine = self.actor is not None and not self.actor.is_coordinator
