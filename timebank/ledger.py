@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from timebank import pipeline
-from timebank.anchors import append_anchor, set_aside_orphans
+from timebank.anchors import append_anchor, ledger_id, set_aside_orphans
 from timebank.claims import ClaimsMixin
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused
 from timebank.members import MembersMixin
@@ -142,7 +142,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         if outermost and self._wrote_entries:
             self._wrote_entries = False
             row = self.conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
-            append_anchor(self.path, *row)
+            append_anchor(self.path, *row, ledger_id=ledger_id(self.conn))
         if outermost and self._deferred:
             entries, self._deferred = self._deferred, []
             self._after(entries)

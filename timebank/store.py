@@ -158,6 +158,16 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    (
+        3,
+        "ledger identity: a random id that the anchors and backups carry",
+        """
+        INSERT OR IGNORE INTO meta (key, value) VALUES ('ledger_id', lower(hex(randomblob(16))));
+        """,
+    ),
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 # SQL for "entry ``e`` stands": no reversal undoes it. Every figure built from service
@@ -236,11 +246,16 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if _disk_full(exc):
+                raise TimebankError(
+                    f"the disk holding {self.path.parent} is full; nothing was written to the "
+                    f"ledger, which is as it was"
+                ) from None
+            raise
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -282,6 +297,12 @@ class Store:
                     "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, now_utc()),
                 )
+
+
+def _disk_full(exc: BaseException) -> bool:
+    from timebank.outputs import is_disk_full
+
+    return is_disk_full(exc)
 
 
 def _split_sql(sql: str) -> list[str]:

@@ -65,7 +65,7 @@ def test_restore_refuses_a_copy_that_does_not_verify(roomy, tmp_path):
     assert roomy.conn.execute("SELECT count(*) FROM entries").fetchone()[0] == before
     path = roomy.path
     roomy.close()
-    result = CliRunner().invoke(cli, ["restore", str(good), "--ledger", str(path)])
+    result = CliRunner().invoke(cli, ["restore", str(good), "--ledger", str(path), "--allow-fewer"])
     assert result.exit_code == 0, result.stderr
     with Ledger(path) as restored:
         assert restored.conn.execute("SELECT count(*) FROM entries").fetchone()[0] == before - 1

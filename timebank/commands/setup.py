@@ -14,7 +14,6 @@ from timebank.cli import (
     summary_text,
     with_ledger,
 )
-from timebank.errors import InputError
 from timebank.ledger import Ledger
 
 
@@ -61,16 +60,14 @@ def init(
 @click.option("--force", is_flag=True, help="Replace an existing file at the path.")
 def demo(ledger_path: Path | None, seed: int, members: int, force: bool) -> None:
     """Create a realistic demo co-op: members in several classes, two years of exchanges."""
-    from timebank.demo import build_demo
+    from timebank.demo import write_demo
 
     path = ledger_path or default_ledger_path()
-    if path.exists():
-        if not force:
-            raise InputError(f"ledger: {path} already exists; use --force to replace it")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    with build_demo(path, seed=seed, members=members) as ledger:
+    aside = write_demo(path, force=force, seed=seed, members=members)
+    with Ledger(path) as ledger:
         click.echo(summary_text(ledger))
+    if aside:
+        click.echo(f"the file it replaced is kept at {aside}")
 
 
 @cli.command()
