@@ -52,18 +52,24 @@ def disk_full(what: str, path: Path, *, nothing: str = "nothing was written") ->
     return TimebankError(f"{what}: the disk holding {path.parent} is full; {nothing}")
 
 
-def ledger_files(ledger_path: Path) -> list[Path]:
-    """The files that make up a ledger: the file itself, its SQLite side files and its anchors.
+_LEDGER_FILES = (
+    ("", "the ledger itself"),
+    ("-wal", "the ledger's write-ahead log"),
+    ("-shm", "the ledger's shared memory"),
+    ("-journal", "the ledger's journal"),
+    (".anchors", "the ledger's anchors"),
+)
+
+
+def ledger_files(ledger_path: Path) -> list[tuple[Path, str]]:
+    """The files that make up a ledger, each with what it is: the file, SQLite's side files, anchors.
 
     Both the path as typed and the resolved real path are listed, so anchors left beside a
     symlink by an older timebank are protected too.
     """
-    from timebank.anchors import anchor_path
-
     files = []
-    for base in {Path(ledger_path), Path(os.path.realpath(ledger_path))}:
-        files += [Path(f"{base}{suffix}") for suffix in ("", "-wal", "-shm", "-journal", ".anchors")]
-    files.append(anchor_path(ledger_path))
+    for base in (Path(ledger_path), Path(os.path.realpath(ledger_path))):
+        files += [(Path(f"{base}{suffix}"), label) for suffix, label in _LEDGER_FILES]
     return files
 
 
@@ -134,15 +140,14 @@ def check_target(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown output kind {kind!r}")
-    target = Path(os.path.realpath(target))
+    typed, target = target, Path(os.path.realpath(target))
     if target.is_dir():
         raise OutputRefused(f"{field}: {target} is a folder; name a file")
     if ledger is not None:
-        for protected in ledger_files(ledger):
+        for protected, label in ledger_files(ledger):
             if _same(target, protected) or target == Path(os.path.realpath(protected)):
                 raise OutputRefused(
-                    f"{field}: {target} is the ledger's own file ({protected.name}); "
-                    f"choose another name, nothing was written"
+                    f"{field}: {typed} is {label}; choose another name, nothing was written"
                 )
     if os.path.lexists(target):
         if not replace:
