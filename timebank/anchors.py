@@ -71,10 +71,19 @@ def anchors_text(ledger_id_: str | None, hashes: dict[int, str], notes: list[str
 
 
 def _create_with_header(path: Path, ledger_id_: str) -> None:
-    """Create the anchors file with its header in one step (no one can append before it)."""
+    """Create the anchors file with its header in one step (no one can append before it).
+
+    It is shared like the ledger beside it: a ledger the co-op's group may write gets
+    anchors the group may append to, or the group's members could not record.
+    """
     temp = path.with_name(f".{path.name}.{os.getpid()}.new")
     temp.unlink(missing_ok=True)
     create_private_file(temp)
+    with contextlib.suppress(OSError):
+        ledger = os.stat(path.with_name(path.name.removesuffix(".anchors")))
+        if ledger.st_mode & 0o060 == 0o060:
+            os.chown(temp, -1, ledger.st_gid)
+            os.chmod(temp, 0o660)
     try:
         with open(temp, "w", encoding="ascii") as stream:
             stream.write(f"{HEADER}{ledger_id_}\n")

@@ -146,9 +146,7 @@ def check_target(
     if ledger is not None:
         for protected, label in ledger_files(ledger):
             if _same(target, protected) or target == Path(os.path.realpath(protected)):
-                raise OutputRefused(
-                    f"{field}: {typed} is {label}; choose another name, nothing was written"
-                )
+                raise OutputRefused(f"{field}: {typed} is {label}; choose another name, nothing was written")
     if os.path.lexists(target):
         if not replace:
             raise OutputRefused(f"{field}: {target} already exists; choose a new name")

@@ -230,6 +230,11 @@ class Store:
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         except sqlite3.DatabaseError as exc:
+            if _no_room(self.path):
+                raise TimebankError(
+                    f"the disk holding {os.path.abspath(self.path.parent)} is full, so the ledger "
+                    f"cannot be opened (SQLite needs room beside it); free some space; nothing was changed"
+                ) from None
             raise LedgerCorrupt(f"{self.path} is not a timebank ledger ({exc})") from None
         self.db = sqlite_utils.Database(self.conn)
         self._migrate()
@@ -252,8 +257,8 @@ class Store:
                 self.conn.execute("ROLLBACK")
             if _disk_full(exc):
                 raise TimebankError(
-                    f"the disk holding {self.path.parent} is full; nothing was written to the "
-                    f"ledger, which is as it was"
+                    f"the disk holding {os.path.abspath(self.path.parent)} is full; nothing was "
+                    f"written to the ledger, which is as it was"
                 ) from None
             raise
 
@@ -297,6 +302,14 @@ class Store:
                     "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, now_utc()),
                 )
+
+
+def _no_room(path: Path) -> bool:
+    """True if the file system holding ``path`` has no free block left."""
+    try:
+        return os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        return False
 
 
 def _disk_full(exc: BaseException) -> bool:

@@ -28,6 +28,18 @@ def test_a_coop_group_may_share_the_ledger_and_its_backups(tmp_path):
     result = CliRunner().invoke(cli, ["init", "--ledger", str(path), "--group", group])
     assert result.exit_code == 0, result.stderr
     assert mode(path) == 0o660 and path.stat().st_gid == os.getgid()
+    for handle in ("alice", "bob"):
+        assert (
+            CliRunner()
+            .invoke(cli, ["member", "add", handle, handle, "--as", "coordinator", "--ledger", str(path)])
+            .exit_code
+            == 0
+        )
+    result = CliRunner().invoke(
+        cli, ["log", "alice", "bob", "1h", "-k", "shopping", "--as", "coordinator", "--ledger", str(path)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert mode(path.with_name(path.name + ".anchors")) == 0o660, "the group may append anchors too"
     result = CliRunner().invoke(
         cli, ["backup", str(tmp_path / "b.sqlite"), "--group", group, "--ledger", str(path)]
     )
