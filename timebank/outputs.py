@@ -19,6 +19,7 @@ import contextlib
 import errno
 import os
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -147,6 +148,10 @@ def check_target(
         for protected, label in ledger_files(ledger):
             if _same(target, protected) or target == Path(os.path.realpath(protected)):
                 raise OutputRefused(f"{field}: {typed} is {label}; choose another name, nothing was written")
+    if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+        if kind in ("csv", "json") and replace:
+            return target  # a terminal or a pipe (``--out /dev/stdout``): written straight through
+        raise OutputRefused(f"{field}: {typed} is not a regular file; name a file")
     if os.path.lexists(target):
         if not replace:
             raise OutputRefused(f"{field}: {target} already exists; choose a new name")
@@ -286,6 +291,9 @@ def output_file(
     for modes and errors.
     """
     target = check_target(target, ledger=ledger, kind=kind, replace=replace, field=field)
+    if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+        yield target  # a pipe or a terminal: nothing to rename, nothing half-written to keep
+        return
     for suffix in companions:
         if os.path.lexists(f"{target}{suffix}"):
             raise OutputRefused(

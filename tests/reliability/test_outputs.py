@@ -8,6 +8,7 @@ its WAL, its anchors, a backup of it. The ledger and its anchors must stay byte 
 import hashlib
 import os
 import sqlite3
+import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -137,3 +138,15 @@ def test_backup_refuses_the_ledger_and_its_anchors_by_any_name(closed, tmp_path)
         assert "already exists" in result.stderr or "is the ledger itself" in result.stderr
     assert (tmp_path / "x.sqlite.anchors").read_text() == "someone's anchors\n"
     assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_export_may_still_write_to_a_pipe_or_terminal(closed, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
+    result = run("export", "members", "--out", fifo, "--ledger", closed)
+    assert result.exit_code == 0, result.stderr
+    assert reader.communicate(timeout=30)[0].startswith("handle,")
+    assert fifo.exists() and not list(tmp_path.glob(".*.tmp"))
+    result = run("publish", "--out", fifo, "--ledger", closed)
+    assert result.exit_code == 1 and "is not a regular file" in result.stderr
