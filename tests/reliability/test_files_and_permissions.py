@@ -192,3 +192,12 @@ def test_a_ledger_without_an_id_keeps_its_anchors_without_one(roomy):
     assert roomy.verify().ok
     assert read_anchor_file(anchors_of(roomy.path)).ledger_id is None
     assert set(read_anchor_file(anchors_of(roomy.path)).hashes) == {1, 2}
+
+
+def test_init_and_demo_refuse_a_name_taken_by_a_symlink(tmp_path):
+    link = tmp_path / "ledger.sqlite"
+    link.symlink_to(tmp_path / "missing" / "elsewhere.sqlite")
+    for args in (["init"], ["demo", "--members", "3"]):
+        result = CliRunner().invoke(cli, [*args, "--ledger", str(link)])
+        assert result.exit_code == 1 and "already exists" in result.stderr, result.output
+    assert link.is_symlink() and not (tmp_path / "missing").exists()
