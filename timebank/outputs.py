@@ -142,6 +142,8 @@ def check_target(
     if kind not in KINDS:
         raise ValueError(f"unknown output kind {kind!r}")
     typed, target = target, Path(os.path.realpath(target))
+    if not replace and os.path.lexists(typed):  # not even a symlink is written through
+        raise OutputRefused(f"{field}: {typed} already exists; choose a new name")
     if target.is_dir():
         raise OutputRefused(f"{field}: {target} is a folder; name a file")
     if ledger is not None:
@@ -223,6 +225,7 @@ def temporary_beside(
     companions: Sequence[str] = (),
     precreate: bool = True,
     field: str = "out",
+    make_folder: bool = False,
 ) -> Iterator[Path]:
     """A temporary file in ``target``'s folder, removed (with its side files) on any error.
 
@@ -232,6 +235,8 @@ def temporary_beside(
     A full disk or an unwritable folder becomes one sentence.
     """
     folder = target.parent
+    if not folder.is_dir() and make_folder:
+        folder.mkdir(parents=True, exist_ok=True)  # a first ledger in the per-user data folder
     if not folder.is_dir():
         raise OutputRefused(f"{field}: the folder {folder} does not exist")
     try:
@@ -301,7 +306,13 @@ def output_file(
                 f"move it away or choose another name"
             )
     with temporary_beside(
-        target, private=private, group=group, companions=companions, precreate=precreate, field=field
+        target,
+        private=private,
+        group=group,
+        companions=companions,
+        precreate=precreate,
+        field=field,
+        make_folder=kind == "ledger",
     ) as temp:
         yield temp
         for suffix in companions:

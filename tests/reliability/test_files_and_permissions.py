@@ -201,3 +201,12 @@ def test_init_and_demo_refuse_a_name_taken_by_a_symlink(tmp_path):
         result = CliRunner().invoke(cli, [*args, "--ledger", str(link)])
         assert result.exit_code == 1 and "already exists" in result.stderr, result.output
     assert link.is_symlink() and not (tmp_path / "missing").exists()
+
+
+def test_init_makes_the_folder_of_a_first_ledger_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("TIMEBANK_LEDGER", raising=False)
+    assert CliRunner().invoke(cli, ["init"]).exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "data" / "timebank").iterdir()) == ["ledger.sqlite"]
+    with Ledger(tmp_path / "data" / "timebank" / "ledger.sqlite") as ledger:
+        assert ledger.members()[0].handle == "coordinator"

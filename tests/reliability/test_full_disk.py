@@ -133,6 +133,7 @@ def test_every_command_on_a_full_disk_says_so_and_changes_nothing(small_disk, tm
             result = invoke(*args, "--ledger", path)
             assert_one_clear_sentence(result, saved_ok=args[0] == "log")
         assert_one_clear_sentence(invoke("demo", "--ledger", small_disk / "demo.sqlite", "--members", "3"))
+        assert_one_clear_sentence(invoke("init", "--ledger", small_disk / "new.sqlite"))
         assert leftovers(small_disk) == []
     result = invoke("restore", backup_dir / "b.sqlite", "--ledger", path)
     assert_one_clear_sentence(result)

@@ -44,13 +44,27 @@ def init(
     rules = load_template(template)
     if coop_name:
         rules.setdefault("coop", {})["name"] = coop_name
-    with Ledger.create(path, rules, group=group) as ledger:
+    from timebank.outputs import output_file
+
+    # Made under a temporary name: a full disk or a bad name never leaves half a ledger at PATH.
+    with (
+        output_file(
+            path,
+            ledger=None,
+            kind="ledger",
+            replace=False,
+            companions=(".anchors",),
+            precreate=False,
+            field="ledger",
+        ) as temp,
+        Ledger.create(temp, rules, group=group) as ledger,
+    ):
         classes = ledger.member_classes()
         ledger.add_member(
             make_member(coordinator, coordinator_name, classes[0], None, role="coordinator"),
             actor="system",
         )
-        click.echo(f"created {path} from template {template!r}; co-ordinator: {coordinator}")
+    click.echo(f"created {path} from template {template!r}; co-ordinator: {coordinator}")
 
 
 @cli.command()
