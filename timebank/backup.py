@@ -222,7 +222,7 @@ def _restore_into(
             )
         if source_id is None and live_id is not None:  # a backup from before ledgers had ids
             with copy.transaction() as write:
-                write.execute("UPDATE meta SET value = ? WHERE key = 'ledger_id'", (live_id,))
+                write.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('ledger_id', ?)", (live_id,))
         new_id = ledger_id(copy.conn)
         entries = copy.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
         mismatch = None

@@ -294,3 +294,19 @@ def test_restore_records_itself_in_the_anchors(five, tmp_path):
     assert set(anchors.hashes) == {1, 2, 3, 4, 5}, "the anchors it vouched with are kept"
     assert "restored at" in five.with_name(five.name + ".anchors").read_text()
     assert os.stat(five.with_name(five.name + ".anchors")).st_mode & 0o077 == 0
+
+
+def test_a_backup_from_before_ledger_ids_restores_and_takes_the_ledgers_id(five, tmp_path):
+    old = tmp_path / "after-five.sqlite"
+    conn = sqlite3.connect(old)
+    conn.execute("DELETE FROM meta WHERE key = 'ledger_id'")
+    conn.commit()
+    conn.close()
+    old.with_name(old.name + ".anchors").unlink()
+    with Ledger(five) as ledger:
+        own_id = ledger.conn.execute("SELECT value FROM meta WHERE key = 'ledger_id'").fetchone()[0]
+    assert run_restore(old, five).exit_code == 0
+    with Ledger(five) as ledger:
+        assert ledger.conn.execute("SELECT value FROM meta WHERE key = 'ledger_id'").fetchone()[0] == own_id
+        assert ledger.verify().ok
+    assert read_anchor_file(five.with_name(five.name + ".anchors")).ledger_id == own_id
