@@ -1,8 +1,8 @@
 """Output files that can never destroy the ledger: checked, written aside, renamed into place.
 
 Every command that writes a file (``export --out``, ``publish --out`` and ``--metadata``,
-``backup``, ``demo``) goes through ``output_file``, because a mistyped path must never cost
-a co-op its history:
+``backup``, ``init``, ``demo``) goes through ``output_file``, because a mistyped path must
+never cost a co-op its history:
 
 * the target is compared with the ledger, its WAL, shared memory, journal and anchors with
   ``os.path.samefile``, so a symlink or a hard link to the ledger is the ledger;
@@ -27,7 +27,8 @@ from pathlib import Path
 
 from timebank.errors import InputError, TimebankError
 
-#: What a command writes; the kinds a file of that kind may replace are listed in ``_MAY_REPLACE``.
+#: What a command writes. Only ``public`` may replace an existing file of its own kind (a
+#: SQLite file); ``csv`` and ``json`` may replace any file that is not SQLite, a WAL or anchors.
 KINDS = ("csv", "json", "public", "backup", "ledger")
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -145,7 +146,7 @@ def check_target(
     if not replace and os.path.lexists(typed):  # not even a symlink is written through
         raise OutputRefused(f"{field}: {typed} already exists; choose a new name")
     if target.is_dir():
-        raise OutputRefused(f"{field}: {target} is a folder; name a file")
+        raise OutputRefused(f"{field}: {typed} is a folder; name a file")
     if ledger is not None:
         for protected, label in ledger_files(ledger):
             if _same(target, protected) or target == Path(os.path.realpath(protected)):
@@ -156,13 +157,13 @@ def check_target(
         raise OutputRefused(f"{field}: {typed} is not a regular file; name a file")
     if os.path.lexists(target):
         if not replace:
-            raise OutputRefused(f"{field}: {target} already exists; choose a new name")
+            raise OutputRefused(f"{field}: {typed} already exists; choose a new name")
         found = what_is(target)
         if found == "public" and kind == "public":
             return target
         if found is not None:
             raise OutputRefused(
-                f"{field}: {target} is {_DESCRIBED.get(found, 'a published timebank file')} "
+                f"{field}: {typed} is {_DESCRIBED.get(found, 'a published timebank file')} "
                 f"and is never replaced by a {kind} file; choose another name, nothing was written"
             )
     return target
@@ -235,11 +236,11 @@ def temporary_beside(
     A full disk or an unwritable folder becomes one sentence.
     """
     folder = target.parent
-    if not folder.is_dir() and make_folder:
-        folder.mkdir(parents=True, exist_ok=True)  # a first ledger in the per-user data folder
-    if not folder.is_dir():
-        raise OutputRefused(f"{field}: the folder {folder} does not exist")
     try:
+        if not folder.is_dir() and make_folder:
+            folder.mkdir(parents=True, exist_ok=True)  # a first ledger in the per-user data folder
+        if not folder.is_dir():
+            raise OutputRefused(f"{field}: the folder {folder} does not exist")
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         if is_disk_full(exc):
