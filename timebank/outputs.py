@@ -354,25 +354,34 @@ _SHM_DMS_BYTE = 128
 
 
 def ledger_in_use(ledger_path: Path) -> bool:
-    """True while another process has the ledger open (every ledger runs in WAL mode)."""
-    import fcntl
+    """True while any connection has the ledger open (every ledger runs in WAL mode).
 
+    The probe runs in a forked child: closing a descriptor of the ``-shm`` file drops every
+    POSIX lock the closing process holds on it, so a process with its own connection to
+    the ledger must never open and close it itself. Locks are per process, so the child
+    also sees this process's own connections as "in use", which is what a restore needs.
+    """
     shm = Path(f"{os.path.realpath(ledger_path)}-shm")
-    try:
-        fd = os.open(shm, os.O_RDWR)
-    except FileNotFoundError:
+    if not shm.exists():
         return False
-    except OSError:
-        return True
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS_BYTE)
-    except OSError:
-        return True
-    else:
-        fcntl.lockf(fd, fcntl.LOCK_UN, 1, _SHM_DMS_BYTE)
-        return False
-    finally:
-        os.close(fd)
+    pid = os.fork()
+    if pid == 0:  # the child: only system calls, then _exit
+        code = 1
+        try:
+            import fcntl
+
+            fd = os.open(shm, os.O_RDWR)
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS_BYTE)
+                code = 0
+            except OSError:
+                code = 1
+        except OSError:
+            code = 0 if not shm.exists() else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) != 0
 
 
 @contextmanager
@@ -393,7 +402,7 @@ def ledger_replacement(ledger_path: Path, *, what: str) -> Iterator[Path]:
         if ledger_in_use(live):
             raise OutputRefused(
                 f"{what}: {live} is open in another process (the terminal UI, a 'timebank log' or "
-                f"an import); close it first; nothing was changed"
+                f"an import) or connection; close it first; nothing was changed"
             )
         yield live
     finally:

@@ -60,11 +60,14 @@ def test_restore_refuses_a_copy_that_does_not_verify(roomy, tmp_path):
     conn.close()
     roomy.record(exchange("carol", "dan", 45))
     before = roomy.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
-    with pytest.raises(LedgerCorrupt, match="does not verify, so it was not restored"):
-        restore(bad, roomy.path)
-    assert roomy.conn.execute("SELECT count(*) FROM entries").fetchone()[0] == before
     path = roomy.path
+    with pytest.raises(InputError, match="is open in another process"):
+        restore(good, path)  # not under this process's own open connection either
     roomy.close()
+    with pytest.raises(LedgerCorrupt, match="does not verify, so it was not restored"):
+        restore(bad, path)
+    with Ledger(path) as again:
+        assert again.conn.execute("SELECT count(*) FROM entries").fetchone()[0] == before
     result = CliRunner().invoke(cli, ["restore", str(good), "--ledger", str(path), "--allow-fewer"])
     assert result.exit_code == 0, result.stderr
     with Ledger(path) as restored:

@@ -210,3 +210,20 @@ def test_init_makes_the_folder_of_a_first_ledger_and_leaves_no_temporary_file(tm
     assert sorted(p.name for p in (tmp_path / "data" / "timebank").iterdir()) == ["ledger.sqlite"]
     with Ledger(tmp_path / "data" / "timebank" / "ledger.sqlite") as ledger:
         assert ledger.members()[0].handle == "coordinator"
+
+
+def test_asking_whether_the_ledger_is_open_does_not_drop_this_process_locks(roomy):
+    """Closing a descriptor of the -shm drops every POSIX lock of the process that closes it."""
+    from timebank.outputs import ledger_in_use
+
+    roomy.record(exchange("alice", "bob", 30))
+    assert ledger_in_use(roomy.path), "this process's own connection counts"
+    probe = (
+        "import sys; from timebank.outputs import ledger_in_use; "
+        "sys.exit(0 if ledger_in_use(sys.argv[1]) else 3)"
+    )
+    assert subprocess.run([sys.executable, "-c", probe, str(roomy.path)]).returncode == 0, (
+        "the lock is still held"
+    )
+    roomy.close()
+    assert not ledger_in_use(roomy.path)
