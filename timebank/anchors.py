@@ -109,7 +109,7 @@ def append_anchor(ledger_path: Path, entry_id: int, digest: str, *, ledger_id: s
                 with contextlib.suppress(FileExistsError):
                     create_private_file(path)
         elif ledger_id:
-            owner = read_anchor_file(path).ledger_id
+            owner = _owner(path)
             if owner is not None and owner != ledger_id:
                 raise LedgerCorrupt(
                     f"anchors: {path} belongs to another ledger (id {owner[:8]}…), so entry "
@@ -119,7 +119,6 @@ def append_anchor(ledger_path: Path, entry_id: int, digest: str, *, ledger_id: s
         fd = os.open(path, os.O_WRONLY | os.O_APPEND)
         try:
             os.write(fd, f"{entry_id} {digest}\n".encode())
-            os.fsync(fd)
         finally:
             os.close(fd)
     except OSError as exc:
@@ -127,6 +126,15 @@ def append_anchor(ledger_path: Path, entry_id: int, digest: str, *, ledger_id: s
             f"anchors: entry #{entry_id} was saved, but its anchor could not be written to "
             f"{path} ({exc.strerror})"
         ) from None
+
+
+def _owner(path: Path) -> str | None:
+    """The ledger id in an anchors file's header: only the first line is read, on every commit."""
+    with open(path, "rb") as stream:
+        first = stream.readline(200).decode("ascii", "replace").strip()
+    if not first.startswith(HEADER):
+        return None
+    return first[len(HEADER) :].strip() or None
 
 
 def read_anchor_file(path: Path) -> Anchors:

@@ -419,6 +419,9 @@ def install_ledger(temp: Path, live: Path, *, label: str) -> Path | None:
     """
     from timebank.anchors import anchor_path, aside_name
 
+    new_anchors = Path(f"{temp}.anchors")
+    _fsync_file(new_anchors)
+    _fsync_file(temp)
     aside = None
     old_anchors = anchor_path(live)
     if os.path.lexists(live) or old_anchors.exists():
@@ -428,7 +431,6 @@ def install_ledger(temp: Path, live: Path, *, label: str) -> Path | None:
         for suffix in ("", *_LEDGER_SIDE):
             if os.path.lexists(f"{live}{suffix}"):
                 os.rename(f"{live}{suffix}", f"{aside}{suffix}")
-    new_anchors = Path(f"{temp}.anchors")
     if new_anchors.exists():
         os.rename(new_anchors, old_anchors)
     os.rename(temp, live)
