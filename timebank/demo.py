@@ -14,6 +14,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+from timebank.anchors import set_aside_orphans
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
@@ -100,6 +101,7 @@ def write_demo(path: str | Path, *, force: bool = False, **options: Any) -> Path
     if exists and not force:
         raise InputError(f"ledger: {path} already exists; use --force to replace it (it is kept aside)")
     if not exists:
+        set_aside_orphans(Path(path))  # anchors left by a deleted ledger are not the demo's
         with output_file(
             path,
             ledger=None,
@@ -197,6 +199,8 @@ def build_demo(
     ledger.retire_member(retiree, actor=COORDINATOR, day=today - dt.timedelta(days=30))
     richest = sorted((h for h, _ in handles if h != retiree), key=balance.get, reverse=True)
     for giver, receiver in zip(richest[-3:], richest[:3], strict=True):
+        if giver == receiver:  # a co-op of fewer than six members
+            continue
         ledger.record(
             Exchange(
                 (giver,),

@@ -227,3 +227,13 @@ def test_asking_whether_the_ledger_is_open_does_not_drop_this_process_locks(room
     )
     roomy.close()
     assert not ledger_in_use(roomy.path)
+
+
+def test_init_and_demo_where_a_deleted_ledger_left_its_anchors(tmp_path):
+    for args in (["init"], ["demo", "--members", "3"]):
+        path = tmp_path / f"{args[0]}.sqlite"
+        anchors_of(path).write_text("# timebank anchors ledger=" + "ab" * 16 + "\n7 " + "0" * 64 + "\n")
+        result = CliRunner().invoke(cli, [*args, "--ledger", str(path)])
+        assert result.exit_code == 0, result.output
+        assert list(tmp_path.glob(f"{path.name}.anchors.orphaned-*")), "the old anchors are kept aside"
+        assert CliRunner().invoke(cli, ["verify", "--ledger", str(path)]).exit_code == 0

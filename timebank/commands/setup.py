@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -44,8 +45,11 @@ def init(
     rules = load_template(template)
     if coop_name:
         rules.setdefault("coop", {})["name"] = coop_name
+    from timebank.anchors import set_aside_orphans
     from timebank.outputs import output_file
 
+    if not os.path.lexists(path):  # anchors left by a deleted ledger are not the new one's
+        set_aside_orphans(path)
     # Made under a temporary name: a full disk or a bad name never leaves half a ledger at PATH.
     with (
         output_file(
