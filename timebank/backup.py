@@ -106,8 +106,11 @@ def _peek(path: Path) -> tuple[int | None, str | None]:
     """Entries and id of the ledger being replaced, if it can be read at all (it may be damaged)."""
     if not path.exists():
         return 0, None
+    # Without a WAL there is nothing beyond the file itself: read it as immutable, which
+    # leaves no -wal or -shm behind (a read-only connection cannot remove them).
+    mode = "mode=ro" if Path(f"{path}-wal").exists() else "mode=ro&immutable=1"
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"file:{path}?{mode}", uri=True)
         try:
             count = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
             return count, ledger_id(conn)

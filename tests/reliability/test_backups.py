@@ -161,6 +161,8 @@ def test_restore_refuses_fewer_entries_unless_told(five, tmp_path):
     assert result.exit_code == 1
     assert "has 3 entries but the ledger has 5, so restoring it would lose 2 entries" in result.stderr
     assert snapshot(five) == before
+    left = sorted(p.name for p in tmp_path.glob("ledger.sqlite*"))
+    assert left == ["ledger.sqlite", "ledger.sqlite.anchors"], "a refused restore leaves no side file"
     result = run_restore(tmp_path / "after-three.sqlite", five, "--allow-fewer")
     assert result.exit_code == 0, result.stderr
     with Ledger(five) as ledger:
