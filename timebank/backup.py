@@ -37,6 +37,7 @@ from timebank.outputs import (
     is_disk_full,
     ledger_replacement,
     output_file,
+    share_like,
 )
 from timebank.store import create_private_file, now_utc
 from timebank.verify import Report
@@ -270,6 +271,9 @@ def _restore_into(
         notes.append(f"history override at {now_utc()} ({who}): {problem}; reason: {_one_line(override)}")
         kept = {head[0]: head[1]} if entries else {}
     _write_anchors(Path(f"{temp}.anchors"), anchors_text(new_id, kept, notes))
+    if live.exists():
+        share_like(temp, live)
+        share_like(Path(f"{temp}.anchors"), live)
     aside = install_ledger(temp, live, label="before-restore")
     return Restored(report, live, aside, entries, live_count, bool(problem))
 

@@ -409,6 +409,17 @@ def ledger_replacement(ledger_path: Path, *, what: str) -> Iterator[Path]:
         os.close(fd)
 
 
+def share_like(path: Path, model: Path) -> None:
+    """Give ``path`` the permissions and group of ``model`` (a restored ledger, its anchors).
+
+    A co-op whose group shares the ledger must still share it after a restore.
+    """
+    with contextlib.suppress(OSError):
+        st = os.stat(model)
+        os.chown(path, -1, st.st_gid)
+        os.chmod(path, stat.S_IMODE(st.st_mode))
+
+
 def install_ledger(temp: Path, live: Path, *, label: str) -> Path | None:
     """Put the complete ledger at ``temp`` (and its ``temp.anchors``) in the place of ``live``.
 

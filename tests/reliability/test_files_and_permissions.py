@@ -45,6 +45,11 @@ def test_a_coop_group_may_share_the_ledger_and_its_backups(tmp_path):
     )
     assert result.exit_code == 0 and mode(tmp_path / "b.sqlite") == 0o660
     result = CliRunner().invoke(
+        cli, ["restore", str(tmp_path / "b.sqlite"), "--ledger", str(path), "--allow-fewer"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert mode(path) == 0o660 and mode(path.with_name(path.name + ".anchors")) == 0o660, "still shared"
+    result = CliRunner().invoke(
         cli, ["init", "--ledger", str(tmp_path / "x.sqlite"), "--group", "no-such-group-x"]
     )
     assert result.exit_code == 1 and "there is no group called 'no-such-group-x'" in result.stderr
