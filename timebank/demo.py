@@ -9,11 +9,16 @@ co-ordinator would steer who asks whom.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 from pathlib import Path
+from typing import Any
 
+from timebank.anchors import set_aside_orphans
+from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
+from timebank.outputs import install_ledger, ledger_replacement, output_file, temporary_beside
 from timebank.permissions import SYSTEM
 from timebank.templates import load_template
 from timebank.units import split_evenly
@@ -84,6 +89,36 @@ NOTES = [
     "",
 ]
 COORDINATOR = "coordinator"
+
+
+def write_demo(path: str | Path, *, force: bool = False, **options: Any) -> Path | None:
+    """Build the demo co-op under a temporary name, then give it ``path``.
+
+    An existing file at ``path`` is kept unless ``force``; even then it is moved aside (with
+    its side files and anchors) to ``PATH.replaced-TIME``, never deleted, and not at all
+    while another process has it open. Returns where the old file went.
+    """
+    exists = os.path.lexists(path)
+    if exists and not force:
+        raise InputError(f"ledger: {path} already exists; use --force to replace it (it is kept aside)")
+    if not exists:
+        set_aside_orphans(Path(path))  # anchors left by a deleted ledger are not the demo's
+        with output_file(
+            path,
+            ledger=None,
+            kind="ledger",
+            replace=False,
+            companions=(".anchors",),
+            precreate=False,
+            field="ledger",
+        ) as temp:
+            build_demo(temp, **options).close()
+        return None
+    real = Path(os.path.realpath(path))
+    with temporary_beside(real, companions=(".anchors",), precreate=False, field="ledger") as temp:
+        build_demo(temp, **options).close()
+        with ledger_replacement(real, what="demo --force") as live:
+            return install_ledger(temp, live, label="replaced")
 
 
 def build_demo(
@@ -165,6 +200,8 @@ def build_demo(
     ledger.retire_member(retiree, actor=COORDINATOR, day=today - dt.timedelta(days=30))
     richest = sorted((h for h, _ in handles if h != retiree), key=balance.get, reverse=True)
     for giver, receiver in zip(richest[-3:], richest[:3], strict=True):
+        if giver == receiver:  # a co-op of fewer than six members
+            continue
         ledger.record(
             Exchange(
                 (giver,),

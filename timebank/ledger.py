@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,9 +19,9 @@ from typing import Any
 import attrs
 
 from timebank import pipeline
-from timebank.anchors import anchor_path, append_anchor, set_aside_orphans
+from timebank.anchors import append_anchor, ledger_id, set_aside_orphans
 from timebank.claims import ClaimsMixin
-from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused
+from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused, TimebankError
 from timebank.members import MembersMixin
 from timebank.models import (
     Claim,
@@ -110,7 +111,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         group: str | None = None,
     ) -> Ledger:
         """Create a new ledger file with ``rules`` (the default time-bank rules if None)."""
-        if Path(path).exists():
+        if os.path.lexists(path):  # a symlink, even a dangling one, is not a free name
             raise InputError(f"ledger: {path} already exists; choose another path")
         if rules is not None:  # a bad rule set must not leave a half-made ledger behind
             checking = plugins or default_plugins()
@@ -165,13 +166,9 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
             self._wrote_entries = False
             row = self.conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
             try:
-                append_anchor(self.path, *row)
-            except OSError as exc:
-                self.warnings.append(
-                    f"entry #{row[0]} is saved, but its anchor could not be added to "
-                    f"{anchor_path(self.path)} ({exc.strerror or exc}); the entry stands, so do not "
-                    "record it again, and make the anchors file writable so verify can vouch for it"
-                )
+                append_anchor(self.path, *row, ledger_id=ledger_id(self.conn))
+            except TimebankError as exc:
+                self.warnings.append(f"{exc}; the entry stands, so do not record it again")
         if outermost and self._deferred:
             entries, self._deferred = self._deferred, []
             self._after(entries)

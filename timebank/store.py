@@ -167,6 +167,16 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    (
+        3,
+        "ledger identity: a random id that the anchors and backups carry",
+        """
+        INSERT OR IGNORE INTO meta (key, value) VALUES ('ledger_id', lower(hex(randomblob(16))));
+        """,
+    ),
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 # SQL for "entry ``e`` stands": no reversal undoes it. Every figure built from service
@@ -278,6 +288,11 @@ class Store:
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         except sqlite3.DatabaseError as exc:
+            if _no_room(self.path):
+                raise TimebankError(
+                    f"the disk holding {os.path.abspath(self.path.parent)} is full, so the ledger "
+                    f"cannot be opened (SQLite needs room beside it); free some space; nothing was changed"
+                ) from None
             raise LedgerCorrupt(f"{self.path} is not a timebank ledger ({exc})") from None
         self.db = sqlite_utils.Database(self.conn)
         self._migrate()
@@ -299,11 +314,16 @@ class Store:
             self._begin_immediate(importing=importing)
             try:
                 yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            else:
                 self.conn.execute("COMMIT")
+            except BaseException as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if _disk_full(exc):
+                    raise TimebankError(
+                        f"the disk holding {os.path.abspath(self.path.parent)} is full; nothing was "
+                        f"written to the ledger, which is as it was"
+                    ) from None
+                raise
 
     def _begin_immediate(self, *, importing: bool) -> None:
         """Take the write lock, waiting for other writers; never "database is locked".
@@ -423,6 +443,20 @@ def _match_ledger_access(fd: int, ledger_path: Path) -> None:
             os.fchmod(fd, ledger.st_mode & 0o660)
     except OSError:
         pass
+
+
+def _no_room(path: Path) -> bool:
+    """True if the file system holding ``path`` has no free block left."""
+    try:
+        return os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        return False
+
+
+def _disk_full(exc: BaseException) -> bool:
+    from timebank.outputs import is_disk_full
+
+    return is_disk_full(exc)
 
 
 def _split_sql(sql: str) -> list[str]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from timebank.anchors import read_anchors
+from timebank.anchors import anchor_path, ledger_id, read_anchor_file
 from timebank.chain import GENESIS, SELECT_ENTRIES, entry_hash
 
 if TYPE_CHECKING:
@@ -44,9 +44,21 @@ class Report:
 
 def verify(ledger: Ledger, extra_anchors: dict[int, str] | None = None) -> Report:
     """Check everything; ``extra_anchors`` (entry id to hash) add to those beside the ledger."""
-    anchors = read_anchors(ledger.path) | (extra_anchors or {})
+    beside = read_anchor_file(anchor_path(ledger.path))
+    anchors = beside.hashes | (extra_anchors or {})
     last_good = 0
     with ledger.store.read() as conn:
+        own_id = ledger_id(conn)
+        if beside.ledger_id is not None and beside.ledger_id != own_id:
+            return Report(
+                0,
+                0,
+                0,
+                None,
+                f"the anchors in {beside.path} belong to another ledger (id {beside.ledger_id[:8]}, "
+                f"this one's is {own_id[:8] if own_id else 'missing'}): this file was copied or "
+                f"replaced, so its history is not the one those anchors vouch for",
+            )
         codes = dict(conn.execute("SELECT id, code FROM accounts"))
         postings = conn.execute(
             "SELECT entry_id, account_id, amount, balance_after FROM postings ORDER BY entry_id, seq"

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from timebank.cli import (
+    _as_option,
     _ledger_option,
     cli,
     default_ledger_path,
@@ -29,11 +30,38 @@ def backup_command(ledger: Ledger, dest: Path, group: str | None) -> None:
 
 @cli.command("restore")
 @_ledger_option
+@_as_option
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
-def restore_command(ledger_path: Path | None, source: Path) -> None:
-    """Replace the ledger with the backup SOURCE, only if SOURCE verifies."""
-    from timebank.backup import restore
+@click.option(
+    "--allow-fewer",
+    is_flag=True,
+    help="Restore even though SOURCE has fewer entries than the ledger (the later ones are lost).",
+)
+@click.option(
+    "--override-history",
+    "override",
+    metavar="REASON",
+    help="A co-ordinator's override: restore SOURCE although its history is not the one the "
+    "ledger's anchors vouch for. The reason is recorded in the anchors.",
+)
+def restore_command(
+    ledger_path: Path | None,
+    actor: str | None,
+    source: Path,
+    allow_fewer: bool,
+    override: str | None,
+) -> None:
+    """Replace the ledger with the backup SOURCE, only if SOURCE verifies and extends its history.
 
+    The replaced ledger is moved aside (LEDGER.before-restore-TIME), never deleted.
+    """
+    from timebank.backup import restore
+    from timebank.errors import InputError
+
+    if override is not None and not override.strip():
+        raise InputError("--override-history: give the reason, in words, for the record")
     path = ledger_path or default_ledger_path()
-    report = restore(source, path)
-    click.echo(f"restored {path} from {source}: {report.sentence()}")
+    done = restore(source, path, allow_fewer=allow_fewer, override=override, actor=actor or "")
+    kept = f"; the replaced ledger is kept at {done.aside}" if done.aside else ""
+    forced = "; history override recorded in the anchors" if done.overridden else ""
+    click.echo(f"restored {path} from {source}: {done.report.sentence()}{kept}{forced}")

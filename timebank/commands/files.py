@@ -71,6 +71,8 @@ def export(ledger: Ledger, actor: str | None, kind: str, out: Path | None, fmt: 
     if out is None:
         write(ledger, sys.stdout)
         return
-    with open(out, "w", newline="", encoding="utf-8") as stream:
+    from timebank.outputs import output_text
+
+    with output_text(out, ledger=ledger.path, kind="csv") as stream:
         count = write(ledger, stream)
     click.echo(f"exported {count} {kind} to {out}")

@@ -45,20 +45,23 @@ def publish(ledger: Ledger, out: Path | None, k: int, metadata: Path | None) -> 
     """Write the anonymised, aggregates-only file that `timebank serve` shows the public."""
     import json
 
+    from timebank.outputs import check_target, output_file
     from timebank.publish import publish as write_public
     from timebank.serve import SITE, metadata_for
 
     out = out or default_public_path(ledger.path)
-    if out.resolve() == ledger.path.resolve():
-        raise InputError("out: the public file cannot be the ledger itself")
-    done = write_public(ledger, out, k=k)
+    if metadata:  # refused before anything is written, not after the public file
+        check_target(metadata, ledger=ledger.path, kind="json", field="metadata")
+    with output_file(out, ledger=ledger.path, kind="public", private=False) as temp:
+        done = write_public(ledger, temp, k=k)
     click.echo(
         f"published {len(done.tables)} tables to {out}: figures through {done.through} (whole months,"
         f" a week after they end); k={k}, {done.primary} rows suppressed as small, "
         f"{done.complementary} more to protect them"
     )
     if metadata:
-        metadata.write_text(json.dumps(metadata_for(out), indent=2), "utf-8")
+        with output_file(metadata, ledger=ledger.path, kind="json", private=False, field="metadata") as temp:
+            temp.write_text(json.dumps(metadata_for(out), indent=2), "utf-8")
         click.echo(
             f"Datasette metadata in {metadata}; templates in {SITE / 'templates'}, "
             f"plugins in {SITE / 'plugins'}"

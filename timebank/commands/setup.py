@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -14,7 +15,6 @@ from timebank.cli import (
     summary_text,
     with_ledger,
 )
-from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.permissions import SYSTEM
 
@@ -46,13 +46,30 @@ def init(
     rules = load_template(template)
     if coop_name:
         rules.setdefault("coop", {})["name"] = coop_name
-    with Ledger.create(path, rules, group=group) as ledger:
+    from timebank.anchors import set_aside_orphans
+    from timebank.outputs import output_file
+
+    if not os.path.lexists(path):  # anchors left by a deleted ledger are not the new one's
+        set_aside_orphans(path)
+    # Made under a temporary name: a full disk or a bad name never leaves half a ledger at PATH.
+    with (
+        output_file(
+            path,
+            ledger=None,
+            kind="ledger",
+            replace=False,
+            companions=(".anchors",),
+            precreate=False,
+            field="ledger",
+        ) as temp,
+        Ledger.create(temp, rules, group=group) as ledger,
+    ):
         classes = ledger.member_classes()
         ledger.add_member(
             make_member(coordinator, coordinator_name, classes[0], None, role="coordinator"),
             actor=SYSTEM,
         )
-        click.echo(f"created {path} from template {template!r}; co-ordinator: {coordinator}")
+    click.echo(f"created {path} from template {template!r}; co-ordinator: {coordinator}")
 
 
 @cli.command()
@@ -62,16 +79,14 @@ def init(
 @click.option("--force", is_flag=True, help="Replace an existing file at the path.")
 def demo(ledger_path: Path | None, seed: int, members: int, force: bool) -> None:
     """Create a realistic demo co-op: members in several classes, two years of exchanges."""
-    from timebank.demo import build_demo
+    from timebank.demo import write_demo
 
     path = ledger_path or default_ledger_path()
-    if path.exists():
-        if not force:
-            raise InputError(f"ledger: {path} already exists; use --force to replace it")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    with build_demo(path, seed=seed, members=members) as ledger:
+    aside = write_demo(path, force=force, seed=seed, members=members)
+    with Ledger(path) as ledger:
         click.echo(summary_text(ledger))
+    if aside:
+        click.echo(f"the file it replaced is kept at {aside}")
 
 
 @cli.command()
