@@ -60,6 +60,7 @@ _LEDGER_FILES = (
     ("-shm", "the ledger's shared memory"),
     ("-journal", "the ledger's journal"),
     (".anchors", "the ledger's anchors"),
+    (".import-lock", "the ledger's import marker"),
 )
 
 

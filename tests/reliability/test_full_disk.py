@@ -102,6 +102,7 @@ def notes_in(path):
 
 def leftovers(folder):
     allowed = {"ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm", "ledger.sqlite.anchors", "filler"}
+    allowed.add("ledger.sqlite.import-lock")  # the import marker, kept like SQLite's -shm
     return sorted(p.name for p in folder.iterdir() if p.name not in allowed and not p.name.endswith(".csv"))
 
 
