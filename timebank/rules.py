@@ -94,6 +94,7 @@ CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "minutes_table": _table_of(_to_minutes),
     "decimal_table": _table_of(_to_decimal),
     "str_table": _table_of(_to_str),
+    "str_list_table": _table_of(_to_str_list),
 }
 
 
@@ -116,6 +117,9 @@ COOP_SETTINGS = (
     Setting("licence", "str", "CC BY 4.0", "licence of the published figures"),
     Setting("licence_url", "str", "https://creativecommons.org/licenses/by/4.0/", ""),
     Setting("source_url", "str", "", "where the public can read how figures are made"),
+    Setting("listing_expiry_days", "int", 56, "days an offer or request stays open unless renewed"),
+    Setting("neighbouring_kinds", "str_list_table", {}, "kinds of care matched after the same kind"),
+    Setting("neighbouring_areas", "str_list_table", {}, "areas matched after the same area"),
 )
 
 
