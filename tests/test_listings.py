@@ -281,3 +281,22 @@ def test_listings_are_never_published(run, coop, tmp_path):
     public = sqlite3.connect(out)
     names = [r[0] for r in public.execute("SELECT name FROM sqlite_master")]
     assert not [n for n in names if "listing" in n or "digest" in n]
+
+
+def test_the_demo_coop_has_a_realistic_board_and_safeguarding_checks(tmp_path):
+    from timebank.plugins.safeguarding import expiring
+
+    from timebank.demo import build_demo
+
+    ledger = build_demo(tmp_path / "demo.sqlite", members=20, days=240, today=TODAY)
+    board = Listings(ledger)
+    every = board.board(state="all")
+    states = {item.state(TODAY) for item in every}
+    assert states == {"open", "taken up", "done", "withdrawn", "expired"}, states
+    assert {item.kind for item in every} == {"offer", "request"}
+    assert len(board.unanswered(7)) >= 2
+    done = [item for item in every if item.state(TODAY) == "done"]
+    assert all(ledger.entry(item.entry_id).refs == {"listing": str(item.id)} for item in done)
+    assert "safeguarding" in ledger.rules.enabled and expiring(ledger, 30)
+    assert_ledger_holds(ledger)
+    ledger.close()
