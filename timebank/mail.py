@@ -172,7 +172,7 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
             smtp.starttls(context=context)
             smtp.ehlo()
         if settings.user:
-            smtp.login(settings.user, settings.password or "")
+            _login(smtp, settings.user, settings.password or "")
     except ssl.SSLError as exc:
         smtp.close()
         raise MailError(f"smtp: TLS with {where} failed ({_reason(exc)}); nothing was sent") from None
@@ -183,6 +183,19 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
         smtp.close()
         raise MailError(f"smtp: {where} refused the session ({_reason(exc)}); nothing was sent") from None
     return smtp
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """Log in with one mechanism (PLAIN, else LOGIN), so a wrong password is one clear 535
+    rather than smtplib trying the next mechanism on a session the server has given up on."""
+    offered = smtp.esmtp_features.get("auth", "").upper().split()
+    mechanism = next((m for m in ("PLAIN", "LOGIN") if m in offered), None)
+    if mechanism is None:
+        smtp.login(user, password)
+        return
+    smtp.user, smtp.password = user, password
+    authobject = smtp.auth_plain if mechanism == "PLAIN" else smtp.auth_login
+    smtp.auth(mechanism, authobject)
 
 
 def _reason(exc: BaseException) -> str:
