@@ -305,7 +305,8 @@ def test_reminders_of_claims_waiting_go_the_same_way(run, smtp, coop):
 def test_smtp_settings_come_from_env_or_a_config_file_never_the_ledger(tmp_path, certificates):
     config = tmp_path / "smtp.toml"
     config.write_text(
-        '[smtp]\nhost = "mail.example"\nport = 2525\nfrom = "a@b.example"\nuser = "u"\npassword = "hunter2zz"\n'
+        '[smtp]\nhost = "mail.example"\nport = 2525\nfrom = "a@b.example"\n'
+        'user = "u"\npassword = "hunter2zz"\n'
     )
     settings = smtp_settings(config, env={})
     assert (settings.host, settings.port, settings.starttls, settings.user) == (
