@@ -335,3 +335,23 @@ def test_email_consent_is_the_members_or_a_coordinators_to_give(coop):
     assert digests.recipients(coop) == {"cat": "cat@x.example"}
     digests.set_recipient(coop, "cat", None, actor="cat")
     assert digests.recipients(coop) == {}
+
+
+def test_the_digests_matches_agree_with_match(coop):
+    coop.change_settings(
+        "coop",
+        {"neighbouring_kinds": {"gardening": ["household"]}, "neighbouring_areas": {"north": ["south"]}},
+        actor="coord",
+    )
+    coop.update_member("cat", actor="coord", area="south")
+    coop.update_member("dan", actor="coord", area="east")
+    board = Listings(coop)
+    board.post("offer", actor="cat", category="gardening", title="South garden")
+    board.post("offer", actor="dan", category="household", title="Odd jobs", area="north")
+    board.post("offer", actor="dan", category="gardening", title="East garden")
+    board.post("offer", actor="cat", category="gardening", title="Anywhere", area="")
+    built = digests.build_digest(coop, members=["ann"])
+    [(request, matches)] = built.members[0].own
+    expected = [(m.member, m.other, m.tier) for m in board.match(request.id) if m.tier < 4]
+    assert [(m.member, m.other, m.tier) for m in matches] == expected[: digests.DIGEST_MATCHES]
+    assert [m[2] for m in expected] == [0, 0, 1, 2]

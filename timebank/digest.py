@@ -113,37 +113,66 @@ def build_digest(
 
 class _Matcher:
     """Matches for many listings from one read of the board, tiered as ``Listings.match``
-    does for open listings; plugins still refuse and rank each listing's matches."""
+    does for open listings (without the past-givers tier); plugins still refuse and rank
+    each listing's matches. Candidates are indexed by kind, care and area, newest first, and
+    each listing takes only as many as the digest shows, so 10,000 members cost seconds."""
 
     def __init__(self, board: Listings, open_listings: Iterable[Listing], directory: dict, today: dt.date):
         self.board = board
-        self.directory = directory
-        self.by_kind: dict[tuple[str, str], list[Listing]] = defaultdict(list)
-        for item in open_listings:
+        self.by_area: dict[tuple[str, str, str], list[Listing]] = defaultdict(list)
+        self.by_care: dict[tuple[str, str], list[Listing]] = defaultdict(list)
+        for item in open_listings:  # newest first, as the board reads them
             owner = directory.get(item.member)
             if owner is not None and owner.is_active:
-                self.by_kind[(item.kind, item.category)].append(item)
+                self.by_area[(item.kind, item.category, item.area)].append(item)
+                self.by_care[(item.kind, item.category)].append(item)
         self.refuses = board.ledger.plugins.implements("refuse_matches", board.ledger.rules)
         self.ranks = board.ledger.plugins.implements("rank_matches", board.ledger.rules)
+        self.want = DIGEST_MATCHES * 3
+
+    def _near(self, other: str, kind: str, areas: list[str] | None) -> list[Listing]:
+        if areas is None:
+            return self.by_care.get((other, kind), [])
+        found = [item for area in (*areas, "") for item in self.by_area.get((other, kind, area), ())]
+        return sorted(found, key=lambda item: -item.id) if len(areas) > 0 else found
 
     def matches(self, listing: Listing) -> list[Match]:
         other = "offer" if listing.kind == "request" else "request"
         kinds = self.board._neighbours("neighbouring_kinds", listing.category)
-        areas = set(self.board._neighbours("neighbouring_areas", listing.area)) if listing.area else None
-        found = []
-        for kind in kinds:
-            for item in self.by_kind.get((other, kind), ()):
-                if item.member == listing.member or (
-                    areas is not None and item.area and item.area not in areas
-                ):
-                    continue
-                same_area = not listing.area or not item.area or item.area == listing.area
-                tier = (0 if kind == listing.category else 2) + (0 if same_area else 1)
-                found.append(
-                    Match(listing.id, item.member, item.id, tier, TIERS[tier], item.title, item.area, kind)
-                )
-        found.sort(key=lambda m: (m.tier, -(m.other or 0)))
-        found = found[: DIGEST_MATCHES * 3]
+        near_kinds = [k for k in kinds if k != listing.category]
+        if listing.area:
+            near_areas = [
+                a for a in self.board._neighbours("neighbouring_areas", listing.area) if a != listing.area
+            ]
+            tiers = [
+                ([listing.category], [listing.area]),
+                ([listing.category], near_areas),
+                (near_kinds, [listing.area]),
+                (near_kinds, near_areas),
+            ]
+        else:
+            tiers = [([listing.category], None), ([], None), (near_kinds, None), ([], None)]
+        found: list[Match] = []
+        for tier, (care, areas) in enumerate(tiers):
+            if areas is not None and not areas:
+                continue
+            for kind in care:
+                candidates = self._near(other, kind, areas)
+                if areas is not None and tier in (1, 3):  # listings with no area are "same area"
+                    candidates = [item for item in candidates if item.area]
+                for item in candidates:
+                    if item.member == listing.member:
+                        continue
+                    found.append(
+                        Match(
+                            listing.id, item.member, item.id, tier, TIERS[tier], item.title, item.area, kind
+                        )
+                    )
+                    if len(found) >= self.want:
+                        break
+            if len(found) >= self.want:
+                break
+        found = found[: self.want]
         if self.refuses and found:
             refused = {p.index for p in self.board.refusals(listing, found)}
             found = [m for i, m in enumerate(found) if i not in refused]

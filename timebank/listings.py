@@ -33,6 +33,7 @@ _STORED_STATE = {"open": "open", "taken": "taken up", "done": "done", "withdrawn
 PLUGIN = "listings"
 REF = "listing"
 MATCH_LIMIT = 20
+HISTORY = 2000  # past givers are found among this many most recent exchanges of the kind
 
 TIERS = {
     0: "same kind, same area",
@@ -541,9 +542,12 @@ class Listings:
 
     def _past_givers(self, listing: Listing, members: Mapping[str, Member], skip: set[str]) -> list[Match]:
         given: dict[str, list[int]] = {}
+        # The most recent exchanges of the kind, read backwards along the entries' rowid: no
+        # index on entries is needed (an import pays for none) and a long ledger costs nothing.
         for givers, count, minutes in self.conn.execute(
-            "SELECT e.givers, count(*), sum(e.minutes) FROM entries e"
-            f" WHERE e.kind = 'service' AND e.category = ? AND {STANDING} GROUP BY e.givers",
+            "SELECT givers, count(*), sum(minutes) FROM (SELECT e.givers, e.minutes FROM entries e"
+            f" WHERE e.kind = 'service' AND e.category = ? AND {STANDING} ORDER BY e.id DESC"
+            f" LIMIT {HISTORY}) GROUP BY givers",
             (listing.category,),
         ):
             for giver in givers.split():
