@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from timebank.ledger import Ledger
 
 DIGEST_MATCHES = 5
+NEW_SHOWN = 15  # a member's digest shows this many of the week's new offers (and requests)
 
 
 @attrs.frozen
@@ -36,6 +37,9 @@ class MemberDigest:
     member: Member
     own: tuple[tuple[Listing, tuple[Match, ...]], ...]
     waiting: tuple[Claim, ...]
+    new_offers: tuple[Listing, ...] = ()
+    new_requests: tuple[Listing, ...] = ()
+    new_totals: tuple[int, int] = (0, 0)  # the week's new requests and offers, not their own
 
 
 @attrs.frozen
@@ -49,6 +53,7 @@ class Digest:
     new_requests: tuple[Listing, ...]
     members: tuple[MemberDigest, ...]
     names: dict[str, str] = attrs.field(factory=dict, hash=False)
+    lines: dict[int, str] = attrs.field(factory=dict, eq=False, hash=False)  # rendered once each
 
     def name(self, handle: str) -> str:
         return self.names.get(handle, handle)
@@ -94,12 +99,22 @@ def build_digest(
         for claim in ledger.claims():
             for handle in claim.awaiting:
                 waiting[handle].append(claim)
+        news = _News(new)
         for member in wanted:
             own = tuple(
                 (item, tuple(matcher.matches(item)) if item.status == "open" else ())
                 for item in by_member.get(member.handle, ())
             )
-            parts.append(MemberDigest(member, own, tuple(waiting.get(member.handle, ()))))
+            parts.append(
+                MemberDigest(
+                    member,
+                    own,
+                    tuple(waiting.get(member.handle, ())),
+                    news.nearest("offer", member),
+                    news.nearest("request", member),
+                    (news.others("request", member), news.others("offer", member)),
+                )
+            )
     return Digest(
         coop=ledger.rules.coop["name"],
         first_day=first,
@@ -109,6 +124,40 @@ def build_digest(
         members=tuple(parts),
         names={m.handle: m.name for m in directory.values()},
     )
+
+
+class _News:
+    """The week's new listings indexed by kind and area, to pick each member's share fast."""
+
+    def __init__(self, new: Sequence[Listing]):
+        self.by_kind: dict[str, list[Listing]] = defaultdict(list)
+        self.by_area: dict[tuple[str, str], list[Listing]] = defaultdict(list)
+        self.own: dict[tuple[str, str], int] = defaultdict(int)
+        for item in new:  # newest first
+            self.by_kind[item.kind].append(item)
+            self.by_area[(item.kind, item.area)].append(item)
+            self.own[(item.kind, item.member)] += 1
+
+    def nearest(self, kind: str, member: Member) -> tuple[Listing, ...]:
+        """The new listings of ``kind`` a member's page shows: not their own, those in their
+        area (or with none) first, newest first, at most ``NEW_SHOWN``; the co-op's digest
+        shows them all."""
+        if member.area:
+            pool = self.by_area.get((kind, member.area), []) + self.by_area.get((kind, ""), [])
+            pool.sort(key=lambda item: -item.id)
+        else:
+            pool = self.by_kind.get(kind, [])
+        shown: list[Listing] = []
+        for source in (pool, self.by_kind.get(kind, [])):
+            for item in source:
+                if len(shown) >= NEW_SHOWN:
+                    return tuple(shown)
+                if item.member != member.handle and item not in shown:
+                    shown.append(item)
+        return tuple(shown)
+
+    def others(self, kind: str, member: Member) -> int:
+        return len(self.by_kind.get(kind, [])) - self.own.get((kind, member.handle), 0)
 
 
 class _Matcher:
@@ -185,8 +234,13 @@ class _Matcher:
 
 
 def _line(digest: Digest, item: Listing) -> str:
-    area = f", {item.area}" if item.area else ""
-    return f"#{item.id} {item.category}{area}: {item.title} ({digest.name(item.member)}; {item.availability})"
+    line = digest.lines.get(item.id)
+    if line is None:
+        area = f", {item.area}" if item.area else ""
+        who = digest.name(item.member)
+        line = f"#{item.id} {item.category}{area}: {item.title} ({who}; {item.availability})"
+        digest.lines[item.id] = line
+    return line
 
 
 def _claim_line(digest: Digest, claim: Claim) -> str:
@@ -198,13 +252,26 @@ def _claim_line(digest: Digest, claim: Claim) -> str:
     )
 
 
-def _board_text(digest: Digest) -> list[str]:
+def _board_text(digest: Digest, part: MemberDigest | None = None) -> list[str]:
     lines = []
-    for title, items in (("New requests", digest.new_requests), ("New offers", digest.new_offers)):
-        lines.append(f"{title} this week ({len(items)})")
+    for title, items, total in _sections(digest, part):
+        more = f", {len(items)} shown, near you first" if len(items) < total else ""
+        lines.append(f"{title} this week ({total}{more})")
         lines += [f"  {_line(digest, item)}" for item in items] or ["  none"]
         lines.append("")
     return lines
+
+
+def _sections(digest: Digest, part: MemberDigest | None) -> list[tuple[str, Sequence[Listing], int]]:
+    if part is None:
+        return [
+            ("New requests", digest.new_requests, len(digest.new_requests)),
+            ("New offers", digest.new_offers, len(digest.new_offers)),
+        ]
+    return [
+        ("New requests", part.new_requests, part.new_totals[0]),
+        ("New offers", part.new_offers, part.new_totals[1]),
+    ]
 
 
 def member_text(digest: Digest, part: MemberDigest) -> str:
@@ -214,7 +281,7 @@ def member_text(digest: Digest, part: MemberDigest) -> str:
         f"Week {digest.first_day} to {digest.last_day}",
         "",
     ]
-    lines += _board_text(digest)
+    lines += _board_text(digest, part)
     lines.append("Your offers and requests")
     if not part.own:
         lines.append("  none open")
@@ -264,8 +331,9 @@ def _html_part(digest: Digest, part: MemberDigest | None) -> str:
         f"<h1>{e(digest.coop)}: {e(title)}</h1>",
         f"<p class='week'>Week {digest.first_day} to {digest.last_day}</p>",
     ]
-    for heading, items in (("New requests", digest.new_requests), ("New offers", digest.new_offers)):
-        out.append(f"<h2>{heading} this week ({len(items)})</h2>")
+    for heading, items, total in _sections(digest, part):
+        more = f", {len(items)} shown, near you first" if len(items) < total else ""
+        out.append(f"<h2>{heading} this week ({total}{e(more)})</h2>")
         out.append(_html_list(_line(digest, item) for item in items))
     if part is not None:
         out.append("<h2>Your offers and requests</h2><ul>")

@@ -503,11 +503,15 @@ class Listings:
         if areas:
             area_sql = f" AND (l.area = '' OR l.area IN ({', '.join(f':a{i}' for i in range(len(areas)))}))"
             params |= {f"a{i}": a for i, a in enumerate(areas)}
+        # Tiers in SQL, so only the listings shown are read into Python.
+        params |= {"category": listing.category, "area": listing.area, "want": max(limit * 3, limit)}
         rows = _rows(
             self.conn,
             f"SELECT {_COLUMNS} FROM listings l WHERE l.kind = :kind AND {_state_sql('open')}"
             f" AND l.category IN ({marks}) AND l.member != :member{area_sql}"
-            " ORDER BY l.posted_on DESC, l.id DESC LIMIT 500",
+            " ORDER BY (CASE WHEN l.category = :category THEN 0 ELSE 2 END)"
+            " + (CASE WHEN :area = '' OR l.area = '' OR l.area = :area THEN 0 ELSE 1 END),"
+            " l.posted_on DESC, l.id DESC LIMIT :want",
             params,
         )
         found: list[Match] = []
