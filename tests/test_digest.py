@@ -355,3 +355,17 @@ def test_the_digests_matches_agree_with_match(coop):
     expected = [(m.member, m.other, m.tier) for m in board.match(request.id) if m.tier < 4]
     assert [(m.member, m.other, m.tier) for m in matches] == expected[: digests.DIGEST_MATCHES]
     assert [m[2] for m in expected] == [0, 0, 1, 2]
+
+
+def test_a_members_page_shows_fifteen_new_listings_near_them_first(coop):
+    board = Listings(coop)
+    with coop.transaction():
+        for i in range(20):
+            board.post("offer", actor="cat", category="shopping", title=f"Far {i}", area="south")
+    near = board.post("offer", actor="dan", category="shopping", title="Near", area="north")
+    part = digests.build_digest(coop, members=["ann"]).members[0]
+    assert len(part.new_offers) == digests.NEW_SHOWN and part.new_offers[:2] == (near, board.get(2))
+    assert part.new_totals == (0, 22)  # ann's own request is not news to her
+    text = digests.member_text(digests.build_digest(coop, members=["ann"]), part)
+    assert "New offers this week (22, 15 shown, near you first)" in text
+    assert "Far 19" in digests.render_text(digests.build_digest(coop))  # the co-op's digest has all
