@@ -166,6 +166,8 @@ class Inbox:
         self.messages = []
         self.refuse = set()
         self.tls = []
+        self.close_on = None  # the message (counting from 1) answered "421" and dropped
+        self.seen = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -174,6 +176,9 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.seen += 1
+        if self.seen == self.close_on:
+            return "421 4.3.2 shutting down"
         self.tls.append(session.ssl is not None)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append((envelope.rcpt_tos, message))
@@ -289,6 +294,16 @@ def test_a_server_that_is_down_or_refuses_gives_a_clear_error_and_records_nothin
         and "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
     )
     assert smtp.messages == [] and snapshot_rows(coop) == before
+
+
+def test_a_connection_lost_midway_names_the_refused_and_the_unsent(run, smtp, coop):
+    smtp.close_on = 2
+    result = run("digest", "--send")
+    assert result.exit_code == 1
+    assert "not sent to ben <ben@riverside.example>: the server refused it (421" in result.stderr
+    assert "not sent to cat <cat@riverside.example>: the connection was lost first" in result.stderr
+    assert [rcpt for rcpt, _ in smtp.messages] == [["ann@riverside.example"]]
+    assert sends(coop) == [("ann", "ann@riverside.example", "digest")]
 
 
 def test_reminders_of_claims_waiting_go_the_same_way(run, smtp, coop):

@@ -18,7 +18,6 @@ HELP = """\
   F6  Pending        claims awaiting confirmation; c confirms, d declines
   F7  Members        a adds, e changes, x retires
   F8  Who            choose who is recording
-  F9  Board          offers, requests; n posts, a answers, c accepts, m matches
   Ctrl+P             command palette: every screen, including plugins' screens
   Ctrl+Q             quit
 
