@@ -300,3 +300,33 @@ def test_the_demo_coop_has_a_realistic_board_and_safeguarding_checks(tmp_path):
     assert "safeguarding" in ledger.rules.enabled and expiring(ledger, 30)
     assert_ledger_holds(ledger)
     ledger.close()
+
+
+def test_processes_racing_to_accept_one_request_leave_exactly_one_taker(coop, board):
+    import os
+    import subprocess
+    import sys
+
+    item = board.post("request", actor="ann", category="gardening", title="Hedge")
+    takers = ("ben", "cat", "dan")
+    for handle in takers:
+        board.answer(item.id, actor=handle)
+    env = {**os.environ, "TIMEBANK_LEDGER": str(coop.path)}
+    env.pop("TIMEBANK_USER", None)
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "timebank", "request", "accept", str(item.id), handle, "--as", "coord"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for handle in takers
+    ]
+    results = [(racer.wait(timeout=60), racer.stderr.read()) for racer in racers]
+    assert sorted(code for code, _ in results) == [0, 1, 1], results
+    losers = [err for code, err in results if code]
+    assert all("not open" in err or "meanwhile" in err for err in losers), losers
+    winner = takers[[code for code, _ in results].index(0)]
+    assert board.get(item.id).taken_by == winner
+    assert [e.detail for e in board.history(item.id) if e.action == "accepted"] == [winner]
