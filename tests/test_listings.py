@@ -244,6 +244,17 @@ def test_cli_offers_requests_and_match(run, coop):
     run("log", "ben", "ann", "1h", "-k", "gardening", "--ref", "listing=1", "--as", "coord")
     assert json.loads(run("request", "list", "--state", "done", "--format", "json").output)[0]["id"] == 1
     assert "done entry #" in run("request", "show", "1").output
+    later = (TODAY + dt.timedelta(days=90)).isoformat()
+    assert (
+        f"until {later}"
+        in run(
+            "offer", "change", "2", "--title", "Garden and lawn jobs", "--expires", later, "--as", "ben"
+        ).output
+    )
+    assert (
+        "changed" in run("offer", "show", "2").output
+        and "Garden and lawn jobs" in run("offer", "list", "-s", "lawn").output
+    )
     run("offer", "withdraw", "2", "--as", "ben")
     assert run("offer", "list").output == "nothing found\n"
     run("request", "add", "Lift", "-k", "transport", "--as", "cat")

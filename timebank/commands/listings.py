@@ -150,6 +150,41 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
         for event in history:
             click.echo(f"  {event.at} {event.by} {event.action} {event.detail}".rstrip())
 
+    @group.command("change")
+    @with_ledger
+    @_as_option
+    @click.argument("listing_id", type=int)
+    @click.option("--title", default=None)
+    @click.option("-d", "--description", default=None)
+    @click.option("-k", "--kind", "category", default=None, help="Kind of care.")
+    @click.option("--area", default=None)
+    @click.option("--when", "availability", default=None)
+    @click.option("--expires", default=None, help="New last day (YYYY-MM-DD), to renew it.")
+    def change(
+        ledger: Ledger,
+        actor: str | None,
+        listing_id: int,
+        title: str | None,
+        description: str | None,
+        category: str | None,
+        area: str | None,
+        availability: str | None,
+        expires: str | None,
+    ) -> None:
+        """Change an open (or expired) listing; --expires renews it. Kept in its history."""
+        _kind_of(ledger, listing_id, kind)
+        item = Listings(ledger).change(
+            listing_id,
+            actor=actor or "",
+            title=title.strip() if title is not None else None,
+            description=description,
+            category=category,
+            area=area,
+            availability=availability,
+            expires_on=_day(expires, "expires"),
+        )
+        click.echo(f"{kind} #{item.id} changed; open until {item.expires_on}")
+
     @group.command("answer")
     @with_ledger
     @_as_option
