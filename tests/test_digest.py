@@ -91,6 +91,7 @@ def test_the_digest_is_never_written_over_the_ledger_or_a_backup(coop, monkeypat
     out = tmp_path / "digest.html"
     assert runner.invoke(cli, ["digest", "--all-members", "--html", "--out", str(out)]).exit_code == 0
     assert out.read_text().count("<section class='member'>") == 5  # the co-ordinator too
+    assert out.stat().st_mode & 0o077 == 0  # private, like the ledger
 
 
 # a real SMTP server ---------------------------------------------------------------------

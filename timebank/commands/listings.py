@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -337,7 +338,10 @@ def digest(
         click.echo(text, nl=False)
         return
     digests.check_output(ledger, out)
-    out.write_text(text, encoding="utf-8")
+    # members' names, needs and claims: readable by the owner only, like the ledger
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        stream.write(text)
     click.echo(f"digest written to {out}", err=True)
 
 
