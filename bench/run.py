@@ -288,6 +288,11 @@ def main() -> int:
     report("find members from what was typed (median of 20)", find, "ms", "(target <= 50 ms)")
     report("  typed to the matches showing in the app", shown, "ms")
     report("Enter to the saved entry showing (median of 10)", save, "ms", "(target <= 100 ms)")
+
+    import listings
+
+    with Ledger(ledger_path) as ledger:
+        listings.run(ledger, handles)
     return 0
 
 

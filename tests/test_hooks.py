@@ -642,3 +642,76 @@ def test_hook_declare_flags(tmp_path):
     with pytest.raises(InputError, match=r"'orientated' is not a flag here \(flags: housebound\)"):
         led.update_member("bob", actor="coord", flags={"orientated"})
     assert led.member("bob").flags == frozenset()
+
+
+def test_hook_validate_listing(tmp_path):
+    from timebank.listings import Listings
+
+    class NoNightOffers:
+        @hookimpl
+        def validate_listing(self, ledger, listing, settings):
+            if "night" in listing.availability:
+                return [Problem("error", "extra", "when", f"{listing.member} may not offer night visits")]
+            return []
+
+    led = ledger_with(tmp_path, NoNightOffers())
+    kind = led.categories()[0]
+    before = snapshot_rows(led)
+    with pytest.raises(RulesRefused, match="alice may not offer night visits"):
+        Listings(led).post("offer", actor="alice", category=kind, title="Sitting", availability="nights")
+    assert snapshot_rows(led) == before
+    assert Listings(led).post("offer", actor="alice", category=kind, title="Sitting").id == 1
+
+
+def test_hook_refuse_matches(tmp_path):
+    from timebank.listings import Listings
+
+    class NotBob:
+        @hookimpl
+        def refuse_matches(self, ledger, listing, matches, settings):
+            return [
+                Problem("error", "extra", "member", "bob is on leave", i)
+                for i, m in enumerate(matches)
+                if m.member == "bob"
+            ]
+
+    led = ledger_with(tmp_path, NotBob())
+    led.add_member(Member("cat", "Cat", "member", dt.date(2024, 1, 1)), actor="coord")
+    board, kind = Listings(led), led.categories()[0]
+    request = board.post("request", actor="alice", category=kind, title="Help")
+    board.post("offer", actor="bob", category=kind, title="Bob helps")
+    board.post("offer", actor="cat", category=kind, title="Cat helps")
+    assert [m.member for m in board.match(request.id)] == ["cat"]
+    board.answer(request.id, actor="cat")
+    with pytest.raises(RulesRefused, match="bob is on leave"):
+        board.answer(request.id, actor="bob")
+
+
+def test_hook_rank_matches(tmp_path):
+    from timebank.listings import Listings
+
+    class Alphabetical:
+        @hookimpl
+        def rank_matches(self, ledger, listing, matches, settings):
+            return sorted(matches, key=lambda m: m.member)
+
+    class Nonsense:
+        @hookimpl
+        def rank_matches(self, ledger, listing, matches, settings):
+            return matches[:1]
+
+    for plugin, expected in ((Alphabetical(), ["bob", "cat"]), (Nonsense(), None)):
+        folder = tmp_path / type(plugin).__name__
+        folder.mkdir()
+        led = ledger_with(folder, plugin)
+        led.add_member(Member("cat", "Cat", "member", dt.date(2024, 1, 1)), actor="coord")
+        board, kind = Listings(led), led.categories()[0]
+        request = board.post("request", actor="alice", category=kind, title="Help")
+        board.post("offer", actor="bob", category=kind, title="Bob helps")
+        board.post("offer", actor="cat", category=kind, title="Cat helps")  # newest: first by default
+        if expected is None:
+            with pytest.raises(PluginFailed, match="extra.*rank_matches.*same matches"):
+                board.match(request.id)
+        else:
+            assert [m.member for m in board.match(request.id)] == expected
+        led.close()

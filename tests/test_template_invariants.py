@@ -57,6 +57,20 @@ def machine_for(template: str):
                     "accepted",
                     actor="ann",
                 )
+            if "safeguarding" in self.ledger.rules.enabled:
+                from timebank.plugins.safeguarding import record_check
+
+                # ann's check runs out mid-run, ben's lasts, the others have none: checked care
+                # is refused from some givers on some days, and a refusal must leave no trace
+                for handle, until in (("ann", START + dt.timedelta(days=30)), ("ben", dt.date(2099, 1, 1))):
+                    record_check(
+                        self.ledger,
+                        handle,
+                        kind="DBS",
+                        done_on=dt.date(2024, 1, 1),
+                        valid_until=until,
+                        actor="coord",
+                    )
             self.entries: list[int] = []
             self.closed = 0
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from timebank.anchors import set_aside_orphans
-from timebank.errors import InputError
+from timebank.errors import InputError, TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
 from timebank.outputs import install_ledger, ledger_replacement, output_file, temporary_beside
@@ -128,8 +128,13 @@ def build_demo(
     members: int = 50,
     days: int = 730,
     today: dt.date | None = None,
+    board: bool = True,
 ) -> Ledger:
-    """Create the demo ledger at ``path`` (which must not exist yet)."""
+    """Create the demo ledger at ``path`` (which must not exist yet).
+
+    ``board=False`` leaves out the offers and requests and the exchanges that answered them,
+    so the ledger's entries and balances are those the TUI's screenshots were taken from.
+    """
     rng = random.Random(seed)
     today = today or dt.date.today()
     start = today - dt.timedelta(days=days)
@@ -139,6 +144,7 @@ def build_demo(
         "Neighbours in Riverside giving and receiving hours of care: lifts, shopping, "
         "company and help at home."
     )
+    rules["plugins"]["safeguarding"] = {"checked_categories": [CHECKED], "required_checks": ["DBS"]}
     ledger = Ledger.create(path, rules)
     classes = ledger.member_classes()
     ledger.add_member(
@@ -195,6 +201,7 @@ def build_demo(
             balance[giver] += minutes
             for receiver, share in zip(receivers, split_evenly(minutes, len(receivers)), strict=True):
                 balance[receiver] -= share
+    record_demo_checks(ledger, handles, exchanges, today, random.Random(seed + 1))
     ledger.record_many(exchanges, acknowledge=True)
     retiree = handles[-1][0]
     ledger.retire_member(retiree, actor=COORDINATOR, day=today - dt.timedelta(days=30))
@@ -214,4 +221,127 @@ def build_demo(
             ),
             acknowledge=True,
         )
+    if board:
+        build_demo_board(ledger, [h for h, _ in handles if h != retiree], today, random.Random(seed + 2))
     return ledger
+
+
+CHECKED = "personal care"
+BOARD = {
+    "companionship": ["Cup of tea and a chat", "Company on a walk", "Someone to play cards with"],
+    "shopping": ["Weekly shop from the big Tesco", "Picking up prescriptions", "Help carrying shopping"],
+    "transport": ["Lift to the surgery", "Lift to the hospital, Tuesdays", "Drive to the garden centre"],
+    "gardening": ["Hedge trimming", "Mowing the lawn", "Weeding the front beds", "Planting bulbs"],
+    "household": ["Putting up shelves", "Changing light bulbs", "Fixing a dripping tap"],
+    "personal care": ["Help with bathing", "Help getting dressed in the morning"],
+    "admin help": ["Filling in a benefits form", "Setting up a tablet", "Reading the post together"],
+    "other": ["Walking the dog", "Sewing repairs"],
+}
+WHEN = ["flexible", "weekday mornings", "Tuesdays 10-12", "weekends", "evenings after 6", "flexible"]
+
+
+def record_demo_checks(
+    ledger: Ledger,
+    handles: list[tuple[str, dt.date]],
+    exchanges: list[Exchange],
+    today: dt.date,
+    rng: random.Random,
+) -> None:
+    """DBS checks, as a care co-op keeps them: everyone who gives personal care has one from
+    before their first such visit; a few run out within the month (the report shows them);
+    some members, who never give personal care, have none."""
+    first: dict[str, dt.date] = {}
+    for exchange in exchanges:
+        if exchange.category == CHECKED:
+            for giver in exchange.givers:
+                first[giver] = min(first.get(giver, exchange.day), exchange.day)
+    record_check = ledger.plugins.pm.get_plugin("safeguarding").record_check  # by name, as the core must
+
+    soon = set(rng.sample(sorted(first), min(3, len(first))))
+    for handle, joined in handles:
+        if handle not in first and rng.random() < 0.3:
+            continue
+        done = min(joined, first.get(handle, joined))
+        until = (
+            today + dt.timedelta(days=rng.randrange(5, 28))
+            if handle in soon
+            else done + dt.timedelta(days=3 * 365)
+        )
+        until = max(until, today + dt.timedelta(days=5)) if handle in first else until
+        record_check(
+            ledger,
+            handle,
+            kind="DBS",
+            reference=f"{rng.randrange(10**11, 10**12)}",
+            done_on=done,
+            valid_until=until,
+            actor=COORDINATOR,
+        )
+
+
+def build_demo_board(ledger: Ledger, handles: list[str], today: dt.date, rng: random.Random) -> None:
+    """A board as a co-op's looks after a couple of months: open offers and requests, some
+    answered and taken up, some done through a logged exchange, a few withdrawn or expired,
+    and two requests nobody has answered for over a week."""
+    from timebank.listings import Listings
+
+    board = Listings(ledger)
+    categories = [c for c in ledger.categories() if c in BOARD]
+    for n in range(36):
+        kind = "offer" if n % 2 else "request"
+        category = rng.choice(categories)
+        member = rng.choice(handles)
+        if kind == "offer" and category == CHECKED:
+            category = "companionship"
+        days_ago = rng.choice([1, 2, 3, 5, 6, 9, 12, 16, 20, 30, 45, 70])
+        try:
+            listing = board.post(
+                kind,
+                actor=COORDINATOR,
+                member=member,
+                category=category,
+                title=rng.choice(BOARD[category]),
+                description=rng.choice(
+                    ["", "", "I can bring my own tools.", "Ring first please.", "Happy to chat."]
+                ),
+                availability=rng.choice(WHEN),
+                today=today - dt.timedelta(days=days_ago),
+            )
+        except TimebankError:
+            continue
+        roll = rng.random()
+        if days_ago > 56 or roll < 0.4:
+            continue  # expired, or still open
+        helper = rng.choice([h for h in handles if h != member])
+        try:
+            board.answer(listing.id, actor=helper, today=today)
+        except TimebankError:
+            continue
+        if roll < 0.55:
+            continue  # answered, not yet accepted
+        if roll < 0.62:
+            board.withdraw(listing.id, actor=COORDINATOR, reason="sorted out by family", today=today)
+            continue
+        board.accept(listing.id, helper, actor=COORDINATOR, today=today)
+        if roll < 0.8:
+            continue  # taken up, help not yet given
+        exchange = board.exchange_for(
+            listing.id, rng.choice([60, 90, 120]), today - dt.timedelta(days=1), actor=COORDINATOR
+        )
+        try:
+            ledger.record_many([exchange], acknowledge=True)
+        except TimebankError:
+            continue
+    for days_ago, (category, title) in (
+        (9, ("transport", "Lift to the eye clinic")),
+        (12, ("gardening", "Clearing leaves")),
+    ):
+        board.post(
+            "request",
+            actor=COORDINATOR,
+            member=rng.choice(handles),
+            category=category,
+            title=title,
+            description="Nobody has answered yet.",
+            today=today - dt.timedelta(days=days_ago),
+        )

@@ -150,3 +150,22 @@ def add_tui_screens(settings):
 @hookspec
 def register_commands(cli):
     """Add click commands to the ``timebank`` command group ``cli``."""
+
+
+@hookspec
+def validate_listing(ledger, listing, settings):
+    """Return a list of ``Problem`` for an offer or request (a ``Listing``) about to be
+    posted or changed; an error refuses it (safeguarding: care that needs a current check)."""
+
+
+@hookspec
+def refuse_matches(ledger, listing, matches, settings):
+    """Return a list of ``Problem`` for ``Match`` records found for ``listing``;
+    ``Problem.index`` names the match, which is then not offered."""
+
+
+@hookspec(firstresult=True)
+def rank_matches(ledger, listing, matches, settings):
+    """Return the ``Match`` records for ``listing`` in the order the co-op prefers (the same
+    records, reordered), or None to keep the core's order. The first plugin that answers
+    decides."""

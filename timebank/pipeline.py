@@ -27,6 +27,7 @@ import attrs
 
 from timebank.chain import GENESIS, entry_hash
 from timebank.errors import PluginFailed
+from timebank.listings import listing_problems
 from timebank.models import Draft, Entry, Exchange, Posting, Problem, encode_refs
 from timebank.rules import Rules
 from timebank.store import now_utc
@@ -127,6 +128,7 @@ def service_drafts(
 ) -> tuple[list[Draft | None], list[Problem]]:
     """Run the exchange rules over a batch: drafts (None where refused) and problems."""
     problems = gather_problems(ledger, rules, "validate_exchanges", size=len(exchanges), exchanges=exchanges)
+    problems += listing_problems(ledger, exchanges)  # an exchange that answers a listing
     refused = {p.index for p in problems if p.severity == "error"}
     keep = [i for i in range(len(exchanges)) if i not in refused]
     good = [exchanges[i] for i in keep]

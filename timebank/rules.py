@@ -95,6 +95,7 @@ CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "minutes_table": _table_of(_to_minutes),
     "decimal_table": _table_of(_to_decimal),
     "str_table": _table_of(_to_str),
+    "str_list_table": _table_of(_to_str_list),
 }
 
 
@@ -189,6 +190,16 @@ COOP_SETTINGS = (
     Setting("licence", "str", "CC BY 4.0", "licence of the published figures"),
     Setting("licence_url", "str", "https://creativecommons.org/licenses/by/4.0/", "", max_length=500),
     Setting("source_url", "str", "", "where the public can read how figures are made", max_length=500),
+    Setting(
+        "listing_expiry_days",
+        "int",
+        56,
+        "days an offer or request stays open unless renewed",
+        min=1,
+        max=3650,
+    ),
+    Setting("neighbouring_kinds", "str_list_table", {}, "kinds of care matched after the same kind"),
+    Setting("neighbouring_areas", "str_list_table", {}, "areas matched after the same area"),
 )
 
 

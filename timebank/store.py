@@ -177,6 +177,117 @@ MIGRATIONS += (
     ),
 )
 
+
+# 5: offers and requests (timebank/listings.py). Kept beside the entries, never inside the
+# chain; their history is append-only; full-text search is FTS5 kept by triggers, the same
+# table and triggers sqlite-utils' ``enable_fts(["title", "description"], create_triggers=True)``
+# makes. An entry whose refs name ``listing=N`` marks that listing done in the same
+# transaction, whatever path wrote it (record, confirm, auto-accept, import); its reversal
+# reopens it.
+_LISTING_REF = "substr(';' || NEW.refs || ';', instr(';' || NEW.refs || ';', ';listing=') + 9)"
+_LISTING_ID = f"CAST(substr({_LISTING_REF}, 1, instr({_LISTING_REF}, ';') - 1) AS INTEGER)"
+MIGRATIONS += (
+    (
+        5,
+        "offers and requests (listings) with their history, FTS5 search and e-mail digests",
+        f"""
+        CREATE TABLE listings (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('offer', 'request')),
+            member TEXT NOT NULL,
+            posted_by TEXT NOT NULL,
+            category TEXT NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            area TEXT NOT NULL DEFAULT '',
+            availability TEXT NOT NULL DEFAULT 'flexible',
+            posted_at TEXT NOT NULL,
+            posted_on TEXT NOT NULL,
+            expires_on TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'taken', 'done', 'withdrawn')),
+            taken_by TEXT,
+            entry_id INTEGER REFERENCES entries(id),
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX listings_board ON listings(kind, status, category, expires_on);
+        CREATE INDEX listings_by_member ON listings(member);
+        CREATE INDEX listings_by_entry ON listings(entry_id) WHERE entry_id IS NOT NULL;
+        CREATE INDEX listings_by_posted_on ON listings(posted_on);
+        CREATE TABLE listing_events (
+            id INTEGER PRIMARY KEY,
+            listing_id INTEGER NOT NULL REFERENCES listings(id),
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX listing_events_by_listing ON listing_events(listing_id);
+        CREATE TABLE listing_answers (
+            id INTEGER PRIMARY KEY,
+            listing_id INTEGER NOT NULL REFERENCES listings(id),
+            member TEXT NOT NULL,
+            at TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            UNIQUE (listing_id, member)
+        );
+        CREATE TABLE digest_recipients (
+            member TEXT PRIMARY KEY,
+            email TEXT NOT NULL,
+            agreed_on TEXT NOT NULL,
+            recorded_by TEXT NOT NULL
+        );
+        CREATE TABLE digest_sends (
+            id INTEGER PRIMARY KEY,
+            sent_at TEXT NOT NULL,
+            member TEXT NOT NULL,
+            email TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL
+        );
+        CREATE VIRTUAL TABLE [listings_fts] USING FTS5 ([title], [description], content=[listings]);
+        CREATE TRIGGER [listings_ai] AFTER INSERT ON [listings] BEGIN
+          INSERT INTO [listings_fts] (rowid, [title], [description])
+            VALUES (new.rowid, new.[title], new.[description]);
+        END;
+        CREATE TRIGGER [listings_ad] AFTER DELETE ON [listings] BEGIN
+          INSERT INTO [listings_fts] ([listings_fts], rowid, [title], [description])
+            VALUES ('delete', old.rowid, old.[title], old.[description]);
+        END;
+        CREATE TRIGGER [listings_au] AFTER UPDATE OF title, description ON [listings] BEGIN
+          INSERT INTO [listings_fts] ([listings_fts], rowid, [title], [description])
+            VALUES ('delete', old.rowid, old.[title], old.[description]);
+          INSERT INTO [listings_fts] (rowid, [title], [description])
+            VALUES (new.rowid, new.[title], new.[description]);
+        END;
+        CREATE TRIGGER listings_no_delete BEFORE DELETE ON listings
+        BEGIN SELECT RAISE(ABORT, 'listings are kept: withdraw one instead of deleting it'); END;
+        CREATE TRIGGER listing_events_no_update BEFORE UPDATE ON listing_events
+        BEGIN SELECT RAISE(ABORT, 'listing history is append-only'); END;
+        CREATE TRIGGER listing_events_no_delete BEFORE DELETE ON listing_events
+        BEGIN SELECT RAISE(ABORT, 'listing history is append-only'); END;
+        CREATE TRIGGER entries_listing_done AFTER INSERT ON entries
+        WHEN instr(';' || NEW.refs || ';', ';listing=') > 0
+        BEGIN
+          INSERT INTO listing_events (listing_id, at, by, action, detail)
+            SELECT id, NEW.recorded_at, NEW.recorded_by, 'done', 'entry #' || NEW.id
+            FROM listings WHERE id = {_LISTING_ID};
+          UPDATE listings SET status = 'done', entry_id = NEW.id, updated_at = NEW.recorded_at
+            WHERE id = {_LISTING_ID};
+        END;
+        CREATE TRIGGER entries_listing_reopened AFTER INSERT ON entries
+        WHEN NEW.reverses IS NOT NULL
+        BEGIN
+          INSERT INTO listing_events (listing_id, at, by, action, detail)
+            SELECT id, NEW.recorded_at, NEW.recorded_by, 'reopened',
+              'entry #' || NEW.reverses || ' reversed by #' || NEW.id
+            FROM listings WHERE entry_id = NEW.reverses;
+          UPDATE listings SET status = CASE WHEN taken_by IS NULL THEN 'open' ELSE 'taken' END,
+            entry_id = NULL, updated_at = NEW.recorded_at WHERE entry_id = NEW.reverses;
+        END;
+        """,
+    ),
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 # SQL for "entry ``e`` stands": no reversal undoes it. Every figure built from service

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from timebank.tui.screens.balances import BalancesScreen
 from timebank.tui.screens.help import HelpScreen
+from timebank.tui.screens.listings import ListingsScreen
 from timebank.tui.screens.log import LogScreen
 from timebank.tui.screens.members import MembersScreen
 from timebank.tui.screens.pending import PendingScreen
@@ -35,6 +36,7 @@ SCREENS = {
     "statement": ("Statement", StatementScreen),
     "pending": ("Pending confirmations", PendingScreen),
     "members": ("Members", MembersScreen),
+    "listings": ("Offers and requests", ListingsScreen),
 }
 
 # The screens' keys, shown on the line under the header (ScreenBar) rather than the footer.
@@ -61,6 +63,7 @@ class TimebankApp(App):
             Binding(key, f"switch_mode('{mode}')" if mode else "who", name, show=False)
             for key, mode, name in SCREEN_KEYS
         ),
+        Binding("f9", "switch_mode('listings')", "Offers and requests", show=False),
         Binding("ctrl+q", "quit", "Quit", show=False),
     ]
 

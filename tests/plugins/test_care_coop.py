@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from timebank.plugins.safeguarding import record_check
 
 from timebank.errors import RulesRefused
 from timebank.models import Member
@@ -13,7 +14,17 @@ MEMBERS = {"pam": "person supported", "fred": "family", "cara": "care worker", "
 
 @pytest.fixture
 def ledger(make_ledger):
-    return make_ledger("care-coop", members=MEMBERS)
+    ledger = make_ledger("care-coop", members=MEMBERS)
+    # the template enables safeguarding: vera gives checked care, so has a current DBS check
+    record_check(
+        ledger,
+        "vera",
+        kind="DBS",
+        done_on=dt.date(2024, 1, 1),
+        valid_until=dt.date(2099, 1, 1),
+        actor="coord",
+    )
+    return ledger
 
 
 def test_the_four_classes(ledger):

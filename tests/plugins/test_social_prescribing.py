@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
+from timebank.plugins.safeguarding import record_check
 from timebank.plugins.social_prescribing import (
     SNOMED_DECLINED,
     SNOMED_REFERRAL,
@@ -22,7 +23,17 @@ MEMBERS = {"lin": "link worker", "pat": "participant", "vic": "volunteer", "quin
 
 @pytest.fixture
 def ledger(make_ledger):
-    return make_ledger("social-prescribing", members=MEMBERS)
+    ledger = make_ledger("social-prescribing", members=MEMBERS)
+    # the template enables safeguarding: vic gives checked care, so has a current DBS check
+    record_check(
+        ledger,
+        "vic",
+        kind="DBS",
+        done_on=dt.date(2024, 1, 1),
+        valid_until=dt.date(2099, 1, 1),
+        actor="coord",
+    )
+    return ledger
 
 
 def test_a_link_worker_refers_with_the_snomed_code(ledger):

@@ -27,7 +27,7 @@ SCREENS = {
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("snapshots")
-    build_demo(folder / "demo.sqlite", today=DAY).close()
+    build_demo(folder / "demo.sqlite", today=DAY, board=False).close()
     return folder
 
 

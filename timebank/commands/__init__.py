@@ -1,5 +1,5 @@
 """The CLI's commands, a module per area; importing them registers them on ``timebank.cli.cli``."""
 
-from timebank.commands import backups, files, members, public, reading, recording, rules, setup
+from timebank.commands import backups, files, listings, members, public, reading, recording, rules, setup
 
-__all__ = ["backups", "files", "members", "public", "reading", "recording", "rules", "setup"]
+__all__ = ["backups", "files", "listings", "members", "public", "reading", "recording", "rules", "setup"]
