@@ -25,7 +25,9 @@ import click
 
 from timebank import Problem, Report, Setting, hookimpl
 from timebank.errors import InputError, NotAllowed
+from timebank.permissions import actor_label
 from timebank.store import now_utc
+from timebank.units import check_text
 
 PLUGIN = "safeguarding"
 
@@ -61,10 +63,10 @@ def record_check(
     reference: str = "",
 ) -> int:
     """A co-ordinator records a check a member has had; returns its id."""
-    acting = ledger.actor(actor)
-    if not acting.is_coordinator and actor != "system":
-        raise NotAllowed(f"check: only a co-ordinator records checks; {acting.name} is not one")
+    ledger.require(actor, "record_check", member)  # an action the core leaves to co-ordinators
     ledger.member(member)
+    check_text(kind, field="kind", max_length=100)
+    check_text(reference, field="reference", max_length=200)
     if not kind.strip():
         raise InputError("kind: say which check (DBS, references)")
     checks(ledger, [])  # the plugin is enabled: its table exists
@@ -80,7 +82,7 @@ def record_check(
                 reference.strip(),
                 done_on.isoformat(),
                 valid_until.isoformat(),
-                actor,
+                actor_label(actor),
                 now_utc(),
             ),
         ).lastrowid

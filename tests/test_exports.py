@@ -39,6 +39,13 @@ def build(path: Path, template: str) -> Ledger:
     for i, handle in enumerate(handles):
         ledger.add_member(Member(handle, handle.title(), classes[i % len(classes)], JOINED), actor="cora")
     kinds = ledger.categories()
+    if "safeguarding" in ledger.rules.enabled:  # checked care needs a current check
+        from timebank.plugins.safeguarding import record_check
+
+        for handle in handles:
+            record_check(
+                ledger, handle, kind="DBS", done_on=JOINED, valid_until=dt.date(2099, 1, 1), actor="cora"
+            )
     if template == "care-coop":
         ledger.update_member("cat", actor="cora", member_class="care worker")
     if template == "han-group":

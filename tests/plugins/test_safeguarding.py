@@ -127,7 +127,7 @@ def test_report_of_checks_expiring_in_the_next_30_days(ledger):
 
 
 def test_only_coordinators_record_checks_and_members_see_only_their_own(ledger, monkeypatch):
-    with pytest.raises(NotAllowed, match="only a co-ordinator records checks"):
+    with pytest.raises(NotAllowed, match="only a co-ordinator may record check"):
         record_check(ledger, "val", kind="DBS", done_on=TODAY, valid_until=TODAY, actor="val")
     monkeypatch.setenv("TIMEBANK_LEDGER", str(ledger.path))
     runner = CliRunner()
