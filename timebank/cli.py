@@ -8,11 +8,13 @@ sentence naming what and where, exits 1, and leaves the ledger as it was.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
 import os
+import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from timebank.errors import InputError, RulesRefused, TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import default_plugins
+from timebank.store import LedgerReadOnly, NeedsUpgrade
 from timebank.units import check_text, format_hours, format_minutes, parse_day
 
 
@@ -48,7 +51,8 @@ def _ledger_option(f: Callable) -> Callable:
     return click.option(
         "--ledger",
         "ledger_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        # readable=False: a ledger we may not read gets timebank's own sentence saying why
+        type=click.Path(dir_okay=False, readable=False, path_type=Path),
         callback=_from_group,
         help="Ledger file (default: TIMEBANK_LEDGER, else ~/.local/share/timebank/ledger.sqlite).",
     )(f)
@@ -71,10 +75,25 @@ def with_ledger(f: Callable) -> Callable:
     @functools.wraps(f)
     def wrapper(ledger_path: Path | None, **kwargs: Any) -> Any:
         path = ledger_path or default_ledger_path()
-        with Ledger(path) as ledger:
+        with open_ledger(path) as ledger:
             return f(ledger=ledger, **kwargs)
 
     return wrapper
+
+
+@contextlib.contextmanager
+def open_ledger(path: Path) -> Iterator[Ledger]:
+    """Open the ledger; an SQLite error that comes from an old schema or a read-only file
+    (a column this timebank reads that an older ledger lacks) becomes one sentence."""
+    with Ledger(path) as ledger:
+        try:
+            yield ledger
+        except sqlite3.OperationalError as exc:
+            if ledger.store.outdated:
+                raise NeedsUpgrade(f"{ledger.store.needs_upgrade_message()} ({exc})") from None
+            if "readonly" in str(exc):
+                raise LedgerReadOnly(f"the ledger {path} is read-only ({exc})") from None
+            raise
 
 
 class TimebankGroup(click.Group):
@@ -147,7 +166,7 @@ def cli(ctx: click.Context, ledger_path: Path | None, actor: str | None) -> None
     """
     if ctx.invoked_subcommand is None:
         path = ledger_path or default_ledger_path()
-        with Ledger(path) as ledger:
+        with open_ledger(path) as ledger:
             summary = summary_text(ledger)
         ui = next(iter(importlib.metadata.entry_points(group="timebank.ui", name="tui")), None)
         if ui is None or not sys.stdout.isatty():

@@ -46,7 +46,7 @@ def verify(ledger: Ledger, extra_anchors: dict[int, str] | None = None) -> Repor
     """Check everything; ``extra_anchors`` (entry id to hash) add to those beside the ledger."""
     anchors = read_anchors(ledger.path) | (extra_anchors or {})
     last_good = 0
-    with ledger.store.read() as conn:
+    with ledger.store.read(as_current=True) as conn:
         codes = dict(conn.execute("SELECT id, code FROM accounts"))
         postings = conn.execute(
             "SELECT entry_id, account_id, amount, balance_after FROM postings ORDER BY entry_id, seq"

@@ -78,3 +78,20 @@ def demo(ledger_path: Path | None, seed: int, members: int, force: bool) -> None
 def summary(ledger: Ledger) -> None:
     """The co-op at a glance."""
     click.echo(summary_text(ledger))
+
+
+@cli.command()
+@_ledger_option
+@click.option(
+    "--backup",
+    "backup_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to keep the verified copy taken first (default: LEDGER.before-upgrade-SCHEMA-TIME).",
+)
+def upgrade(ledger_path: Path | None, backup_to: Path | None) -> None:
+    """Bring the ledger to this timebank's schema, after a verified backup; the only
+    command that migrates an existing ledger."""
+    from timebank.upgrade import upgrade as upgrade_ledger
+
+    result = upgrade_ledger(ledger_path or default_ledger_path(), backup_to=backup_to)
+    click.echo(result.sentence())
