@@ -96,6 +96,38 @@ def open_ledger(path: Path) -> Iterator[Ledger]:
             raise
 
 
+SQLITE_MAX_INT = 2**63 - 1
+
+
+class WholeNumber(click.ParamType):
+    """A whole number from the command line within a range: an id or a page number.
+
+    SQLite keeps integers in 64 bits; ``reverse 9223372036854775808`` must be one sentence,
+    not an ``OverflowError``. Out of range is an ``InputError`` (exit 1, like every error).
+    """
+
+    name = "number"
+
+    def __init__(self, low: int = 1, high: int = SQLITE_MAX_INT) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        label = (param.human_readable_name if param else "value").lower().replace("_", " ")
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            text = str(value).strip()
+            if not text.lstrip("-").isdigit() or len(text) > 40:
+                raise InputError(f"{label}: {str(value)[:40]!r} is not a whole number")
+            number = int(text)
+        if not self.low <= number <= self.high:
+            raise InputError(f"{label}: {number} is out of range (from {self.low} to {self.high})")
+        return number
+
+
+ID = WholeNumber()
+
+
 class TimebankGroup(click.Group):
     """Turns every ``TimebankError`` into one sentence on stderr and exit status 1.
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from timebank.cli import (
+    ID,
+    WholeNumber,
     _as_option,
     cli,
     postings_text,
@@ -30,8 +32,8 @@ def balance(ledger: Ledger, account: str | None) -> None:
 @cli.command()
 @with_ledger
 @click.argument("account")
-@click.option("--page", default=1, show_default=True, help="1 is the newest page.")
-@click.option("--size", default=50, show_default=True)
+@click.option("--page", default=1, type=ID, show_default=True, help="1 is the newest page.")
+@click.option("--size", default=50, type=WholeNumber(1, 100_000), show_default=True)
 def statement(ledger: Ledger, account: str, page: int, size: int) -> None:
     """An account's entries, newest first, with the running balance."""
     before = None

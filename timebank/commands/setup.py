@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from timebank.cli import (
+    WholeNumber,
     _ledger_option,
     cli,
     default_ledger_path,
@@ -56,8 +57,8 @@ def init(
 
 @cli.command()
 @_ledger_option
-@click.option("--seed", default=7, show_default=True)
-@click.option("--members", default=50, show_default=True)
+@click.option("--seed", default=7, type=WholeNumber(0), show_default=True)
+@click.option("--members", default=50, type=WholeNumber(1, 10_000), show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing file at the path.")
 def demo(ledger_path: Path | None, seed: int, members: int, force: bool) -> None:
     """Create a realistic demo co-op: members in several classes, two years of exchanges."""
