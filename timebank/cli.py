@@ -161,10 +161,20 @@ class TimebankGroup(click.Group):
             ctx.exit(1)
         except TimebankError as exc:
             errors = getattr(exc, "errors", None)
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {_shortened(str(exc))}", err=True)
             for line in (errors or [])[1:]:
                 click.echo(f"  {line}", err=True)
             ctx.exit(1)
+
+
+MAX_MESSAGE = 600
+
+
+def _shortened(message: str) -> str:
+    """An error quoting a huge value (a megabyte of rules) still fits on a screen."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return f"{message[: MAX_MESSAGE - 80]} … ({len(message):,} characters in all)"
 
 
 def make_member(handle: str, name: str, member_class: str, joined: str | None, **extra: Any) -> Member:

@@ -21,6 +21,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -183,12 +184,62 @@ def _fill(where: str, values: Mapping[str, Any], settings: tuple[Setting, ...]) 
     }
 
 
+# Rules are a page of settings: a file of a megabyte, or tables nested more than a dozen
+# deep (``plugins.NAME.SETTING.KEY`` is four), is a mistake or an attack, not rules.
+MAX_RULES_BYTES = 1_000_000
+MAX_RULES_DEPTH = 12
+
+
+def _depth(value: Any) -> int:
+    """How deeply tables and arrays nest in ``value``, without recursing (stops past the limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_RULES_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_toml(text: str, source: str = "rules") -> dict[str, Any]:
     """Read rules TOML, turning a syntax error into one sentence naming the line."""
+    too_deep = f"{source}: tables or arrays nested more than {MAX_RULES_DEPTH} deep are not rules"
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{source}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise InputError(too_deep) from None
+    if _depth(data) > MAX_RULES_DEPTH:
+        raise InputError(too_deep)
+    return data
+
+
+def read_rules_file(path: str | Path) -> dict[str, Any]:
+    """Read a rules file: UTF-8 (a byte-order mark is allowed), at most ``MAX_RULES_BYTES``."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_RULES_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(raw) > MAX_RULES_BYTES:
+        raise InputError(f"{path}: more than {MAX_RULES_BYTES:,} bytes is too large for a rules file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}: line {line} is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        ) from None
+    return parse_toml(text, str(path))
 
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -15,7 +15,7 @@ from timebank.cli import (
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.plugin_manager import default_plugins
-from timebank.rules import parse_toml, render_toml
+from timebank.rules import parse_toml, read_rules_file, render_toml
 
 
 @cli.group()
@@ -45,7 +45,7 @@ def rules_history(ledger: Ledger) -> None:
 @click.option("--note", default="", help="Why the rules change.")
 def rules_load(ledger: Ledger, actor: str | None, file: str, note: str) -> None:
     """Replace the rules with FILE.toml (checked first: a bad file changes nothing)."""
-    data = parse_toml(Path(file).read_text("utf-8"), file)
+    data = read_rules_file(file)
     new = ledger.set_rules(data, actor=actor or "", note=note or f"loaded {Path(file).name}")
     click.echo(f"rules version {new.version} in force: {', '.join(new.enabled)}")
 
