@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from timebank import __version__
-from timebank.errors import InputError, RulesRefused, TimebankError
+from timebank.errors import InputError, PluginFailed, RulesRefused, TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import default_plugins
@@ -137,9 +137,36 @@ class TimebankGroup(click.Group):
     _plugin_commands_added = False
 
     def _add_plugin_commands(self) -> None:
-        if not TimebankGroup._plugin_commands_added:
-            TimebankGroup._plugin_commands_added = True
-            default_plugins().call("register_commands", None, cli=self)
+        """Each plugin adds its commands to a group of its own first; they join only if it
+        finished without error and took no name already taken. So no plugin can break or
+        replace ``verify``, ``backup``, ``restore``, ``rules``, ``plugins``, ``upgrade`` or
+        ``--help``; a plugin that fails is named in one sentence on stderr."""
+        if TimebankGroup._plugin_commands_added:
+            return
+        TimebankGroup._plugin_commands_added = True
+        try:
+            callers = list(default_plugins().callers("register_commands", None))
+        except TimebankError as exc:
+            click.echo(f"warning: {exc}; no plugin commands were added", err=True)
+            return
+        for plugin, call in callers:
+            own = click.Group(name=self.name)
+            try:
+                call(cli=own)
+            except PluginFailed as exc:
+                detail = str(exc).removesuffix("; nothing was written")
+                click.echo(f"warning: {detail}; its commands are left out", err=True)
+                continue
+            taken = sorted(name for name in own.commands if name in self.commands)
+            if taken:
+                click.echo(
+                    f"warning: plugin {plugin!r} tried to add the command {taken[0]!r}, which "
+                    f"already exists; its commands are left out",
+                    err=True,
+                )
+                continue
+            for name, command in own.commands.items():
+                self.add_command(command, name)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         self._add_plugin_commands()
