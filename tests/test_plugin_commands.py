@@ -83,3 +83,60 @@ def test_commands_that_must_work_work_whatever_plugins_do_at_registration(plugin
     assert "verify" in help_text and "hello" in help_text and "half" not in help_text.split()
     assert invoke("hello").output == "hello from a plugin\n"
     assert invoke("half").exit_code == 2  # the failed plugin's half-made command was left out
+
+
+LEVY = (
+    "from timebank import hookimpl, Posting\n"
+    "@hookimpl\n"
+    "def add_postings(ledger, exchanges, postings, settings):\n"
+    "    return [[Posting(e.givers[0], -1), Posting('@coop', 1)] for e in exchanges]\n"
+)
+
+
+def test_a_plugin_uninstalled_after_it_was_enabled_can_be_disabled(tmp_path, monkeypatch):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "levy.py").write_text(LEVY)
+    monkeypatch.setenv("TIMEBANK_PLUGINS_DIR", str(folder))
+    monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
+    monkeypatch.setattr(timebank.plugin_manager, "_default", None)
+    monkeypatch.setattr(TimebankGroup, "_plugin_commands_added", False)
+    for args in (
+        ("init",),
+        ("member", "add", "alice", "Alice", "--as", "coordinator"),
+        ("member", "add", "bob", "Bob", "--as", "coordinator"),
+        ("rules", "enable", "levy", "--as", "coordinator"),
+        ("log", "alice", "bob", "1h", "-k", "shopping", "--as", "coordinator"),
+    ):
+        assert invoke(*args).exit_code == 0, args
+    assert invoke("balance", "@coop").output == "@coop: 1m\n"
+
+    (folder / "levy.py").unlink()  # uninstalled
+    monkeypatch.setattr(timebank.plugin_manager, "_default", None)
+    missing = (
+        "error: rules: the rules in force (version 3) enable the plugin 'levy', which is not "
+        "installed here; install it again, or have a co-ordinator disable it with "
+        "'timebank rules disable levy'\n"
+    )
+    for args in (
+        ("rules", "show"),
+        ("log", "alice", "bob", "1h", "-k", "shopping", "--as", "coordinator"),
+        ("rules", "set", "coop.name", "Elsewhere", "--as", "coordinator"),
+        ("rules", "disable", "credit_limits", "--as", "coordinator"),
+    ):
+        result = invoke(*args)
+        assert (result.exit_code, result.stderr) == (1, missing), args
+    # reading, verify and backup do not need the rules applied
+    assert invoke("balance", "@coop").output == "@coop: 1m\n"
+    assert invoke("verify").exit_code == 0
+    assert invoke("backup", str(tmp_path / "copy.sqlite")).exit_code == 0
+    # a member who may not change the rules may not disable it either
+    result = invoke("rules", "disable", "levy", "--as", "alice")
+    assert result.exit_code == 1 and "co-ordinator" in result.stderr, result.stderr
+    assert "alice" not in invoke("rules", "history").output
+    result = invoke("rules", "disable", "levy", "--as", "coordinator")
+    assert result.output == "rules version 4: disabled levy\n", result.output
+    assert "disabled levy" in invoke("rules", "history").output
+    assert "levy" not in invoke("rules", "show").output
+    assert invoke("log", "alice", "bob", "1h", "-k", "shopping", "--as", "coordinator").exit_code == 0
+    assert invoke("balance", "@coop").output == "@coop: 1m\n"

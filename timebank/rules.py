@@ -146,13 +146,38 @@ class Rules:
         return json.dumps(self.to_data(), sort_keys=False, separators=(",", ":"))
 
 
+class MissingPlugin(InputError):
+    """Rules enable plugins that are not installed here (``missing``, in the rules' order).
+
+    For the rules in force (``version`` > 0) the sentence says how to get out: install the
+    plugin again, or have a co-ordinator disable it (``Ledger.disable_plugins``).
+    """
+
+    def __init__(self, missing: list[str], version: int, message: str = ""):
+        self.missing = tuple(missing)
+        self.version = version
+        names = " and ".join(repr(name) for name in self.missing)
+        which = "plugin" if len(self.missing) == 1 else "plugins"
+        super().__init__(
+            message
+            or f"rules: the rules in force (version {version}) enable the {which} {names}, which "
+            f"{'is' if len(self.missing) == 1 else 'are'} not installed here; install it again, "
+            f"or have a co-ordinator disable it with 'timebank rules disable {' '.join(self.missing)}'"
+        )
+
+
 def build_rules(
-    data: Mapping[str, Any], declared: Mapping[str, tuple[Setting, ...]], version: int = 0
+    data: Mapping[str, Any],
+    declared: Mapping[str, tuple[Setting, ...]],
+    version: int = 0,
+    *,
+    drop_missing: bool = False,
 ) -> Rules:
     """Check rules data against what the registered plugins declare, filling defaults.
 
     Raises ``InputError`` naming the first unknown section, plugin, setting or
-    wrongly typed value.
+    wrongly typed value; ``MissingPlugin`` for plugins that are not installed, unless
+    ``drop_missing`` (then the rules without them: only to judge who may disable them).
     """
     unknown = set(data) - {"coop", "plugins"}
     if unknown:
@@ -161,11 +186,18 @@ def build_rules(
     plugins_data = data.get("plugins", {})
     if not isinstance(plugins_data, dict):
         raise InputError("rules: [plugins] must be a table of plugin tables")
+    missing = [name for name in plugins_data if name not in declared]
+    if missing and not drop_missing:
+        if version:
+            raise MissingPlugin(missing, version)
+        known = ", ".join(sorted(declared))
+        raise MissingPlugin(
+            missing, 0, f"rules: no plugin named {missing[0]!r} is installed (installed: {known})"
+        )
     plugins: dict[str, dict[str, Any]] = {}
     for name, values in plugins_data.items():
-        if name not in declared:
-            known = ", ".join(sorted(declared))
-            raise InputError(f"rules: no plugin named {name!r} is installed (installed: {known})")
+        if name in missing:
+            continue
         if not isinstance(values, dict):
             raise InputError(f"rules: [plugins.{name}] must be a table of settings")
         plugins[name] = _fill(f"plugins.{name}", values, declared[name])

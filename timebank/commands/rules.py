@@ -91,14 +91,11 @@ def rules_enable(ledger: Ledger, actor: str | None, plugin: str) -> None:
 @rules.command("disable")
 @with_ledger
 @_as_option
-@click.argument("plugin")
-def rules_disable(ledger: Ledger, actor: str | None, plugin: str) -> None:
-    """Disable a plugin; its settings go with it."""
-    data = ledger.rules.to_data()
-    if data["plugins"].pop(plugin, None) is None:
-        raise InputError(f"plugin: {plugin!r} is not enabled")
-    new = ledger.set_rules(data, actor=actor or "", note=f"disabled {plugin}")
-    click.echo(f"rules version {new.version}: disabled {plugin}")
+@click.argument("plugins", nargs=-1, required=True)
+def rules_disable(ledger: Ledger, actor: str | None, plugins: tuple[str, ...]) -> None:
+    """Disable plugins; their settings go with them. Works for a plugin since uninstalled."""
+    new = ledger.disable_plugins(plugins, actor=actor or "")
+    click.echo(f"rules version {new.version}: disabled {', '.join(plugins)}")
 
 
 @cli.command()
