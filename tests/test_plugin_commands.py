@@ -48,8 +48,17 @@ def plugin_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("TIMEBANK_PLUGINS_DIR", str(folder))
     monkeypatch.setattr(timebank.plugin_manager, "_default", None)
     monkeypatch.setattr(TimebankGroup, "_plugin_commands_added", False)
-    monkeypatch.setattr(cli, "commands", dict(cli.commands))
+    monkeypatch.setattr(cli, "commands", core_commands())
     return folder
+
+
+def core_commands() -> dict:
+    """timebank's own commands, without any a plugin added earlier in this process."""
+    return {
+        name: command
+        for name, command in cli.commands.items()
+        if command.callback is not None and command.callback.__module__.startswith("timebank.commands")
+    }
 
 
 def invoke(*args: str):
@@ -101,6 +110,7 @@ def test_a_plugin_uninstalled_after_it_was_enabled_can_be_disabled(tmp_path, mon
     monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
     monkeypatch.setattr(timebank.plugin_manager, "_default", None)
     monkeypatch.setattr(TimebankGroup, "_plugin_commands_added", False)
+    monkeypatch.setattr(cli, "commands", core_commands())
     for args in (
         ("init",),
         ("member", "add", "alice", "Alice", "--as", "coordinator"),
