@@ -403,3 +403,27 @@ def test_a_ledger_on_a_read_only_file_system_is_read_and_not_written(read_only_m
     result = invoke(path, *LOG)
     assert result.exit_code == 1
     assert result.stderr == f"error: the ledger {path} is on a read-only file system; nothing was written\n"
+
+
+def test_opening_a_second_time_in_one_process_keeps_the_first_connections_locks(tmp_path):
+    """Checking a file must go through SQLite only: a plain open() and close() of the ledger
+    drops every POSIX lock this process holds on it, another process then deletes the WAL
+    from under the open connections, and the next open here fails with "disk I/O error"."""
+    path = make_ledger(tmp_path / "coop.sqlite")
+    first = Ledger(path)  # stays open while the next ones come and go
+    first.balances()
+    with Ledger(path) as second:
+        second.balances()
+    code = (
+        "import sys\n"
+        "from timebank.cli import main\n"
+        "sys.argv = ['timebank', 'log', 'alice', 'bob', '5m', '-k', 'shopping', '--as', 'coordinator',"
+        f" '--ledger', {str(path)!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert Path(f"{path}-wal").exists()
+    with Ledger(path) as third:
+        assert third.balance("alice") == 30 + 5  # alice gave 5 more minutes
+    first.close()

@@ -220,7 +220,6 @@ class LedgerTooNew(TimebankError):
 # Written into ``meta`` with every migration, so a timebank that finds a schema it does not
 # know can say which version of timebank it needs.
 WRITTEN_BY_KEY = "schema_written_by"
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 _CORE_TABLES = frozenset({"migrations", "meta", "rules", "entries", "postings", "accounts"})
 
 
@@ -301,19 +300,28 @@ def identify(path: Path) -> Identity:
     checkpointed. Raises ``NotALedger`` or ``LedgerUnreadable`` with one sentence.
     """
     _check_readable(path)
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(len(_SQLITE_MAGIC))
-    except PermissionError:
-        raise LedgerUnreadable(f"no permission to read the ledger {path} ({_owner(path)})") from None
-    if not magic:
+    # The file is never opened by anything but SQLite: closing any other descriptor on it
+    # would drop the POSIX locks this process's own connections hold on it, and another
+    # process would then delete the write-ahead log from under them.
+    if path.stat().st_size == 0:
         raise NotALedger(f"{path} is an empty file, not a timebank ledger; 'timebank init' creates one")
-    if magic != _SQLITE_MAGIC:
-        raise NotALedger(f"{path} is not a timebank ledger (it is not an SQLite database)")
     try:
-        conn = sqlite3.connect(_uri(path, "ro"), uri=True)
+        return _read_identity(path, "ro")
     except sqlite3.Error as exc:
-        raise _cannot_open(path, exc) from None
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            raise _cannot_open(path, exc) from None
+        # A read-only connection cannot rebuild a WAL index that another process replaced
+        # under this one's open connections ("disk I/O error"); a read-write one can, and
+        # reading through it writes nothing to the file. On a read-only folder or file system
+        # it fails too, and the first error says why.
+        try:
+            return _read_identity(path, "rw")
+        except sqlite3.Error:
+            raise _cannot_open(path, exc) from None
+
+
+def _read_identity(path: Path, mode: str) -> Identity:
+    conn = sqlite3.connect(_uri(path, mode), uri=True)
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not tables >= _CORE_TABLES:
@@ -324,8 +332,6 @@ def identify(path: Path) -> Identity:
             raise NotALedger(f"{path} is an SQLite database but not a timebank ledger")
         schema = conn.execute("SELECT max(version) FROM migrations").fetchone()[0] or 0
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (WRITTEN_BY_KEY,)).fetchone()
-    except sqlite3.Error as exc:
-        raise _cannot_open(path, exc) from None
     finally:
         conn.close()
     return Identity(schema=schema, written_by=row[0] if row else "")
