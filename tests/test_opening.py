@@ -427,3 +427,23 @@ def test_opening_a_second_time_in_one_process_keeps_the_first_connections_locks(
     with Ledger(path) as third:
         assert third.balance("alice") == 30 + 5  # alice gave 5 more minutes
     first.close()
+
+
+def test_two_upgrades_at_once_migrate_once(old_ledger):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMEBANK_")}
+    command = [sys.executable, "-m", "timebank", "upgrade", "--ledger", str(old_ledger)]
+    racers = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(2)
+    ]
+    outputs = sorted(racer.communicate(timeout=60)[0] for racer in racers)
+    assert [racer.returncode for racer in racers] == [0, 0]
+    assert outputs[0].startswith(f"{old_ledger} is already at schema {SCHEMA_VERSION}; nothing to do")
+    assert outputs[1].startswith(f"upgraded {old_ledger} from schema 1 to {SCHEMA_VERSION}")
+    backups = [p for p in old_ledger.parent.glob("*.before-upgrade-*") if not p.name.endswith(".anchors")]
+    assert len(backups) == 1
+    with Ledger(old_ledger) as ledger:
+        assert [r[0] for r in ledger.conn.execute("SELECT version FROM migrations")] == [
+            m[0] for m in MIGRATIONS
+        ]
+        assert ledger.verify().ok
