@@ -447,3 +447,20 @@ def test_two_upgrades_at_once_migrate_once(old_ledger):
             m[0] for m in MIGRATIONS
         ]
         assert ledger.verify().ok
+
+
+def test_init_where_the_folder_is_not_writable_is_one_sentence(shared_dir):
+    user = as_nobody()
+    folder = shared_dir / "coop"
+    folder.mkdir()
+    folder.chmod(0o555)
+    path = folder / "coop.sqlite"
+    try:
+        result = cli_as(user, path, "init")
+    finally:
+        folder.chmod(0o755)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: ledger: cannot create {path}: no permission to write in the folder {folder}\n"
+    )
+    assert list(folder.iterdir()) == []

@@ -186,6 +186,14 @@ class TimebankGroup(click.Group):
             if exc.only_warnings:
                 click.echo("nothing was written; repeat with --yes to accept the warning", err=True)
             ctx.exit(1)
+        except (BrokenPipeError, KeyboardInterrupt):
+            raise
+        except OSError as exc:
+            # The last net for what the file system refuses (a folder we may not write, a
+            # full disk): one sentence naming the file, not a traceback.
+            where = f" {exc.filename}" if exc.filename else ""
+            click.echo(f"error: cannot use{where}: {exc.strerror or exc}", err=True)
+            ctx.exit(1)
         except TimebankError as exc:
             errors = getattr(exc, "errors", None)
             click.echo(f"error: {_shortened(str(exc))}", err=True)

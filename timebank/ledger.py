@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,7 +96,7 @@ class Ledger(MembersMixin, ClaimsMixin, ReadingMixin):
         group: str | None = None,
     ) -> Ledger:
         """Create a new ledger file with ``rules`` (the default time-bank rules if None)."""
-        if Path(path).exists():
+        if os.path.lexists(path):  # False, not an error, where the folder cannot be read
             raise InputError(f"ledger: {path} already exists; choose another path")
         if rules is not None:  # a bad rule set must not leave a half-made ledger behind
             build_rules(rules, (plugins or default_plugins()).declared_settings())

@@ -10,6 +10,7 @@ and deletes, so a correction can only be a reversing entry.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import sqlite3
 import stat
@@ -267,6 +268,16 @@ def _check_readable(path: Path) -> None:
         raise LedgerUnreadable(f"no permission to read the ledger {path} ({_owner(path)})")
 
 
+def _os_reason(exc: OSError) -> str:
+    """Why the operating system said no, in words (the folder, not just "Permission denied")."""
+    where = Path(exc.filename) if exc.filename else None
+    if exc.errno in (errno.EACCES, errno.EPERM) and where is not None:
+        return f"no permission to write in the folder {where.parent}"
+    if exc.errno == errno.EROFS:
+        return "the folder is on a read-only file system"
+    return exc.strerror or str(exc)
+
+
 def why_not_writable(path: Path) -> str:
     """Why the ledger at ``path`` cannot be written (one sentence), or "" if it can be."""
     folder = path.parent
@@ -386,6 +397,8 @@ class Store:
                 create_private_file(self.path, group=group)
             except FileExistsError:
                 raise TimebankError(f"ledger: {self.path} already exists; choose another path") from None
+            except OSError as exc:
+                raise LedgerUnreadable(f"ledger: cannot create {self.path}: {_os_reason(exc)}") from None
             self._connect("rw")
             with self.write(migrating=True) as conn:
                 _apply(conn, MIGRATIONS)
