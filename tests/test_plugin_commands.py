@@ -150,3 +150,32 @@ def test_a_plugin_uninstalled_after_it_was_enabled_can_be_disabled(tmp_path, mon
     assert "levy" not in invoke("rules", "show").output
     assert invoke("log", "alice", "bob", "1h", "-k", "shopping", "--as", "coordinator").exit_code == 0
     assert invoke("balance", "@coop").output == "@coop: 1m\n"
+
+
+def test_a_plugin_file_that_does_not_import_is_left_out_and_named(tmp_path, monkeypatch):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "levy.py").write_text(LEVY)
+    monkeypatch.setenv("TIMEBANK_PLUGINS_DIR", str(folder))
+    monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
+    monkeypatch.setattr(timebank.plugin_manager, "_default", None)
+    monkeypatch.setattr(TimebankGroup, "_plugin_commands_added", False)
+    monkeypatch.setattr(cli, "commands", core_commands())
+    assert invoke("init").exit_code == 0
+    assert invoke("rules", "enable", "levy", "--as", "coordinator").exit_code == 0
+
+    (folder / "levy.py").write_text(LEVY + "def broken(:\n")  # an upgrade of it that does not load
+    monkeypatch.setattr(timebank.plugin_manager, "_default", None)
+    monkeypatch.setattr(TimebankGroup, "_plugin_commands_added", False)
+    monkeypatch.setattr(cli, "commands", core_commands())
+    result = invoke("verify")
+    assert result.exit_code == 0 and result.stdout.startswith("ledger verified")
+    assert result.stderr.startswith(
+        f"warning: plugin 'levy' could not be loaded from {folder / 'levy.py'} (SyntaxError: "
+    )
+    assert result.stderr.endswith("; it is left out\n") and result.stderr.count("\n") == 1
+    assert invoke("backup", str(tmp_path / "copy.sqlite")).exit_code == 0
+    result = invoke("rules", "show")
+    assert result.exit_code == 1 and "enable the plugin 'levy', which is not installed here" in result.stderr
+    assert invoke("rules", "disable", "levy", "--as", "coordinator").exit_code == 0
+    assert invoke("rules", "show").exit_code == 0

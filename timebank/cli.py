@@ -145,10 +145,13 @@ class TimebankGroup(click.Group):
             return
         TimebankGroup._plugin_commands_added = True
         try:
-            callers = list(default_plugins().callers("register_commands", None))
+            plugins = default_plugins()
+            callers = list(plugins.callers("register_commands", None))
         except TimebankError as exc:
             click.echo(f"warning: {exc}; no plugin commands were added", err=True)
             return
+        for reason in plugins.failed.values():
+            click.echo(f"warning: {reason}; it is left out", err=True)
         for plugin, call in callers:
             own = click.Group(name=self.name)
             try:

@@ -126,6 +126,9 @@ class Plugins:
     """Registered plugins and the calls into them."""
 
     def __init__(self, *, entry_points: bool = True, plugins_dir: str | Path | None = None):
+        # Plugins of the plugins folder that could not be loaded, with why: left out, so
+        # that verify, backup and the rest still work (rules that enable one name it).
+        self.failed: dict[str, str] = {}
         self.pm = pluggy.PluginManager("timebank")
         self.pm.add_hookspecs(hookspecs)
         for module_name in BUILTIN_PLUGINS:
@@ -140,7 +143,11 @@ class Plugins:
         return self.pm.register(plugin, name=name)
 
     def load_folder(self, folder: Path) -> None:
-        """Register every ``*.py`` file in ``folder`` as a plugin named after the file."""
+        """Register every ``*.py`` file in ``folder`` as a plugin named after the file.
+
+        A file that fails to import is left out and recorded in ``failed``: one broken file
+        must not stop ``verify`` or ``backup`` of every ledger.
+        """
         for path in sorted(folder.glob("*.py")):
             spec = importlib.util.spec_from_file_location(f"timebank_local_{path.stem}", path)
             assert spec and spec.loader
@@ -148,7 +155,10 @@ class Plugins:
             try:
                 spec.loader.exec_module(module)
             except Exception as exc:
-                raise PluginFailed(path.stem, "import", f"{type(exc).__name__}: {exc}") from exc
+                self.failed[path.stem] = (
+                    f"plugin {path.stem!r} could not be loaded from {path} ({type(exc).__name__}: {exc})"
+                )
+                continue
             self.register(module, path.stem)
 
     def names(self) -> list[str]:
