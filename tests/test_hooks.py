@@ -3,6 +3,7 @@
 import datetime as dt
 import inspect
 import re
+import types
 from pathlib import Path
 
 import click
@@ -26,7 +27,7 @@ from timebank.errors import InputError, NotAllowed, PluginFailed, RulesRefused
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.permissions import SYSTEM
-from timebank.plugin_manager import Plugins
+from timebank.plugin_manager import Plugins, _result_checks
 from timebank.testing import snapshot_rows
 
 ROOT = Path(__file__).parent.parent
@@ -715,3 +716,52 @@ def test_hook_rank_matches(tmp_path):
         else:
             assert [m.member for m in board.match(request.id)] == expected
         led.close()
+
+
+# every hook's results are checked against its type, in one place ------------------
+
+
+def _plugin_returning(hook: str, value: object) -> types.ModuleType:
+    """A plugin implementing only ``hook``, with the spec's own arguments, returning ``value``."""
+    params = ", ".join(inspect.signature(getattr(hookspecs, hook)).parameters)
+    namespace: dict = {"value": value}
+    exec(f"def {hook}({params}):\n    return value\n", namespace)
+    module = types.ModuleType(f"returns_{hook}")
+    setattr(module, hook, hookimpl(namespace[hook]))
+    return module
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_has_a_declared_result_type(hook):
+    assert hook in _result_checks(), f"timebank.plugin_manager does not say what {hook} returns"
+
+
+@pytest.mark.parametrize("hook", [h for h in HOOKS if _result_checks()[h] is not None])
+@pytest.mark.parametrize("value", ["shopping", 42, [object()], {"a": 1}])
+def test_a_hook_result_of_the_wrong_type_names_the_plugin_and_hook(hook, value):
+    if hook in ("make_postings", "add_postings") and value == [object()]:
+        value = [7]
+    plugins = Plugins(entry_points=False)
+    plugins.register(_plugin_returning(hook, value), "careless")
+    args = {name: None for name in inspect.signature(getattr(hookspecs, hook)).parameters}
+    call = dict(plugins.callers(hook, None))["careless"]  # the built-ins would choke on None
+    with pytest.raises(PluginFailed) as caught:
+        call(**args)
+    assert caught.value.plugin == "careless" and caught.value.hook == hook
+    assert str(caught.value).startswith(f"plugin 'careless' failed in {hook}: returned ")
+
+
+def test_a_string_of_categories_is_refused_not_split_into_letters(tmp_path):
+    class Careless:
+        @hookimpl
+        def declare_categories(self, settings):
+            return "gardening"
+
+    plugins = Plugins(entry_points=False)
+    plugins.register(Careless(), "careless")
+    led = Ledger.create(tmp_path / "l.sqlite", {"plugins": {"classic": {}, "careless": {}}}, plugins=plugins)
+    with pytest.raises(
+        PluginFailed,
+        match="'careless' failed in declare_categories: returned str 'gardening', not a list",
+    ):
+        led.categories()

@@ -8,9 +8,11 @@ sentence naming what and where, exits 1, and leaves the ledger as it was.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,10 +22,11 @@ from typing import Any
 import click
 
 from timebank import __version__
-from timebank.errors import InputError, RulesRefused, TimebankError
+from timebank.errors import InputError, PluginFailed, RulesRefused, TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import default_plugins
+from timebank.store import LedgerReadOnly, NeedsUpgrade
 from timebank.units import NAME_LENGTH, check_text, format_hours, format_minutes, parse_day
 
 
@@ -49,7 +52,8 @@ def _ledger_option(f: Callable) -> Callable:
     return click.option(
         "--ledger",
         "ledger_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        # readable=False: a ledger we may not read gets timebank's own sentence saying why
+        type=click.Path(dir_okay=False, readable=False, path_type=Path),
         callback=_from_group,
         help="Ledger file (default: TIMEBANK_LEDGER, else ~/.local/share/timebank/ledger.sqlite).",
     )(f)
@@ -88,7 +92,7 @@ def with_ledger(f: Callable) -> Callable:
 @contextmanager
 def opened_ledger(ledger_path: Path | None, actor: str | None = None) -> Iterator[Ledger]:
     """The ledger a command works on, its actor checked; warnings printed when it is done."""
-    with Ledger(ledger_path or default_ledger_path()) as ledger:
+    with open_ledger(ledger_path or default_ledger_path()) as ledger:
         if actor:
             ledger.actor(actor)
         try:
@@ -96,6 +100,53 @@ def opened_ledger(ledger_path: Path | None, actor: str | None = None) -> Iterato
         finally:
             for warning in ledger.warnings:
                 click.echo(f"warning: {warning}", err=True)
+
+
+@contextlib.contextmanager
+def open_ledger(path: Path) -> Iterator[Ledger]:
+    """Open the ledger; an SQLite error that comes from an old schema or a read-only file
+    (a column this timebank reads that an older ledger lacks) becomes one sentence."""
+    with Ledger(path) as ledger:
+        try:
+            yield ledger
+        except sqlite3.OperationalError as exc:
+            if ledger.store.outdated:
+                raise NeedsUpgrade(f"{ledger.store.needs_upgrade_message()} ({exc})") from None
+            if "readonly" in str(exc):
+                raise LedgerReadOnly(f"the ledger {path} is read-only ({exc})") from None
+            raise
+
+
+SQLITE_MAX_INT = 2**63 - 1
+
+
+class WholeNumber(click.ParamType):
+    """A whole number from the command line within a range: an id or a page number.
+
+    SQLite keeps integers in 64 bits; ``reverse 9223372036854775808`` must be one sentence,
+    not an ``OverflowError``. Out of range is an ``InputError`` (exit 1, like every error).
+    """
+
+    name = "number"
+
+    def __init__(self, low: int = 1, high: int = SQLITE_MAX_INT) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        label = (param.human_readable_name if param else "value").lower().replace("_", " ")
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            text = str(value).strip()
+            if not text.lstrip("-").isdigit() or len(text) > 40:
+                raise InputError(f"{label}: {str(value)[:40]!r} is not a whole number")
+            number = int(text)
+        if not self.low <= number <= self.high:
+            raise InputError(f"{label}: {number} is out of range (from {self.low} to {self.high})")
+        return number
+
+
+ID = WholeNumber()
 
 
 _HELP_ERRORS = tuple(filter(None, [getattr(click.exceptions, "NoArgsIsHelpError", None)]))
@@ -133,9 +184,39 @@ class TimebankGroup(click.Group):
     _plugin_commands_added = False
 
     def _add_plugin_commands(self) -> None:
-        if not TimebankGroup._plugin_commands_added:
-            TimebankGroup._plugin_commands_added = True
-            default_plugins().call("register_commands", None, cli=self)
+        """Each plugin adds its commands to a group of its own first; they join only if it
+        finished without error and took no name already taken. So no plugin can break or
+        replace ``verify``, ``backup``, ``restore``, ``rules``, ``plugins``, ``upgrade`` or
+        ``--help``; a plugin that fails is named in one sentence on stderr."""
+        if TimebankGroup._plugin_commands_added:
+            return
+        TimebankGroup._plugin_commands_added = True
+        try:
+            plugins = default_plugins()
+            callers = list(plugins.callers("register_commands", None))
+        except TimebankError as exc:
+            click.echo(f"warning: {exc}; no plugin commands were added", err=True)
+            return
+        for reason in plugins.failed.values():
+            click.echo(f"warning: {reason}; it is left out", err=True)
+        for plugin, call in callers:
+            own = click.Group(name=self.name)
+            try:
+                call(cli=own)
+            except PluginFailed as exc:
+                detail = str(exc).removesuffix("; nothing was written")
+                click.echo(f"warning: {detail}; its commands are left out", err=True)
+                continue
+            taken = sorted(name for name in own.commands if name in self.commands)
+            if taken:
+                click.echo(
+                    f"warning: plugin {plugin!r} tried to add the command {taken[0]!r}, which "
+                    f"already exists; its commands are left out",
+                    err=True,
+                )
+                continue
+            for name, command in own.commands.items():
+                self.add_command(command, name)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         self._add_plugin_commands()
@@ -163,12 +244,30 @@ class TimebankGroup(click.Group):
             if exc.only_warnings:
                 click.echo("nothing was written; repeat with --yes to accept the warning", err=True)
             ctx.exit(1)
+        except (BrokenPipeError, KeyboardInterrupt):
+            raise
+        except OSError as exc:
+            # The last net for what the file system refuses (a folder we may not write, a
+            # full disk): one sentence naming the file, not a traceback.
+            where = f" {exc.filename}" if exc.filename else ""
+            click.echo(f"error: cannot use{where}: {exc.strerror or exc}", err=True)
+            ctx.exit(1)
         except TimebankError as exc:
             errors = getattr(exc, "errors", None)
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {_shortened(str(exc))}", err=True)
             for line in (errors or [])[1:]:
                 click.echo(f"  {line}", err=True)
             ctx.exit(1)
+
+
+MAX_MESSAGE = 600
+
+
+def _shortened(message: str) -> str:
+    """An error quoting a huge value (a megabyte of rules) still fits on a screen."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return f"{message[: MAX_MESSAGE - 80]} … ({len(message):,} characters in all)"
 
 
 def make_member(handle: str, name: str, member_class: str, joined: str | None, **extra: Any) -> Member:
@@ -205,7 +304,7 @@ def cli(ctx: click.Context, ledger_path: Path | None, actor: str | None) -> None
     """
     if ctx.invoked_subcommand is None:
         path = ledger_path or default_ledger_path()
-        with Ledger(path) as ledger:
+        with open_ledger(path) as ledger:
             summary = summary_text(ledger)
         ui = next(iter(importlib.metadata.entry_points(group="timebank.ui", name="tui")), None)
         if ui is None or not sys.stdout.isatty():

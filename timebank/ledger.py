@@ -47,7 +47,7 @@ from timebank.permissions import (
 )
 from timebank.plugin_manager import Plugins, default_plugins
 from timebank.reading import ReadingMixin
-from timebank.rules import Rules, build_rules, check_rules
+from timebank.rules import MissingPlugin, Rules, build_rules, check_rules
 from timebank.store import Store, now_utc
 from timebank.units import NOTE_LENGTH, check_text, text_fault
 
@@ -218,6 +218,34 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
                 self._open_member_accounts(conn, self.members_by_handle()[handle], member_id)
         self._forget()
         return self.rules
+
+    def disable_plugins(self, names: Sequence[str], *, actor: str) -> Rules:
+        """A new rules version without the plugins ``names`` (``timebank rules disable``).
+
+        Also the way out when the rules in force enable a plugin since uninstalled, which
+        stops every command that applies the rules: who may change the rules is then judged
+        by the rules in force without the missing plugins. Every missing plugin must be among
+        ``names``, so that the new version can be applied here.
+        """
+        self._fresh()
+        row = self.conn.execute("SELECT version, data FROM rules ORDER BY version DESC LIMIT 1").fetchone()
+        if row is None:
+            raise NotFound("ledger: no rules are stored yet")
+        version, data = row[0], json.loads(row[1])
+        enabled = data.get("plugins", {})
+        for name in names:
+            if name not in enabled:
+                raise InputError(f"plugin: {name!r} is not enabled")
+        declared = self.plugins.declared_settings()
+        missing = [name for name in enabled if name not in declared]
+        if [name for name in missing if name not in names]:
+            raise MissingPlugin([name for name in missing if name not in names], version)
+        if missing and self._rules is None:
+            self._rules = build_rules(data, declared, version=version, drop_missing=True)
+        remaining = {k: v for k, v in enabled.items() if k not in names}
+        return self.set_rules(
+            {**data, "plugins": remaining}, actor=actor, note=f"disabled {', '.join(names)}"
+        )
 
     def change_settings(
         self, section: str, values: Mapping[str, Any], *, actor: Actor, note: str = ""

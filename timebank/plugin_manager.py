@@ -42,6 +42,88 @@ BUILTIN_PLUGINS = (
 PLUGINS_DIR_ENV = "TIMEBANK_PLUGINS_DIR"
 
 
+def _shown(value: Any) -> str:
+    """A wrong result as a person can read it: its type and a short repr."""
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60] + '…' if len(text) > 60 else text}"
+
+
+def _list_of(kind: str, check: Callable[[Any], bool]) -> Callable[[Any], str]:
+    def problem(result: Any) -> str:
+        if not isinstance(result, list | tuple):
+            return f"returned {_shown(result)}, not a list (each item {kind})"
+        for item in result:
+            if not check(item):
+                return f"returned {_shown(item)} in its list, not {kind}"
+        return ""
+
+    return problem
+
+
+def _one_of(kind: str, types: tuple[type, ...]) -> Callable[[Any], str]:
+    return lambda result: "" if isinstance(result, types) else f"returned {_shown(result)}, not {kind}"
+
+
+def _is(*types: type) -> Callable[[Any], bool]:
+    return lambda item: isinstance(item, types)
+
+
+def _screen(item: Any) -> bool:
+    return (
+        isinstance(item, tuple)
+        and len(item) == 3
+        and isinstance(item[0], str)
+        and isinstance(item[1], str)
+        and isinstance(item[2], type)
+    )
+
+
+def _result_checks() -> dict[str, Callable[[Any], str] | None]:
+    """What each hook must return (besides None), checked in one place for every plugin.
+
+    The hooks' docstrings in ``timebank.hookspecs`` say the same in words. Checks that need
+    the call's context (a batch's length, postings summing to zero, an account existing) are
+    made where the results are used, in ``timebank.pipeline``. ``None`` means the result is
+    not used.
+    """
+    from timebank.disclosure import PublicTable
+    from timebank.listings import Match
+    from timebank.models import Account, Decision, Draft, Problem, Report
+
+    problems = _list_of("a Problem", _is(Problem))
+    per_exchange = _list_of("a list of postings per exchange", _is(list, tuple, type(None)))
+    return {
+        "declare_settings": _list_of("a Setting", _is(Setting)),
+        "validate_settings": problems,
+        "declare_flags": _list_of("a flag name (text)", _is(str)),
+        "declare_member_classes": _list_of("a member class name (text)", _is(str)),
+        "declare_categories": _list_of("a category name (text)", _is(str)),
+        "declare_system_accounts": _list_of("an Account", _is(Account)),
+        "declare_member_accounts": _list_of("an Account", _is(Account)),
+        "declare_tables": _list_of("an SQL statement (text)", _is(str)),
+        "validate_member": problems,
+        "validate_exchanges": problems,
+        "validate_drafts": problems,
+        "check_permission": problems,
+        "make_postings": per_exchange,
+        "add_postings": per_exchange,
+        "decide_recording": _one_of("a Decision or a Problem", (Decision, Problem)),
+        "entries_for_member_change": _list_of("a Draft", _is(Draft)),
+        "close_period": _list_of("a Draft", _is(Draft)),
+        "make_reports": _list_of("a Report", _is(Report)),
+        "contribute_public_figures": _list_of("a PublicTable", _is(PublicTable)),
+        "add_tui_screens": _list_of("a (name, title, screen class) tuple", _screen),
+        "after_entries_recorded": None,
+        "register_commands": None,
+        "validate_listing": problems,
+        "refuse_matches": problems,
+        "rank_matches": _list_of("a Match", _is(Match)),
+    }
+
+
+RESULT_CHECKS: dict[str, Callable[[Any], str] | None] = {}
+
+
 def plugin_name(module_name: str) -> str:
     """A built-in's short name: ``timebank.plugins.credit_limits`` -> ``credit_limits``."""
     return module_name.rsplit(".", 1)[-1]
@@ -51,6 +133,9 @@ class Plugins:
     """Registered plugins and the calls into them."""
 
     def __init__(self, *, entry_points: bool = True, plugins_dir: str | Path | None = None):
+        # Plugins of the plugins folder that could not be loaded, with why: left out, so
+        # that verify, backup and the rest still work (rules that enable one name it).
+        self.failed: dict[str, str] = {}
         self.pm = pluggy.PluginManager("timebank")
         self.pm.add_hookspecs(hookspecs)
         for module_name in BUILTIN_PLUGINS:
@@ -65,7 +150,11 @@ class Plugins:
         return self.pm.register(plugin, name=name)
 
     def load_folder(self, folder: Path) -> None:
-        """Register every ``*.py`` file in ``folder`` as a plugin named after the file."""
+        """Register every ``*.py`` file in ``folder`` as a plugin named after the file.
+
+        A file that fails to import is left out and recorded in ``failed``: one broken file
+        must not stop ``verify`` or ``backup`` of every ledger.
+        """
         for path in sorted(folder.glob("*.py")):
             spec = importlib.util.spec_from_file_location(f"timebank_local_{path.stem}", path)
             assert spec and spec.loader
@@ -73,7 +162,10 @@ class Plugins:
             try:
                 spec.loader.exec_module(module)
             except Exception as exc:
-                raise PluginFailed(path.stem, "import", f"{type(exc).__name__}: {exc}") from exc
+                self.failed[path.stem] = (
+                    f"plugin {path.stem!r} could not be loaded from {path} ({type(exc).__name__}: {exc})"
+                )
+                continue
             self.register(module, path.stem)
 
     def names(self) -> list[str]:
@@ -134,11 +226,19 @@ class Plugins:
         if "settings" in argnames:
             kwargs["settings"] = rules.settings(name) if rules is not None else {}
         try:
-            return function(**{a: kwargs[a] for a in argnames})
+            result = function(**{a: kwargs[a] for a in argnames})
         except PluginFailed:
             raise
         except Exception as exc:
             raise PluginFailed(name, hook, f"{type(exc).__name__}: {exc}") from exc
+        if result is not None:
+            if not RESULT_CHECKS:
+                RESULT_CHECKS.update(_result_checks())
+            check = RESULT_CHECKS.get(hook)
+            problem = check(result) if check is not None else ""
+            if problem:
+                raise PluginFailed(name, hook, problem)
+        return result
 
     def _each(self, hook: str, rules: Rules | None, kwargs: dict) -> Iterable[tuple[str, Any]]:
         for name, call in self.callers(hook, rules):

@@ -21,6 +21,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -229,13 +230,38 @@ class Rules:
         return json.dumps(self.to_data(), sort_keys=False, separators=(",", ":"))
 
 
+class MissingPlugin(InputError):
+    """Rules enable plugins that are not installed here (``missing``, in the rules' order).
+
+    For the rules in force (``version`` > 0) the sentence says how to get out: install the
+    plugin again, or have a co-ordinator disable it (``Ledger.disable_plugins``).
+    """
+
+    def __init__(self, missing: list[str], version: int, message: str = ""):
+        self.missing = tuple(missing)
+        self.version = version
+        names = " and ".join(repr(name) for name in self.missing)
+        which = "plugin" if len(self.missing) == 1 else "plugins"
+        super().__init__(
+            message
+            or f"rules: the rules in force (version {version}) enable the {which} {names}, which "
+            f"{'is' if len(self.missing) == 1 else 'are'} not installed here; install it again, "
+            f"or have a co-ordinator disable it with 'timebank rules disable {' '.join(self.missing)}'"
+        )
+
+
 def build_rules(
-    data: Mapping[str, Any], declared: Mapping[str, tuple[Setting, ...]], version: int = 0
+    data: Mapping[str, Any],
+    declared: Mapping[str, tuple[Setting, ...]],
+    version: int = 0,
+    *,
+    drop_missing: bool = False,
 ) -> Rules:
     """Check rules data against what the registered plugins declare, filling defaults.
 
     Raises ``InputError`` naming the first unknown section, plugin, setting or
-    wrongly typed value.
+    wrongly typed value; ``MissingPlugin`` for plugins that are not installed, unless
+    ``drop_missing`` (then the rules without them: only to judge who may disable them).
     """
     unknown = set(data) - {"coop", "plugins"}
     if unknown:
@@ -244,11 +270,18 @@ def build_rules(
     plugins_data = data.get("plugins", {})
     if not isinstance(plugins_data, dict):
         raise InputError("rules: [plugins] must be a table of plugin tables")
+    missing = [name for name in plugins_data if name not in declared]
+    if missing and not drop_missing:
+        if version:
+            raise MissingPlugin(missing, version)
+        known = ", ".join(sorted(declared))
+        raise MissingPlugin(
+            missing, 0, f"rules: no plugin named {missing[0]!r} is installed (installed: {known})"
+        )
     plugins: dict[str, dict[str, Any]] = {}
     for name, values in plugins_data.items():
-        if name not in declared:
-            known = ", ".join(sorted(declared))
-            raise InputError(f"rules: no plugin named {name!r} is installed (installed: {known})")
+        if name in missing:
+            continue
         if not isinstance(values, dict):
             raise InputError(f"rules: [plugins.{name}] must be a table of settings")
         plugins[name] = _fill(f"plugins.{name}", values, declared[name])
@@ -289,12 +322,62 @@ def _fill(where: str, values: Mapping[str, Any], settings: tuple[Setting, ...]) 
     }
 
 
+# Rules are a page of settings: a file of a megabyte, or tables nested more than a dozen
+# deep (``plugins.NAME.SETTING.KEY`` is four), is a mistake or an attack, not rules.
+MAX_RULES_BYTES = 1_000_000
+MAX_RULES_DEPTH = 12
+
+
+def _depth(value: Any) -> int:
+    """How deeply tables and arrays nest in ``value``, without recursing (stops past the limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_RULES_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_toml(text: str, source: str = "rules") -> dict[str, Any]:
     """Read rules TOML, turning a syntax error into one sentence naming the line."""
+    too_deep = f"{source}: tables or arrays nested more than {MAX_RULES_DEPTH} deep are not rules"
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{source}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise InputError(too_deep) from None
+    if _depth(data) > MAX_RULES_DEPTH:
+        raise InputError(too_deep)
+    return data
+
+
+def read_rules_file(path: str | Path) -> dict[str, Any]:
+    """Read a rules file: UTF-8 (a byte-order mark is allowed), at most ``MAX_RULES_BYTES``."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_RULES_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(raw) > MAX_RULES_BYTES:
+        raise InputError(f"{path}: more than {MAX_RULES_BYTES:,} bytes is too large for a rules file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}: line {line} is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        ) from None
+    return parse_toml(text, str(path))
 
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

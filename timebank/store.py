@@ -10,15 +10,18 @@ and deletes, so a correction can only be a reversing entry.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import os
 import sqlite3
+import stat
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+import attrs
 import sqlite_utils
 
 from timebank.errors import LedgerCorrupt, TimebankError
@@ -288,7 +291,7 @@ MIGRATIONS += (
     ),
 )
 
-SCHEMA_VERSION = MIGRATIONS[-1][0]
+SCHEMA_VERSION = max(version for version, _, _ in MIGRATIONS)
 
 # SQL for "entry ``e`` stands": no reversal undoes it. Every figure built from service
 # entries (limits per day, reports, publication, export) counts only standing ones.
@@ -323,6 +326,188 @@ def create_private_file(path: Path, *, group: str | None = None) -> None:
     if gid is not None:
         os.chown(path, -1, gid)
         os.chmod(path, 0o660)
+
+
+class NotALedger(TimebankError):
+    """The file exists but is not a timebank ledger; it was left exactly as it was."""
+
+
+class LedgerUnreadable(TimebankError):
+    """The ledger cannot be read: no permission, or SQLite cannot make its files beside it."""
+
+
+class LedgerReadOnly(TimebankError):
+    """The ledger can be read but not written (read-only file, folder or file system)."""
+
+
+class NeedsUpgrade(TimebankError):
+    """The ledger is at an older schema: reading may work, writing needs ``timebank upgrade``."""
+
+
+class LedgerTooNew(TimebankError):
+    """The ledger was upgraded by a newer timebank than this one; it is neither read nor written."""
+
+
+# Written into ``meta`` with every migration, so a timebank that finds a schema it does not
+# know can say which version of timebank it needs.
+WRITTEN_BY_KEY = "schema_written_by"
+_CORE_TABLES = frozenset({"migrations", "meta", "rules", "entries", "postings", "accounts"})
+
+
+def _uri(path: Path, mode: str) -> str:
+    """A ``file:`` URI for ``path`` (``?``, ``#`` and ``%`` in names are escaped).
+
+    On a read-only file system SQLite cannot create the ``-shm`` file a WAL ledger needs
+    even for reading; there nothing can change the file, so it is opened as immutable.
+    """
+    uri = Path(os.path.abspath(path)).as_uri() + f"?mode={mode}"
+    if mode == "ro" and _read_only_fs(path) and not Path(f"{path}-wal").exists():
+        uri += "&immutable=1"
+    return uri
+
+
+def _owner(path: Path) -> str:
+    info = path.stat()
+    try:
+        import pwd
+
+        name = pwd.getpwuid(info.st_uid).pw_name
+    except (ImportError, KeyError):
+        name = str(info.st_uid)
+    return f"owned by {name}, mode {stat.S_IMODE(info.st_mode):03o}"
+
+
+def _read_only_fs(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _check_readable(path: Path) -> None:
+    """Say what stops timebank reading an existing ``path``, before SQLite is asked to."""
+    try:
+        exists = path.exists()
+    except PermissionError:
+        raise LedgerUnreadable(f"no permission to look in the folder {path.parent}") from None
+    if not exists:
+        raise TimebankError(f"no ledger at {path}; create one with 'timebank init' or 'timebank demo'")
+    if path.is_dir():
+        raise NotALedger(f"{path} is a folder, not a timebank ledger")
+    if not os.access(path, os.R_OK):
+        raise LedgerUnreadable(f"no permission to read the ledger {path} ({_owner(path)})")
+
+
+def _os_reason(exc: OSError) -> str:
+    """Why the operating system said no, in words (the folder, not just "Permission denied")."""
+    where = Path(exc.filename) if exc.filename else None
+    if exc.errno in (errno.EACCES, errno.EPERM) and where is not None:
+        return f"no permission to write in the folder {where.parent}"
+    if exc.errno == errno.EROFS:
+        return "the folder is on a read-only file system"
+    return exc.strerror or str(exc)
+
+
+def why_not_writable(path: Path) -> str:
+    """Why the ledger at ``path`` cannot be written (one sentence), or "" if it can be."""
+    folder = path.parent
+    if _read_only_fs(path):
+        return f"the ledger {path} is on a read-only file system"
+    if not os.access(path, os.W_OK):
+        if path.stat().st_uid == os.geteuid():
+            return f"the ledger file {path} is read-only ({_owner(path)})"
+        return f"no permission to write the ledger {path} ({_owner(path)})"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"the folder {folder} is not writable, and SQLite must create the ledger's "
+            f"write-ahead log ({path.name}-wal) there to write ({_owner(folder)})"
+        )
+    return ""
+
+
+@attrs.frozen
+class Identity:
+    """What a file says about itself before timebank touches it: schema and who wrote it."""
+
+    schema: int
+    written_by: str
+
+
+def identify(path: Path) -> Identity:
+    """Check that ``path`` is a timebank ledger, reading it without changing a byte.
+
+    The file is read through a read-only connection, so a typo in ``--ledger``, another
+    application's database or an empty file is never migrated, converted to WAL or
+    checkpointed. Raises ``NotALedger`` or ``LedgerUnreadable`` with one sentence.
+    """
+    _check_readable(path)
+    # The file is never opened by anything but SQLite: closing any other descriptor on it
+    # would drop the POSIX locks this process's own connections hold on it, and another
+    # process would then delete the write-ahead log from under them.
+    if path.stat().st_size == 0:
+        raise NotALedger(f"{path} is an empty file, not a timebank ledger; 'timebank init' creates one")
+    try:
+        return _read_identity(path, "ro")
+    except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            raise _cannot_open(path, exc) from None
+        # A read-only connection cannot rebuild a WAL index that another process replaced
+        # under this one's open connections ("disk I/O error"); a read-write one can, and
+        # reading through it writes nothing to the file. On a read-only folder or file system
+        # it fails too, and the first error says why.
+        try:
+            return _read_identity(path, "rw")
+        except sqlite3.Error:
+            raise _cannot_open(path, exc) from None
+
+
+def _read_identity(path: Path, mode: str) -> Identity:
+    conn = sqlite3.connect(_uri(path, mode), uri=True)
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables >= _CORE_TABLES:
+            shown = ", ".join(sorted(tables)[:5]) or "none"
+            raise NotALedger(f"{path} is an SQLite database but not a timebank ledger (its tables: {shown})")
+        first = conn.execute("SELECT name FROM migrations WHERE version = 1").fetchone()
+        if first is None or first[0] != MIGRATIONS[0][1]:
+            raise NotALedger(f"{path} is an SQLite database but not a timebank ledger")
+        schema = conn.execute("SELECT max(version) FROM migrations").fetchone()[0] or 0
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (WRITTEN_BY_KEY,)).fetchone()
+    finally:
+        conn.close()
+    return Identity(schema=schema, written_by=row[0] if row else "")
+
+
+def _cannot_open(path: Path, exc: sqlite3.Error) -> TimebankError:
+    """The sentence for an SQLite error met while opening: permission first, damage second."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY")) or "unable to open" in str(exc):
+        folder = path.parent
+        if not os.access(folder, os.W_OK | os.X_OK) or _read_only_fs(path):
+            return LedgerUnreadable(
+                f"cannot read the ledger {path}: SQLite must create {path.name}-shm beside it "
+                f"even to read, and the folder {folder} is not writable ({_owner(folder)})"
+            )
+        return LedgerUnreadable(f"cannot open the ledger {path} ({exc})")
+    if name == "SQLITE_NOTADB":
+        return NotALedger(f"{path} is not a timebank ledger (it is not an SQLite database)")
+    return LedgerCorrupt(f"{path} cannot be read as a timebank ledger ({exc})")
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    """``"1.10.2"`` as ``(1, 10, 2)``; whatever is not a number counts as 0."""
+    return tuple(int(part) if part.isdigit() else 0 for part in version.split("."))
+
+
+def too_new_message(path: Path, found: Identity) -> str:
+    from timebank import __version__
+
+    newer = _version_key(found.written_by) > _version_key(__version__)
+    needed = f"timebank {found.written_by} or later" if newer else "a newer timebank"
+    return (
+        f"the ledger {path} was upgraded by a newer timebank (schema {found.schema}; this timebank "
+        f"{__version__} knows schema {SCHEMA_VERSION}); install {needed} to use it"
+    )
 
 
 def busy_timeout_ms() -> int:
@@ -371,59 +556,98 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 
 class Store:
-    """A connection to one ledger file with the pragmas every writer needs."""
+    """A connection to one ledger file with the pragmas every writer needs.
+
+    Opening never changes the file: only ``create=True`` (``timebank init``, ``demo``)
+    makes a ledger, and only ``upgrading()`` (``timebank upgrade``) migrates one. A ledger
+    at an older schema opens for reading; ``write()`` refuses it. A ledger from a newer
+    timebank is refused outright, since this code cannot know what its figures mean.
+    """
 
     # How a writer kept waiting by an import is told so (the CLI: a line on stderr).
     on_wait: Callable[[str], None] = staticmethod(say_on_stderr)
 
     def __init__(self, path: str | Path, *, create: bool = False, group: str | None = None):
         self.path = Path(path)
-        exists = self.path.exists()
-        if not exists and not create:
-            raise TimebankError(
-                f"no ledger at {self.path}; create one with 'timebank init' or 'timebank demo'"
-            )
+        self.read_only = ""
         self.busy_timeout_ms = busy_timeout_ms()
-        if not exists:
-            create_private_file(self.path, group=group)
+        if create:
+            try:
+                create_private_file(self.path, group=group)
+            except FileExistsError:
+                raise TimebankError(f"ledger: {self.path} already exists; choose another path") from None
+            except OSError as exc:
+                raise LedgerUnreadable(f"ledger: cannot create {self.path}: {_os_reason(exc)}") from None
+            self._connect("rw")
+            with self.write(migrating=True) as conn:
+                _apply(conn, MIGRATIONS)
+            self.schema = SCHEMA_VERSION
+        else:
+            found = identify(self.path)
+            if found.schema > SCHEMA_VERSION:
+                raise LedgerTooNew(too_new_message(self.path, found))
+            self.schema = found.schema
+            self.read_only = why_not_writable(self.path)
+            self._connect("ro" if _read_only_fs(self.path) else "rw")
+        self.db = sqlite_utils.Database(self.conn)
+
+    def _connect(self, mode: str) -> None:
+        # mode=rw never creates a file (a ledger deleted since it was checked is not
+        # recreated empty); SQLite opens a write-protected file read-only by itself.
         try:
             self.conn = sqlite3.connect(
-                self.path,
+                _uri(self.path, mode),
+                uri=True,
                 isolation_level=None,
                 timeout=self.busy_timeout_ms / 1000,
                 check_same_thread=False,
             )
             self.conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            if not self.read_only:
+                self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             if _no_room(self.path):
                 raise TimebankError(
                     f"the disk holding {os.path.abspath(self.path.parent)} is full, so the ledger "
                     f"cannot be opened (SQLite needs room beside it); free some space; nothing was changed"
                 ) from None
-            raise LedgerCorrupt(f"{self.path} is not a timebank ledger ({exc})") from None
-        self.db = sqlite_utils.Database(self.conn)
-        self._migrate()
+            raise _cannot_open(self.path, exc) from None
+
+    @property
+    def outdated(self) -> bool:
+        return self.schema < SCHEMA_VERSION
+
+    def needs_upgrade_message(self) -> str:
+        return (
+            f"the ledger {self.path} needs 'timebank upgrade' "
+            f"(schema {self.schema}, this timebank needs {SCHEMA_VERSION})"
+        )
 
     def close(self) -> None:
         self.conn.close()
 
     @contextmanager
-    def write(self, *, importing: bool = False) -> Iterator[sqlite3.Connection]:
+    def write(self, *, importing: bool = False, migrating: bool = False) -> Iterator[sqlite3.Connection]:
         """One write transaction: all of it is written, or none of it.
 
+        The schema is re-read under the write lock, so a ledger upgraded (or downgraded
+        from a backup) by another process since it was opened is never written blindly.
         An import (``importing``) holds the import marker for as long as it holds the write
         lock, so writers kept waiting past the busy timeout know to keep waiting.
         """
         if self.conn.in_transaction:
             yield self.conn
             return
+        if self.read_only:
+            raise LedgerReadOnly(f"{self.read_only}; nothing was written")
         with self._import_marker() if importing else nullcontext():
             self._begin_immediate(importing=importing)
             try:
+                if not migrating:
+                    self._check_schema_for_writing()
                 yield self.conn
                 self.conn.execute("COMMIT")
             except BaseException as exc:
@@ -453,6 +677,10 @@ class Store:
                     self.conn.execute("BEGIN IMMEDIATE")
                     return
                 except sqlite3.OperationalError as exc:
+                    if "readonly" in str(exc):
+                        raise LedgerReadOnly(
+                            f"the ledger {self.path} is read-only ({exc}); nothing was written"
+                        ) from None
                     if not _is_busy(exc):
                         raise
                 if not importing and import_running(self.path):  # an import sees its own marker
@@ -500,11 +728,32 @@ class Store:
         finally:
             os.close(fd)
 
+    def _check_schema_for_writing(self) -> None:
+        self.schema = self.schema_version()
+        if self.schema > SCHEMA_VERSION:
+            found = identify(self.path)
+            raise LedgerTooNew(too_new_message(self.path, found) + "; nothing was written")
+        if self.schema < SCHEMA_VERSION:
+            raise NeedsUpgrade(self.needs_upgrade_message())
+
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """A consistent snapshot for reading; nothing in it is ever committed."""
+    def read(self, *, as_current: bool = False) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for reading; nothing in it is ever committed.
+
+        With ``as_current``, a ledger at an older schema is read as if upgraded: the
+        pending migrations run inside the snapshot and are rolled back with it (this needs
+        the write lock for as long as the read lasts, and a writable file).
+        """
         if self.conn.in_transaction:
             yield self.conn
+            return
+        if as_current and self.outdated and not self.read_only:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                _apply(self.conn, self.pending())
+                yield self.conn
+            finally:
+                self.conn.execute("ROLLBACK")
             return
         self.conn.execute("BEGIN")
         try:
@@ -517,29 +766,26 @@ class Store:
         return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     def schema_version(self) -> int:
-        if "migrations" not in self.db.table_names():
-            return 0
         row = self.conn.execute("SELECT max(version) FROM migrations").fetchone()
         return row[0] or 0
 
-    def _migrate(self) -> None:
-        if self.schema_version() >= SCHEMA_VERSION:
-            return
-        with self.write() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS migrations ("
-                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            done = {row[0] for row in conn.execute("SELECT version FROM migrations")}
-            for version, name, sql in MIGRATIONS:
-                if version in done:
-                    continue
-                for statement in _split_sql(sql):
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (version, name, now_utc()),
-                )
+    def pending(self) -> tuple[tuple[int, str, str], ...]:
+        """The migrations this ledger has not had yet, in order."""
+        done = {row[0] for row in self.conn.execute("SELECT version FROM migrations")}
+        return tuple(m for m in MIGRATIONS if m[0] not in done)
+
+    @contextmanager
+    def upgrading(self) -> Iterator[tuple[tuple[int, str, str], ...]]:
+        """The write lock, and the migrations still pending under it; they are applied and
+        committed when the block ends, or nothing is if it raises (``timebank upgrade``)."""
+        with self.write(migrating=True) as conn:
+            found = self.schema_version()
+            if found > SCHEMA_VERSION:
+                raise LedgerTooNew(too_new_message(self.path, identify(self.path)))
+            pending = self.pending()
+            yield pending
+            _apply(conn, pending)
+        self.schema = self.schema_version()
 
 
 def _match_ledger_access(fd: int, ledger_path: Path) -> None:
@@ -568,6 +814,27 @@ def _disk_full(exc: BaseException) -> bool:
     from timebank.outputs import is_disk_full
 
     return is_disk_full(exc)
+
+
+def _apply(conn: sqlite3.Connection, migrations: Iterable[tuple[int, str, str]]) -> None:
+    """Run ``migrations`` in the caller's transaction, recording each and who wrote them."""
+    from timebank import __version__
+
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS migrations ("
+        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    applied = False
+    for version, name, sql in migrations:
+        for statement in _split_sql(sql):
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            (version, name, now_utc()),
+        )
+        applied = True
+    if applied:
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (WRITTEN_BY_KEY, __version__))
 
 
 def _split_sql(sql: str) -> list[str]:

@@ -47,7 +47,7 @@ def verify(ledger: Ledger, extra_anchors: dict[int, str] | None = None) -> Repor
     beside = read_anchor_file(anchor_path(ledger.path))
     anchors = beside.hashes | (extra_anchors or {})
     last_good = 0
-    with ledger.store.read() as conn:
+    with ledger.store.read(as_current=True) as conn:
         own_id = ledger_id(conn)
         if beside.ledger_id is not None and beside.ledger_id != own_id:
             return Report(

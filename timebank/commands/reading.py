@@ -7,6 +7,8 @@ import json
 import click
 
 from timebank.cli import (
+    ID,
+    WholeNumber,
     _as_option,
     cli,
     postings_text,
@@ -43,8 +45,8 @@ def balance(ledger: Ledger, account: str | None, fmt: str) -> None:
 @cli.command()
 @with_ledger
 @click.argument("account")
-@click.option("--page", default=1, show_default=True, help="1 is the newest page.")
-@click.option("--size", default=50, show_default=True)
+@click.option("--page", default=1, type=ID, show_default=True, help="1 is the newest page.")
+@click.option("--size", default=50, type=WholeNumber(1, 100_000), show_default=True)
 @format_option
 def statement(ledger: Ledger, account: str, page: int, size: int, fmt: str) -> None:
     """An account's entries, newest first, with the running balance."""

@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from timebank.cli import (
+    ID,
     _as_option,
     cli,
     postings_text,
@@ -165,7 +166,7 @@ def claim_state(claim: Claim) -> str:
 @cli.command()
 @with_ledger
 @_as_option
-@click.argument("claim_id", type=int)
+@click.argument("claim_id", type=ID)
 @click.option("--yes", is_flag=True, help="Accept warnings (soft limits).")
 def confirm(ledger: Ledger, actor: str | None, claim_id: int, yes: bool) -> None:
     """Confirm a claim: the exchange enters the ledger."""
@@ -176,7 +177,7 @@ def confirm(ledger: Ledger, actor: str | None, claim_id: int, yes: bool) -> None
 @cli.command()
 @with_ledger
 @_as_option
-@click.argument("claim_id", type=int)
+@click.argument("claim_id", type=ID)
 @click.option("--reason", default="")
 def decline(ledger: Ledger, actor: str | None, claim_id: int, reason: str) -> None:
     """Decline a claim: it never enters the ledger."""
@@ -205,7 +206,7 @@ def give(
 @cli.command()
 @with_ledger
 @_as_option
-@click.argument("entry_id", type=int)
+@click.argument("entry_id", type=ID)
 @click.option("--reason", required=True, help="Why the entry is reversed.")
 def reverse(ledger: Ledger, actor: str | None, entry_id: int, reason: str) -> None:
     """Reverse an entry with a new, opposite entry; the original stays."""

@@ -16,7 +16,7 @@ from timebank.errors import InputError
 from timebank.formats import emit, format_option
 from timebank.ledger import Ledger
 from timebank.plugin_manager import default_plugins
-from timebank.rules import parse_toml, render_toml
+from timebank.rules import parse_toml, read_rules_file, render_toml
 from timebank.units import printable
 
 
@@ -55,7 +55,7 @@ def rules_history(ledger: Ledger, fmt: str) -> None:
 @click.option("--note", default="", help="Why the rules change.")
 def rules_load(ledger: Ledger, actor: str | None, file: str, note: str) -> None:
     """Replace the rules with FILE.toml (checked first: a bad file changes nothing)."""
-    data = parse_toml(Path(file).read_text("utf-8"), file)
+    data = read_rules_file(file)
     new = ledger.set_rules(data, actor=actor or "", note=note or f"loaded {Path(file).name}")
     click.echo(f"rules version {new.version} in force: {', '.join(new.enabled)}")
 
@@ -101,14 +101,11 @@ def rules_enable(ledger: Ledger, actor: str | None, plugin: str) -> None:
 @rules.command("disable")
 @with_ledger
 @_as_option
-@click.argument("plugin")
-def rules_disable(ledger: Ledger, actor: str | None, plugin: str) -> None:
-    """Disable a plugin; its settings go with it."""
-    data = ledger.rules.to_data()
-    if data["plugins"].pop(plugin, None) is None:
-        raise InputError(f"plugin: {plugin!r} is not enabled")
-    new = ledger.set_rules(data, actor=actor or "", note=f"disabled {plugin}")
-    click.echo(f"rules version {new.version}: disabled {plugin}")
+@click.argument("plugins", nargs=-1, required=True)
+def rules_disable(ledger: Ledger, actor: str | None, plugins: tuple[str, ...]) -> None:
+    """Disable plugins; their settings go with them. Works for a plugin since uninstalled."""
+    new = ledger.disable_plugins(plugins, actor=actor or "")
+    click.echo(f"rules version {new.version}: disabled {', '.join(plugins)}")
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from timebank.cli import (
+    WholeNumber,
     _ledger_option,
     cli,
     default_ledger_path,
@@ -74,8 +75,8 @@ def init(
 
 @cli.command()
 @_ledger_option
-@click.option("--seed", default=7, show_default=True)
-@click.option("--members", default=50, show_default=True)
+@click.option("--seed", default=7, type=WholeNumber(0), show_default=True)
+@click.option("--members", default=50, type=WholeNumber(1, 10_000), show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing file at the path.")
 def demo(ledger_path: Path | None, seed: int, members: int, force: bool) -> None:
     """Create a realistic demo co-op: members in several classes, two years of exchanges."""
@@ -94,3 +95,20 @@ def demo(ledger_path: Path | None, seed: int, members: int, force: bool) -> None
 def summary(ledger: Ledger) -> None:
     """The co-op at a glance."""
     click.echo(summary_text(ledger))
+
+
+@cli.command()
+@_ledger_option
+@click.option(
+    "--backup",
+    "backup_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to keep the verified copy taken first (default: LEDGER.before-upgrade-SCHEMA-TIME).",
+)
+def upgrade(ledger_path: Path | None, backup_to: Path | None) -> None:
+    """Bring the ledger to this timebank's schema, after a verified backup; the only
+    command that migrates an existing ledger."""
+    from timebank.upgrade import upgrade as upgrade_ledger
+
+    result = upgrade_ledger(ledger_path or default_ledger_path(), backup_to=backup_to)
+    click.echo(result.sentence())
