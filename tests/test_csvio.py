@@ -1,11 +1,14 @@
 """CSV import and export: checked whole, all rows or none, formula-safe."""
 
+import datetime as dt
 import hashlib
+import random
 
 import pytest
 from helpers import exchange
 
 from timebank import csvio
+from timebank.csvio import exchanges_csv
 from timebank.errors import InputError, NotAllowed
 
 
@@ -163,3 +166,111 @@ def test_columns_in_any_order_without_a_note_and_short_rows(ledger, tmp_path):
             actor="coord",
         )
     assert caught.value.errors[0].startswith("line 2, duration: '' is not a duration")
+
+
+# -- the daily limit over an import's batches --------------------------------------------------
+
+MANY = [f"g{i:03d}" for i in range(600)]  # more givers than a batch reads one by one
+
+
+def many_givers(ledger, tmp_path):
+    """600 members and days of at most 4 hours: each batch of an import reads whole days."""
+    ledger.change_settings("classic", {"max_per_day": "4h"}, actor="coord")
+    members = "handle,name,member_class\n" + "".join(f"{h},{h.title()},member\n" for h in MANY)
+    csvio.import_members(ledger, write(tmp_path, members, "members.csv"), actor="coord")
+
+
+def rows_csv(rows):
+    return exchanges_csv(
+        [dict(zip(csvio.EXCHANGE_COLUMNS, (*row, "shopping", ""), strict=True)) for row in rows]
+    )
+
+
+def round_of_hours(days):
+    """Each of the 600 givers gives one hour, spread over ``days`` and shuffled by a fixed seed."""
+    rng = random.Random(7)
+    rows = [(str(days[i % len(days)]), g, MANY[(i + 1) % len(MANY)], "1h") for i, g in enumerate(MANY)]
+    rng.shuffle(rows)
+    return rows
+
+
+def test_the_daily_limit_counts_earlier_batches_earlier_imports_and_reversals(ledger, tmp_path, monkeypatch):
+    """An unsorted import keeps each day's totals across its batches; what it counts is what is recorded."""
+    monkeypatch.setattr(csvio, "BATCH", 250)
+    many_givers(ledger, tmp_path)
+    days = [dt.date(2025, 3, 1) + dt.timedelta(days=i) for i in range(40)]
+    x, y, z = (str(d) for d in days[:3])
+    before = ledger.record(exchange("g001", "g002", minutes=180, day=days[1]))
+    reversed_entry = ledger.record(exchange("g002", "g003", minutes=180, day=days[2]))
+    ledger.reverse(reversed_entry.id, reason="typo", actor="coord")
+    rows = round_of_hours(days)
+    rows.insert(0, (x, "g000", "g005", "2h"))  # batch 1
+    rows.insert(400, (y, "g001", "g005", "1h30"))  # batch 2: 3h already recorded that day
+    rows.insert(520, (z, "g002", "g005", "3h"))  # batch 3: the 3h that day were reversed
+    rows.append((x, "g000", "g006", "2h30"))  # batch 3: 2h in batch 1, 1h in the round
+    with pytest.raises(csvio.ImportRefused) as caught:
+        csvio.import_exchanges(ledger, write(tmp_path, rows_csv(rows)), actor="coord")
+    assert [e.split(": ", 1)[1] for e in caught.value.errors] == [
+        f"g001 would give 5h30 on {y}, more than 4h in one day",
+        f"g000 would give 5h30 on {x}, more than 4h in one day",
+    ]
+    assert [e.split(",")[0] for e in caught.value.errors] == ["line 402", f"line {len(rows) + 1}"]
+    assert before.id == 1
+    # The refused import was rolled back: a second one must not count its rows.
+    rows = [r for r in rows if (r[1], r[0]) not in (("g001", y), ("g000", x))]
+    assert csvio.import_exchanges(ledger, write(tmp_path, rows_csv(rows)), actor="coord") == len(rows)
+    # A second import counts the first, and what another process recorded in between.
+    from timebank.ledger import Ledger
+
+    with Ledger(ledger.path) as other:
+        other.record(exchange("g010", "g011", minutes=60, day=days[10]))
+    again = round_of_hours(days[20:])
+    again.append((str(days[10]), "g010", "g012", "2h30"))  # after 1h (first import) and 1h (other)
+    with pytest.raises(csvio.ImportRefused) as caught:
+        csvio.import_exchanges(ledger, write(tmp_path, rows_csv(again)), actor="coord")
+    assert [e.split(": ", 1)[1] for e in caught.value.errors] == [
+        f"g010 would give 4h30 on {days[10]}, more than 4h in one day"
+    ]
+
+
+def test_an_unsorted_import_does_the_work_of_a_sorted_one(tmp_path, monkeypatch):
+    """Counted in SQLite's own steps, not seconds: the same rows shuffled cost about what they cost
+    sorted. The daily limit re-read every entry recorded so far for each batch (quadratic)."""
+    from timebank.ledger import Ledger
+    from timebank.models import Member
+
+    monkeypatch.setattr(csvio, "BATCH", 1000)
+    rng = random.Random(3)
+    first = dt.date(2025, 1, 1)
+    rows = [
+        (str(first + dt.timedelta(days=i * 200 // 12_000)), *rng.sample(MANY, 2), "1h") for i in range(12_000)
+    ]
+    members = "handle,name,member_class\n" + "".join(f"{h},{h.title()},member\n" for h in MANY)
+
+    def steps(name, rows):
+        with Ledger.create(tmp_path / f"{name}.sqlite") as led:
+            led.add_member(
+                Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor="system"
+            )
+            led.change_settings(
+                "credit_limits",
+                {"floor": "-1000h", "warn_below": "-1000h", "ceiling": "1000h"},
+                actor="coord",
+            )
+            csvio.import_members(led, write(tmp_path, members, "members.csv"), actor="coord")
+            counted = [0]
+
+            def step():
+                counted[0] += 1
+                return 0
+
+            led.conn.set_progress_handler(step, 1000)
+            assert csvio.import_exchanges(
+                led, write(tmp_path, rows_csv(rows), f"{name}.csv"), actor="coord"
+            ) == len(rows)
+            led.conn.set_progress_handler(None, 0)
+        return counted[0]
+
+    in_order = steps("sorted", rows)
+    rng.shuffle(rows)
+    assert steps("shuffled", rows) <= 1.3 * in_order  # was 2.3x, and growing with the rows
