@@ -2,14 +2,18 @@
 
 import datetime as dt
 import hashlib
+import os
 import random
 
 import pytest
-from helpers import exchange
+from helpers import add_members, exchange
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from timebank import csvio
 from timebank.csvio import exchanges_csv
 from timebank.errors import InputError, NotAllowed
+from timebank.models import Member
 
 
 def write(tmp_path, text, name="in.csv", encoding="utf-8"):
@@ -58,7 +62,7 @@ def test_every_bad_row_is_named_and_nothing_is_written(ledger, tmp_path, ledger_
     errors = caught.value.errors
     assert errors == [
         "line 5, receiver: no member has the handle 'zed'",
-        "line 6, date: '2026-13-01' is not a date; use YYYY-MM-DD, today, yesterday or -N",
+        "line 6, date: '2026-13-01' is not a date; a file needs YYYY-MM-DD",
         "line 7, duration: '1e308' is not a duration; try 1.5, 1h30, 90m or 1:30",
         "line 8, category: 'juggling' is not a kind of care here (kinds: companionship, shopping,"
         " transport, gardening, household, personal care, admin help, other)",
@@ -274,3 +278,362 @@ def test_an_unsorted_import_does_the_work_of_a_sorted_one(tmp_path, monkeypatch)
     in_order = steps("sorted", rows)
     rng.shuffle(rows)
     assert steps("shuffled", rows) <= 1.3 * in_order  # was 2.3x, and growing with the rows
+
+
+# -- a file's structure: quotes, columns, blank rows ---------------------------------------------
+
+HEADER = "date,giver,receiver,duration,category,note\n"
+
+
+def sixty_rows(broken_at=None, note='"forgot to close'):
+    """60 good exchanges; the one at ``broken_at`` (0-based) has ``note`` as its note."""
+    pairs = [("alice", "bob"), ("bob", "carol"), ("carol", "alice")]
+    lines = []
+    for i in range(60):
+        giver, receiver = pairs[i % 3]
+        lines.append(
+            f"2026-01-{1 + i % 28:02d},{giver},{receiver},30m,shopping,{note if i == broken_at else 'ok'}\n"
+        )
+    return HEADER + "".join(lines)
+
+
+def entry_count(ledger):
+    return ledger.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+
+def test_a_quote_never_closed_is_refused_at_its_line_not_swallowing_the_rest(ledger, tmp_path):
+    """It imported 2 exchanges from a file of 60: the third note swallowed every later row."""
+    assert csvio.import_exchanges(ledger, write(tmp_path, sixty_rows()), actor="coord", dry_run=True) == 60
+    with pytest.raises(csvio.ImportRefused) as caught:
+        csvio.import_exchanges(ledger, write(tmp_path, sixty_rows(broken_at=2)), actor="coord")
+    assert caught.value.errors == [
+        "line 4, note: a quote opens this cell and is never closed, so every later line would be"
+        ' read into it; a cell that starts with a quote mark must end with one (write "" for a'
+        " quote mark inside it)"
+    ]
+    assert entry_count(ledger) == 0
+
+
+def test_a_quote_closed_rows_later_is_refused_naming_both_lines(ledger, tmp_path):
+    lines = sixty_rows(broken_at=2).splitlines(True)
+    lines[40] = lines[40].replace("ok\n", 'ok"\n')
+    with pytest.raises(csvio.ImportRefused) as caught:
+        csvio.import_exchanges(ledger, write(tmp_path, "".join(lines)), actor="coord")
+    assert caught.value.errors == [
+        "line 4, note: a quote opened here is closed only on line 41, so lines 5 to 41 were read into"
+        ' this cell; a cell that starts with a quote mark must end with one (write "" for a quote mark'
+        " inside it)"
+    ]
+    assert entry_count(ledger) == 0
+    lines[40], lines[4] = lines[4], lines[40]  # closed on the next line
+    with pytest.raises(csvio.ImportRefused) as caught:
+        csvio.import_exchanges(ledger, write(tmp_path, "".join(lines)), actor="coord")
+    assert caught.value.errors[0].startswith(
+        "line 4, note: a quote opened here is closed only on line 5, so line 5 was"
+    )
+
+
+def test_a_quote_never_closed_in_a_long_file_is_named_too(ledger, tmp_path):
+    """Past 131,072 characters the CSV reader gives up on the cell: the cause is still the quote."""
+    text = sixty_rows(broken_at=0) + "".join(
+        f"2026-02-{1 + i % 28:02d},alice,bob,30m,shopping,{'x' * 60}\n" for i in range(2500)
+    )
+    with pytest.raises(csvio.ImportRefused) as caught:
+        csvio.import_exchanges(ledger, write(tmp_path, text), actor="coord")
+    assert caught.value.errors[0].startswith("line 2, note: a quote opens this cell and is never closed")
+
+
+def test_text_after_a_closing_quote_is_refused(ledger, tmp_path):
+    text = HEADER + '2026-01-05,alice,bob,1h,shopping,"quoted" and more\n'
+    with pytest.raises(csvio.ImportRefused) as caught:
+        csvio.import_exchanges(ledger, write(tmp_path, text), actor="coord")
+    assert caught.value.errors == [
+        "line 2, row: text follows a closing quote; a cell that starts with a quote mark must end"
+        ' with one (write "" for a quote mark inside it)'
+    ]
+
+
+def test_notes_over_several_lines_still_import_and_crlf_inside_becomes_lf(ledger, tmp_path):
+    text = (
+        HEADER.replace("\n", "\r\n")
+        + '2026-01-05,alice,bob,1h,shopping,"first line\r\nsecond, with a comma\r\n""quoted"""\r\n'
+        + "2026-01-06,bob,alice,1h,shopping,plain\r\n"
+    )
+    assert csvio.import_exchanges(ledger, write(tmp_path, text), actor="coord") == 2
+    assert sorted(e.note for e in ledger.entries()) == ['first line\nsecond, with a comma\n"quoted"', "plain"]
+
+
+def test_a_quote_in_a_member_name_never_closed_is_refused(ledger, tmp_path):
+    text = 'handle,name,member_class\ndora,Dora,member\neve,"Eve,member\nfred,Fred,member\n'
+    with pytest.raises(csvio.ImportRefused) as caught:
+        csvio.import_members(ledger, write(tmp_path, text), actor="coord")
+    assert caught.value.errors[0].startswith("line 3, name: a quote opens this cell and is never closed")
+    assert "dora" not in ledger.members_by_handle()
+
+
+@pytest.mark.parametrize(
+    "header, fragment",
+    [
+        (
+            "date,giver,receiver,duration,category,note,Note",
+            "the column 'note' appears twice (columns 6 and 7)",
+        ),
+        ("date,giver,receiver,duration,category,date", "the column 'date' appears twice (columns 1 and 6)"),
+        ("date,giver,receiver,duration,category,notes", "unknown column 'notes'"),
+        ("date;giver;receiver;duration;category;note", "separated by semicolons"),
+        ("date\tgiver\treceiver\tduration\tcategory\tnote", "separated by tabs"),
+    ],
+)
+def test_a_column_named_twice_or_misspelt_is_refused_not_ignored(ledger, tmp_path, header, fragment):
+    """A second 'note' column was accepted and one of them dropped without a word."""
+    width = header.count(",") + 1
+    row = ",".join(["2026-01-05", "alice", "bob", "1h", "shopping", "kept?", "or this?"][:width])
+    with pytest.raises(InputError) as caught:
+        csvio.import_exchanges(ledger, write(tmp_path, f"{header}\n{row}\n"), actor="coord")
+    assert "line 1: " in str(caught.value) and fragment in str(caught.value)
+    assert entry_count(ledger) == 0
+
+
+def test_unnamed_columns_may_stay_empty_but_may_not_hold_values(ledger, tmp_path):
+    text = HEADER.replace("\n", ",,\n") + "2026-01-05,alice,bob,1h,shopping,fine,,\n"
+    assert csvio.import_exchanges(ledger, write(tmp_path, text), actor="coord", dry_run=True) == 1
+    text += "2026-01-06,alice,bob,1h,shopping,lost?,,this\n"
+    with pytest.raises(csvio.ImportRefused) as caught:
+        csvio.import_exchanges(ledger, write(tmp_path, text), actor="coord")
+    assert caught.value.errors == ["line 3, column 8: 'this' is under no column name"]
+
+
+def test_what_spreadsheets_save_imports_the_same(ledger, tmp_path):
+    """A BOM, CRLF, column names in other cases and with spaces, blank and all-empty rows."""
+    plain = csvio.import_exchanges(ledger, write(tmp_path, GOOD), actor="coord", dry_run=True)
+    saved = (
+        "\ufeffDate , GIVER,Receiver,Duration,Category,Note\r\n"
+        + GOOD.split("\n", 1)[1].replace("\n", "\r\n")
+        + ",,,,,\r\n\r\n \r\n"
+    )
+    assert csvio.import_exchanges(ledger, write(tmp_path, saved), actor="coord") == plain == 3
+    members = "\ufeffHandle,Name,Member Class,Joined\r\ndora,Dora Diaz,member,2025-01-01\r\n,,,\r\n"
+    assert csvio.import_members(ledger, write(tmp_path, members, "m.csv"), actor="coord") == 1
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (HEADER.encode(), "the file has column names but no rows"),
+        ((HEADER + "\n,,,,,\n\n").encode(), "the file has column names but no rows"),
+        ((HEADER + "2026-01-05,alice,bob,1h,shopping,x\n").encode("utf-16"), "the file is UTF-16 text"),
+        (
+            (HEADER + "today,alice,bob,1h,shopping,x\n").encode(),
+            "line 2, date: 'today' is not a date; a file needs YYYY-MM-DD",
+        ),
+        ((HEADER + "-2,alice,bob,1h,shopping,x\n").encode(), "line 2, date: '-2' is not a date"),
+    ],
+)
+def test_files_that_would_import_nothing_or_a_moving_date_are_refused(ledger, tmp_path, content, fragment):
+    with pytest.raises((InputError, csvio.ImportRefused)) as caught:
+        csvio.import_exchanges(ledger, write(tmp_path, content), actor="coord")
+    assert fragment in str(caught.value)
+    assert entry_count(ledger) == 0
+
+
+# -- members: every column export writes is read back ------------------------------------------
+
+
+def test_a_retired_member_comes_back_retired(ledger, tmp_path):
+    """``import members`` ignored ``status`` and ``left``: a retired member came back active."""
+    ledger.retire_member("carol", actor="coord", day=dt.date(2025, 6, 30))
+    ledger.update_member("bob", actor="coord", area="=north", flags={"supported", "-x"}, role="coordinator")
+    out = tmp_path / "members.csv"
+    with open(out, "w", newline="") as stream:
+        csvio.export_members(ledger, stream)
+    from timebank.ledger import Ledger
+
+    with Ledger.create(tmp_path / "copy.sqlite") as copy:
+        copy.add_member(
+            Member("coord", "Cora Ordin", "member", dt.date(2024, 1, 1), role="coordinator"), actor="system"
+        )
+        without_coord = "".join(
+            line for line in out.read_text().splitlines(True) if not line.startswith("coord,")
+        )
+        assert csvio.import_members(copy, write(tmp_path, without_coord, "m.csv"), actor="coord") == 3
+        assert copy.members() == ledger.members()
+        assert copy.member("carol").status == "retired" and copy.member("carol").left == dt.date(2025, 6, 30)
+
+
+@pytest.mark.parametrize(
+    "row, error",
+    [
+        (
+            "eve,Eve,member,2025-01-01,boss,,,,",
+            "line 2, role: 'boss' is not a role here (member or coordinator)",
+        ),
+        (
+            "eve,Eve,member,2025-01-01,,,,gone,",
+            "line 2, status: 'gone' is not a status here (active or retired)",
+        ),
+        (
+            "eve,Eve,member,2025-01-01,,,,retired,",
+            "line 2, left: a retired member needs the day they left (YYYY-MM-DD)",
+        ),
+        (
+            "eve,Eve,member,2025-01-01,,,,active,2025-02-01",
+            "line 2, left: '2025-02-01' is set but the status is 'active'; only a retired member left",
+        ),
+        (
+            "eve,Eve,member,2025-01-01,,,,retired,2024-12-31",
+            "line 2, left: 2024-12-31 is before the day they joined (2025-01-01)",
+        ),
+        (
+            "eve,Eve,member,yesterday,,,,,",
+            "line 2, joined: 'yesterday' is not a date; a file needs YYYY-MM-DD",
+        ),
+    ],
+)
+def test_member_rows_the_ledger_would_refuse_get_one_sentence(ledger, tmp_path, row, error):
+    text = f"{','.join(csvio.MEMBER_COLUMNS)},status,left\n{row}\n"
+    with pytest.raises(csvio.ImportRefused) as caught:
+        csvio.import_members(ledger, write(tmp_path, text, "m.csv"), actor="coord")
+    assert caught.value.errors == [error]
+    assert "eve" not in ledger.members_by_handle()
+
+
+def test_cli_import_members_with_an_unknown_role_is_one_sentence(ledger, ledger_path, tmp_path):
+    """It ended in 'CHECK constraint failed' from SQLite."""
+    from click.testing import CliRunner
+
+    from timebank.cli import cli
+
+    ledger.close()
+    source = write(tmp_path, "handle,name,member_class,role\neve,Eve,member,treasurer\n", "m.csv")
+    before = file_digest(ledger_path)
+    result = CliRunner().invoke(
+        cli, ["import", "members", str(source), "--as", "coord", "--ledger", str(ledger_path)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {source}: nothing was imported; line 2, role: 'treasurer' is not a role here"
+        " (member or coordinator)"
+    ]
+    assert "Traceback" not in result.output + result.stderr
+    assert file_digest(ledger_path) == before
+
+
+# -- export then import is exact ----------------------------------------------------------------
+
+CLASSES = ["member", "=cls", "+plus", "-minus", "@at", "'quote", "''twice"]
+KINDS = ["shopping", "=SUM(A1)", "-x", "@home", "'quoted", '"dq', "café ☕"]
+STARTS = ["", "=", "+", "-", "@", "'", "''", "'=", '"', '""', "\t", " ", "=cmd|' /C calc'!A0"]
+
+
+def awkward(alphabet, max_size=20):
+    """Text starting with what spreadsheets and CSV readers trip over, then anything."""
+    return st.builds(lambda a, b: a + b, st.sampled_from(STARTS), st.text(alphabet, max_size=max_size))
+
+
+ONE_LINE = st.characters(blacklist_categories=("Cc", "Cs"))
+NOTE = st.one_of(ONE_LINE, st.sampled_from("\t\n,;\"'"))
+FLAG = st.characters(
+    blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp"), blacklist_characters=",;\x85\xa0\u1680\u2028\u2029"
+)
+
+
+@st.composite
+def members(draw):
+    found = []
+    for handle in draw(st.lists(st.sampled_from(["ann", "ben", "cy", "di", "ed"]), unique=True, max_size=4)):
+        joined = draw(st.dates(dt.date(2000, 1, 1), dt.date(2025, 12, 31)))
+        retired = draw(st.booleans())
+        found.append(
+            Member(
+                handle,
+                draw(awkward(ONE_LINE).filter(lambda s: s.strip() and s.strip("\t") == s and "\t" not in s)),
+                draw(st.sampled_from(CLASSES)),
+                joined,
+                left=draw(st.dates(joined, dt.date(2026, 1, 1))) if retired else None,
+                status="retired" if retired else "active",
+                role=draw(st.sampled_from(["member", "coordinator"])),
+                area=draw(st.none() | awkward(ONE_LINE).filter(lambda s: s and "\t" not in s)),
+                flags=draw(
+                    st.frozensets(
+                        awkward(FLAG, 10).filter(lambda s: s and "\t" not in s and " " not in s), max_size=3
+                    )
+                ),
+            )
+        )
+    return found
+
+
+def awkward_ledger(path):
+    from timebank.ledger import Ledger
+
+    ledger = Ledger.create(path)
+    ledger.add_member(
+        Member("coord", "Cora Ordin", "member", dt.date(2024, 1, 1), role="coordinator"), actor="system"
+    )
+    ledger.change_settings("classic", {"member_classes": CLASSES, "categories": KINDS}, actor="coord")
+    return ledger
+
+
+@settings(
+    max_examples=200 if os.environ.get("SOAK") else 25, deadline=None, suppress_health_check=list(HealthCheck)
+)
+@given(
+    people=members(),
+    notes=st.lists(st.tuples(st.sampled_from(KINDS), awkward(NOTE, 40)), max_size=4),
+)
+def test_export_then_import_is_exact_for_every_field(tmp_path_factory, people, notes):
+    """Areas came back with the quote export adds against formulas; names lost their spaces."""
+    folder = tmp_path_factory.mktemp("roundtrip")
+    with awkward_ledger(folder / "a.sqlite") as source, awkward_ledger(folder / "b.sqlite") as target:
+        add_members(source, "zed")
+        for person in people:
+            source.add_member(person, actor="coord")
+        for kind, note in notes:
+            source.record(exchange("zed", "coord", minutes=30, category=kind, note=note, recorded_by="coord"))
+        with open(folder / "members.csv", "w", newline="") as stream:
+            csvio.export_members(source, stream)
+        with open(folder / "exchanges.csv", "w", newline="") as stream:
+            csvio.export_exchanges(source, stream)
+        lines = (folder / "members.csv").read_text().splitlines(True)
+        (folder / "members.csv").write_text("".join(line for line in lines if not line.startswith("coord,")))
+        csvio.import_members(target, folder / "members.csv", actor="coord")
+        assert target.members() == source.members()
+        if notes:
+            csvio.import_exchanges(target, folder / "exchanges.csv", actor="coord")
+        fields = lambda e: (e.day, e.kind, e.category, e.note, [(p.account, p.amount) for p in e.postings])  # noqa: E731
+        assert [fields(e) for e in target.entries()] == [fields(e) for e in source.entries()]
+
+
+def test_export_neutralises_every_text_field_of_members(ledger, tmp_path):
+    """Flags and member classes were written as they are: ``=cmd|...`` opened as a formula."""
+    ledger.change_settings("classic", {"member_classes": ["member", "=cls"]}, actor="coord")
+    ledger.update_member("alice", actor="coord", member_class="=cls", flags={"@evil", "-x"}, area="+a")
+    out = tmp_path / "m.csv"
+    with open(out, "w", newline="") as stream:
+        csvio.export_members(ledger, stream)
+    alice = next(line for line in out.read_text().splitlines() if line.startswith("alice,"))
+    cells = alice.split(",")
+    assert cells[2] == "'=cls" and cells[5] == "'+a" and cells[6] == "'-x;@evil"
+    assert not any(
+        cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+        for line in out.read_text().splitlines()
+        for cell in line.split(",")
+    )
+
+
+@pytest.mark.parametrize("flag", ["a,b", "a;b", "two words", "", "tab\there"])
+def test_a_flag_is_one_word_everywhere_it_is_typed(ledger, ledger_path, flag):
+    """A flag with ',' or ';' was split in two when stored or exported: flags nobody set."""
+    from click.testing import CliRunner
+
+    from timebank.cli import cli
+
+    with pytest.raises(InputError, match="is not a flag; a flag is one word"):
+        ledger.update_member("alice", actor="coord", flags={"supported", flag})
+    assert ledger.member("alice").flags == frozenset()
+    ledger.close()
+    result = CliRunner().invoke(
+        cli, ["member", "add", "eve", "Eve", "--flag", flag, "--as", "coord", "--ledger", str(ledger_path)]
+    )
+    assert result.exit_code == 1 and "is not a flag; a flag is one word" in result.stderr
+    assert "Traceback" not in result.stderr

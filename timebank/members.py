@@ -16,7 +16,7 @@ from timebank import pipeline
 from timebank.errors import InputError, NotFound, RulesRefused
 from timebank.models import Account, Member
 from timebank.store import STANDING, now_utc
-from timebank.units import check_text
+from timebank.units import check_flag, check_text
 
 
 class MembersMixin:
@@ -137,6 +137,8 @@ class MembersMixin:
             raise InputError("name: a member needs a name")
         if member.area is not None:
             check_text(member.area, field="area", max_length=100, one_line=True)
+        for flag in sorted(member.flags):
+            check_flag(flag)
         problems = pipeline.gather_problems(
             self, self.rules, "validate_member", member=member, previous=previous
         )

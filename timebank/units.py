@@ -112,20 +112,29 @@ def format_hours(minutes: int) -> str:
     return f"{sign}{hours}.{rest * 100 // 60:02d} h"
 
 
-def parse_day(text: str | None, *, today: dt.date | None = None, field: str = "date") -> dt.date:
-    """Read the day of a service: ``today``, ``yesterday``, ``-2`` (days ago) or an ISO date."""
+def parse_day(
+    text: str | None, *, today: dt.date | None = None, field: str = "date", relative: bool = True
+) -> dt.date:
+    """Read the day of a service: ``today``, ``yesterday``, ``-2`` (days ago) or an ISO date.
+
+    A file is read with ``relative=False``: ``today`` in a file would mean the day it
+    happens to be imported, and change if it is imported again.
+    """
     today = today or dt.date.today()
     raw = "" if text is None else str(text)
     cleaned = raw.strip().lower()
-    if cleaned in ("", "today"):
-        return today
-    if cleaned == "yesterday":
-        return today - dt.timedelta(days=1)
-    if re.fullmatch(r"-\d{1,4}", cleaned):
-        return today - dt.timedelta(days=int(cleaned[1:]))
+    if relative:
+        if cleaned in ("", "today"):
+            return today
+        if cleaned == "yesterday":
+            return today - dt.timedelta(days=1)
+        if re.fullmatch(r"-\d{1,4}", cleaned):
+            return today - dt.timedelta(days=int(cleaned[1:]))
     try:
         day = dt.date.fromisoformat(cleaned)
     except ValueError:
+        if not relative:
+            raise InputError(f"{field}: {raw!r} is not a date; a file needs YYYY-MM-DD") from None
         raise InputError(f"{field}: {raw!r} is not a date; use YYYY-MM-DD, today, yesterday or -N") from None
     if not 1900 <= day.year <= 2200:
         raise InputError(f"{field}: {raw!r} is out of range")
@@ -164,3 +173,17 @@ def check_text(value: str, *, field: str, max_length: int = 2000, one_line: bool
     if (_CONTROL_OR_BREAK if one_line else _CONTROL).search(value):
         raise InputError(f"{field}: {value[:40]!r} contains control characters")
     return value
+
+
+_NOT_IN_A_FLAG = re.compile(r"[\s,;\x00-\x1f\x7f]")
+
+
+def check_flag(flag: str, *, field: str = "flags") -> str:
+    """Refuse a flag that is not one word: a ``,`` or ``;`` would split it in two when the
+    ledger stores it or a CSV carries it, and silently give the member flags nobody set."""
+    if not flag or _NOT_IN_A_FLAG.search(flag) or len(flag) > 64:
+        raise InputError(
+            f"{field}: {flag[:40]!r} is not a flag; a flag is one word of at most 64 characters"
+            " (no spaces, commas or semicolons)"
+        )
+    return flag
