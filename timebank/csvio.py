@@ -126,17 +126,20 @@ def _rows(stream: IO[str], source: str, kind: str) -> tuple[list[str], Iterator[
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         found = False
+        end = reader.line_num
         while True:
-            start = reader.line_num + 1
+            start = end + 1
             try:
                 values = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:
                 raise _Unreadable(_quoting_problem(stream, header, start, exc)) from None
-            if reader.line_num != start:
-                _check_spanning(header, values, start, reader.line_num, kind)
-            if any(v.strip() for v in values):  # blank lines, and ",,,," rows spreadsheets leave
+            end = reader.line_num
+            if end != start:
+                _check_spanning(header, values, start, end, kind)
+            # Blank lines, and the ",,,," rows spreadsheets leave, hold nothing.
+            if values and (values[0].strip() or any(v.strip() for v in values)):
                 found = True
                 yield start, values
         if not found:
@@ -243,21 +246,22 @@ def _looks_like_key(kind: str, text: str) -> bool:
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def _check_row(header: list[str], values: list[str]) -> list[str]:
+def _check_row(header: list[str], values: list[str], unnamed: bool) -> list[str]:
     """The row's cells, one per column (missing ones empty), if every cell is safe text.
 
     A line break inside a cell written as CR LF (as some spreadsheets save) becomes LF.
+    ``unnamed``: the header has a column with no name, whose cells must be empty.
     """
     width = len(header)
     if len(values) > width:
         raise InputError("row: has more cells than the header has columns")
     text = "".join(values)
-    if "\r\n" in text:
-        values = [v.replace("\r\n", "\n") for v in values]
     if len(text) > MAX_FIELD or _CONTROL.search(text) is not None:
+        if "\r\n" in text:
+            values = [v.replace("\r\n", "\n") for v in values]
         for field, value in zip(header, values, strict=False):
             check_text(value, field=field or "row", max_length=MAX_FIELD)
-    if "" in header:
+    if unnamed:
         for at, value in enumerate(values):
             if not header[at] and value.strip():
                 raise InputError(f"column {at + 1}: {value[:40]!r} is under no column name")
@@ -274,16 +278,17 @@ def _handles(value: str, field: str) -> tuple[str, ...]:
 
 
 class ExchangeParser:
-    """Reads exchange rows, remembering dates and durations already seen.
+    """Reads exchange rows, remembering dates, durations and kinds of care already seen.
 
     A file of a million exchanges holds a few hundred distinct dates and a handful of
-    durations, so each is parsed once.
+    durations and kinds, so each is read once.
     """
 
     def __init__(self, recorded_by: str, header: list[str]):
         self.recorded_by = recorded_by
         self.days: dict[str, dt.date] = {}
         self.durations: dict[str, int] = {}
+        self.kinds: dict[str, str] = {}
         self.required = operator.itemgetter(*(header.index(c) for c in REQUIRED["exchanges"]))
         self.note_at = header.index("note") if "note" in header else None
 
@@ -299,12 +304,15 @@ class ExchangeParser:
         minutes = self.durations.get(duration)
         if minutes is None:
             minutes = self.durations[duration] = parse_duration(duration)
+        kind = self.kinds.get(category)
+        if kind is None:
+            kind = self.kinds[category] = _restore(category.strip())
         return Exchange(
             givers=_handles(giver, "giver"),
             receivers=_handles(receiver, "receiver"),
             minutes=minutes,
             day=day,
-            category=_restore(category.strip()),
+            category=kind,
             recorded_by=self.recorded_by,
             note=_restore(note),
         )
@@ -347,9 +355,10 @@ def import_exchanges(
             try:
                 header, rows = _rows(stream, source, "exchanges")
                 parse = ExchangeParser(actor, header)
+                unnamed = "" in header
                 for line, values in rows:
                     try:
-                        exchange = parse(_check_row(header, values))
+                        exchange = parse(_check_row(header, values, unnamed))
                     except InputError as exc:
                         errors.append(f"line {line}, {exc}")
                         continue
@@ -406,10 +415,12 @@ def import_members(ledger: Ledger, path: str | Path, *, actor: str, dry_run: boo
     try:
         with ledger.transaction(), _open(path) as stream:
             header, rows = _rows(stream, source, "members")
+            unnamed = "" in header
             try:
                 for line, values in rows:
                     try:
-                        member = _parse_member(dict(zip(header, _check_row(header, values), strict=True)))
+                        row = dict(zip(header, _check_row(header, values, unnamed), strict=True))
+                        member = _parse_member(row)
                         if member.handle in seen:
                             raise InputError(f"handle: {member.handle!r} appears twice in the file")
                         seen.add(member.handle)
