@@ -209,8 +209,8 @@ def test_the_daily_limit_counts_earlier_batches_earlier_imports_and_reversals(le
     ledger.reverse(reversed_entry.id, reason="typo", actor="coord")
     rows = round_of_hours(days)
     rows.insert(0, (x, "g000", "g005", "2h"))  # batch 1
+    rows.insert(150, (z, "g002", "g005", "3h"))  # batch 1: the 3h that day were reversed
     rows.insert(400, (y, "g001", "g005", "1h30"))  # batch 2: 3h already recorded that day
-    rows.insert(520, (z, "g002", "g005", "3h"))  # batch 3: the 3h that day were reversed
     rows.append((x, "g000", "g006", "2h30"))  # batch 3: 2h in batch 1, 1h in the round
     with pytest.raises(csvio.ImportRefused) as caught:
         csvio.import_exchanges(ledger, write(tmp_path, rows_csv(rows)), actor="coord")
@@ -222,13 +222,27 @@ def test_the_daily_limit_counts_earlier_batches_earlier_imports_and_reversals(le
     assert before.id == 1
     # The refused import was rolled back: a second one must not count its rows.
     rows = [r for r in rows if (r[1], r[0]) not in (("g001", y), ("g000", x))]
+    monkeypatch.setattr(csvio, "BATCH", 200)
+    assert len(rows) % csvio.BATCH >= 100  # a last batch under 100 reads its days afresh instead
     assert csvio.import_exchanges(ledger, write(tmp_path, rows_csv(rows)), actor="coord") == len(rows)
-    # A second import counts the first, and what another process recorded in between.
+    from timebank.plugins import classic
+
+    # The days the last batch read stay for the next import (checked, so that what follows
+    # tests the catching up): it counts the first, a reversal since, and another process's entry.
+    assert {z, str(days[10])} <= set(classic._DAYS_GIVEN[ledger].days)
+    (three_hours,) = ledger.conn.execute(
+        "SELECT max(id) FROM entries WHERE givers = 'g002' AND day = ? AND minutes = 180", (z,)
+    ).fetchone()
+    ledger.reverse(three_hours, reason="recorded twice", actor="coord")
     from timebank.ledger import Ledger
 
     with Ledger(ledger.path) as other:
         other.record(exchange("g010", "g011", minutes=60, day=days[10]))
-    again = round_of_hours(days[20:])
+        mistake = other.record(exchange("g003", "g004", minutes=180, day=days[10]))
+        other.reverse(mistake.id, reason="wrong member", actor="coord")
+    again = round_of_hours(days[20:])[:150]  # one batch
+    again.append((z, "g002", "g007", "3h"))  # 1h left that day (the round) once the 3h were reversed
+    again.append((str(days[10]), "g003", "g013", "3h"))  # nothing that day: the 3h were reversed
     again.append((str(days[10]), "g010", "g012", "2h30"))  # after 1h (first import) and 1h (other)
     with pytest.raises(csvio.ImportRefused) as caught:
         csvio.import_exchanges(ledger, write(tmp_path, rows_csv(again)), actor="coord")
