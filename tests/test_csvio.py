@@ -599,11 +599,14 @@ def test_export_then_import_is_exact_for_every_field(tmp_path_factory, people, n
     """Areas came back with the quote export adds against formulas; names lost their spaces."""
     folder = tmp_path_factory.mktemp("roundtrip")
     with awkward_ledger(folder / "a.sqlite") as source, awkward_ledger(folder / "b.sqlite") as target:
-        add_members(source, "zed")
+        add_members(source, "zed", "zoe")
         for person in people:
             source.add_member(person, actor="coord")
-        for kind, note in notes:
-            source.record(exchange("zed", "coord", minutes=30, category=kind, note=note, recorded_by="coord"))
+        for at, (kind, note) in enumerate(notes):
+            receivers = "coord,zoe" if at % 2 else "coord"  # a group session every other time
+            source.record(
+                exchange("zed", receivers, minutes=31, category=kind, note=note, recorded_by="coord")
+            )
         with open(folder / "members.csv", "w", newline="") as stream:
             csvio.export_members(source, stream)
         with open(folder / "exchanges.csv", "w", newline="") as stream:
@@ -651,3 +654,22 @@ def test_a_flag_is_one_word_everywhere_it_is_typed(ledger, ledger_path, flag):
     )
     assert result.exit_code == 1 and "is not a flag; a flag is one word" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_refuses_the_file_of_sixty_whose_third_note_never_closes(ledger, ledger_path, tmp_path):
+    """The finding as a co-ordinator met it: ``imported 2 exchanges`` from a file of 60, exit 0."""
+    from click.testing import CliRunner
+
+    from timebank.cli import cli
+
+    ledger.close()
+    source = write(tmp_path, sixty_rows(broken_at=2))
+    before = file_digest(ledger_path)
+    args = ["import", "exchanges", str(source), "--as", "coord", "--ledger", str(ledger_path)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {source}: nothing was imported; line 4, note: a quote opens this cell")
+    assert file_digest(ledger_path) == before
+    source.write_text(sixty_rows())
+    assert "imported 60 exchanges" in CliRunner().invoke(cli, args).output
