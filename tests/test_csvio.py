@@ -190,10 +190,10 @@ def rows_csv(rows):
     )
 
 
-def round_of_hours(days):
-    """Each of the 600 givers gives one hour, spread over ``days`` and shuffled by a fixed seed."""
+def round_of_hours(days, duration="1h"):
+    """Each of the 600 givers gives an hour, spread over ``days`` and shuffled by a fixed seed."""
     rng = random.Random(7)
-    rows = [(str(days[i % len(days)]), g, MANY[(i + 1) % len(MANY)], "1h") for i, g in enumerate(MANY)]
+    rows = [(str(days[i % len(days)]), g, MANY[(i + 1) % len(MANY)], duration) for i, g in enumerate(MANY)]
     rng.shuffle(rows)
     return rows
 
@@ -240,7 +240,7 @@ def test_the_daily_limit_counts_earlier_batches_earlier_imports_and_reversals(le
         other.record(exchange("g010", "g011", minutes=60, day=days[10]))
         mistake = other.record(exchange("g003", "g004", minutes=180, day=days[10]))
         other.reverse(mistake.id, reason="wrong member", actor="coord")
-    again = round_of_hours(days[20:])[:150]  # one batch
+    again = round_of_hours(days[20:], "30m")[:150]  # one batch; not the first import's rows again
     again.append((z, "g002", "g007", "3h"))  # 1h left that day (the round) once the 3h were reversed
     again.append((str(days[10]), "g003", "g013", "3h"))  # nothing that day: the 3h were reversed
     again.append((str(days[10]), "g010", "g012", "2h30"))  # after 1h (first import) and 1h (other)
@@ -673,3 +673,28 @@ def test_cli_refuses_the_file_of_sixty_whose_third_note_never_closes(ledger, led
     assert file_digest(ledger_path) == before
     source.write_text(sixty_rows())
     assert "imported 60 exchanges" in CliRunner().invoke(cli, args).output
+
+
+def test_a_file_imported_twice_is_not_recorded_twice_without_saying_so(ledger, tmp_path):
+    """The second import of the same file recorded every exchange again, exit 0."""
+    source = write(tmp_path, GOOD)
+    assert csvio.import_exchanges(ledger, source, actor="coord") == 3
+    before = entry_count(ledger)
+    with pytest.raises(csvio.ImportRefused) as caught:
+        csvio.import_exchanges(ledger, source, actor="coord")
+    assert [e.split(" (same")[0] for e in caught.value.errors] == [
+        "line 2, row: the ledger already holds this exchange as entry #1",
+        "line 3, row: the ledger already holds this exchange as entry #2",
+        "line 4, row: the ledger already holds this exchange as entry #3",
+    ]
+    assert caught.value.errors[0].endswith("(a warning: import with --accept-warnings)")
+    assert entry_count(ledger) == before
+    # Two sessions alike on one day do happen: said so, they are recorded.
+    assert csvio.import_exchanges(ledger, source, actor="coord", acknowledge=True) == 3
+    # A reversed exchange no longer stands: importing it again is the correction.
+    ledger.reverse(1, reason="wrong day", actor="coord")
+    one = write(tmp_path, HEADER + "2026-01-05,alice,bob,1h30,shopping,weekly shop\n", "one.csv")
+    with pytest.raises(csvio.ImportRefused, match="already holds this exchange as entry #4"):
+        csvio.import_exchanges(ledger, one, actor="coord")  # the second copy, #4, stands
+    ledger.reverse(4, reason="imported twice", actor="coord")
+    assert csvio.import_exchanges(ledger, one, actor="coord") == 1

@@ -351,6 +351,7 @@ def import_exchanges(
 
     def batches() -> Iterator[list[Exchange]]:
         batch: list[Exchange] = []
+        recorded = None if acknowledge else _Recorded.before_import(ledger)
         with _open(path) as stream:
             try:
                 header, rows = _rows(stream, source, "exchanges")
@@ -362,6 +363,12 @@ def import_exchanges(
                     except InputError as exc:
                         errors.append(f"line {line}, {exc}")
                         continue
+                    if recorded is not None and (entry := recorded.holds(exchange)):
+                        errors.append(
+                            f"line {line}, row: the ledger already holds this exchange as entry #{entry}"
+                            " (same date, people, duration, kind and note), so importing it would"
+                            " record it twice (a warning: import with --accept-warnings)"
+                        )
                     lines.append(line)
                     batch.append(exchange)
                     if len(batch) >= BATCH:
@@ -395,6 +402,44 @@ def import_exchanges(
         return batch.count
     ledger._after(batch.written)
     return batch.count
+
+
+class _Recorded:
+    """The standing exchanges the ledger held before an import began, read a day at a time.
+
+    A file imported twice (by a slip, or a retry after an error that did not stop the first)
+    would record every exchange twice: a row identical to one of them is a warning. Each day
+    is read once, so an unsorted file costs what a sorted one does; a ledger with no
+    exchanges yet (the usual bulk load) costs nothing.
+    """
+
+    def __init__(self, ledger: Ledger, last_id: int):
+        self.conn = ledger.conn
+        self.last_id = last_id
+        self.days: dict[dt.date, dict[tuple[str, str, int, str, str], int]] = {}
+
+    @classmethod
+    def before_import(cls, ledger: Ledger) -> _Recorded | None:
+        row = ledger.conn.execute("SELECT max(id) FROM entries WHERE kind = 'service'").fetchone()
+        return cls(ledger, row[0]) if row[0] else None
+
+    def holds(self, exchange: Exchange) -> int | None:
+        """The id of an entry recording the same exchange, if there is one."""
+        day = self.days.get(exchange.day)
+        if day is None:
+            day = self.days[exchange.day] = {}
+            rows = self.conn.execute(
+                "SELECT e.givers, e.receivers, e.minutes, e.category, e.note, min(e.id) FROM entries e"
+                f" WHERE e.day = ? AND e.kind = 'service' AND e.id <= ? AND {STANDING}"
+                " GROUP BY e.givers, e.receivers, e.minutes, e.category, e.note",
+                (exchange.day.isoformat(), self.last_id),
+            )
+            for *same, entry in rows:
+                day[tuple(same)] = entry  # type: ignore[index]
+        if not day:
+            return None
+        key = (" ".join(exchange.givers), " ".join(exchange.receivers), exchange.minutes)
+        return day.get((*key, exchange.category, exchange.note))
 
 
 def _line_of(error: str) -> int:
