@@ -63,9 +63,33 @@ def generate(path: Path, members: list[str]) -> None:
             )
 
 
+def shuffled_copy(path: Path) -> Path:
+    """The same rows in another order (fixed seed): an import not sorted by date."""
+    out = path.with_name(f"{path.stem}-shuffled.csv")
+    if not out.exists():
+        with open(path, newline="") as stream:
+            header, *rows = stream.readlines()
+        random.Random(2027).shuffle(rows)
+        with open(out, "w", newline="") as stream:
+            stream.write(header)
+            stream.writelines(rows)
+    return out
+
+
+def new_ledger(path: Path, members_csv: Path) -> Ledger:
+    """A fresh benchmark ledger: the rules, a co-ordinator and the members."""
+    remove_sqlite(path)
+    ledger = Ledger.create(path, RULES)
+    ledger.add_member(
+        Member("coord", "Co-ordinator", "member", dt.date(2023, 1, 1), role="coordinator"), actor=SYSTEM
+    )
+    csvio.import_members(ledger, members_csv, actor="coord")
+    return ledger
+
+
 def remove_sqlite(path: Path) -> None:
     """Delete a database file with its WAL and shared-memory files (and a ledger's anchors)."""
-    for suffix in ("", "-wal", "-shm", ".anchors"):
+    for suffix in ("", "-wal", "-shm", ".anchors", ".import-lock"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
@@ -159,6 +183,21 @@ def raw_into_ledger_schema(ledger: Ledger) -> float:
     return elapsed
 
 
+def unsorted_import(csv_path: Path, members_csv: Path) -> float:
+    """The same rows shuffled, into a fresh ledger with the same members: an import's time
+    must not depend on the order of its rows (the daily limit once made this quadratic)."""
+    shuffled = shuffled_copy(csv_path)
+    path = DATA / "ledger-shuffled.sqlite"
+    ledger = new_ledger(path, members_csv)
+    began = time.perf_counter()
+    count = csvio.import_exchanges(ledger, shuffled, actor="coord")
+    elapsed = time.perf_counter() - began
+    assert count == N_EXCHANGES, count
+    ledger.close()
+    remove_sqlite(path)
+    return elapsed
+
+
 def median_of(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -180,17 +219,13 @@ def main() -> int:
         generate(csv_path, handles)
         report("generate CSV", time.perf_counter() - began, "s")
 
-    ledger = Ledger.create(ledger_path, RULES)
-    ledger.add_member(
-        Member("coord", "Co-ordinator", "member", dt.date(2023, 1, 1), role="coordinator"), actor=SYSTEM
-    )
     members_csv = DATA / "members.csv"
     with open(members_csv, "w", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(("handle", "name", "member_class", "joined"))
         writer.writerows((h, f"Member {h}", "member", "2023-06-01") for h in handles)
     began = time.perf_counter()
-    csvio.import_members(ledger, members_csv, actor="coord")
+    ledger = new_ledger(ledger_path, members_csv)
     report(f"import {N_MEMBERS:,} members", time.perf_counter() - began, "s")
 
     raw = baseline(csv_path)
@@ -209,6 +244,9 @@ def main() -> int:
     report("floor: ledger's rows raw into its own schema, no rules", floor, "s")
     report("  its ratio to the CSV baseline", floor / raw, "x")
     report("  ratio of the import to it", imported / floor, "x")
+    unsorted = unsorted_import(csv_path, members_csv)
+    report("import the same exchanges shuffled (not sorted by date)", unsorted, "s")
+    report("  ratio to the sorted import", unsorted / imported, "x", "(target <= 1.5x)")
 
     rng = random.Random(1)
     codes = [rng.choice(handles) for _ in range(2000)]

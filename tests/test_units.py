@@ -117,3 +117,40 @@ def test_format_hours_rounds_half_up_to_two_places():
     assert format_hours(-61) == "-1.02 h"
     assert format_hours(59 * 60 + 59) == "59.98 h"  # 59.98333...
     assert format_hours(3) == "0.05 h"  # exactly 0.05
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("1h99", "99 minutes after the hours"),
+        ("0h60", "60 minutes after the hours"),
+        ("1h 75m", "75 minutes after the hours"),
+        ("1.5h30", "decimal hours followed by minutes"),
+        ("0.5h 10m", "decimal hours followed by minutes"),
+    ],
+)
+def test_minutes_after_hours_are_a_clock_not_a_sum(text, fragment):
+    """``1h99`` was read as 2h39 and ``1.5h30`` as 2h: a typo became a different amount."""
+    with pytest.raises(InputError) as caught:
+        parse_duration(text)
+    assert fragment in str(caught.value) and repr(text) in str(caught.value)
+    with pytest.raises(InputError):
+        parse_minutes("-" + text, field="floor")
+
+
+@given(st.integers(min_value=1, max_value=24 * 60))
+def test_every_shown_duration_reads_back_as_itself(minutes):
+    """What the ledger shows (``format_minutes``) is what it reads, in every accepted spelling."""
+    hours, rest = divmod(minutes, 60)
+    assert parse_duration(format_minutes(minutes)) == minutes
+    assert parse_duration(f"{hours}:{rest:02d}") == minutes
+    assert parse_duration(f"{minutes}m") == minutes
+    if hours:
+        assert parse_duration(f"{hours}h {rest}m") == minutes
+
+
+@given(st.integers(min_value=0, max_value=23), st.integers(min_value=60, max_value=999))
+def test_no_hour_and_minutes_spelling_overflows_its_minutes(hours, minutes):
+    for text in (f"{hours}h{minutes}", f"{hours}h {minutes}m", f"{hours}.5h{minutes % 60}"):
+        with pytest.raises(InputError):
+            parse_duration(text)

@@ -6,8 +6,13 @@ back and the ledger is exactly as it was. Exchanges stream through the same
 rules as one typed in, a batch at a time, inside one transaction.
 
 Exports neutralise spreadsheet formulas: a text cell starting with ``=``, ``+``,
-``-``, ``@``, tab or carriage return is written with a leading ``'``, and the
-importer takes that quote off again so an export imports back unchanged.
+``-``, ``@``, tab or carriage return is written with a leading ``'`` (and so is one
+starting with ``'``, so that the quote stays unambiguous), and the importer takes
+that quote off again: an export imports back exactly as it was.
+
+A file is read strictly, because a CSV's mistakes are silent: a cell that opens a quote
+and never closes it would swallow every later row, a column named twice or misspelt
+would be ignored. Each is refused with the line (and column) where it happens.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import IO
 
 from timebank.errors import InputError, RulesRefused, TimebankError
 from timebank.ledger import DryRunDone, Ledger
-from timebank.models import Exchange, Member
+from timebank.models import HANDLE_PATTERN, Exchange, Member
 from timebank.reproduce import POSTINGS, REFS, difference, read_postings, read_refs
 from timebank.store import STANDING
 from timebank.units import check_text, format_minutes, parse_day, parse_duration
@@ -34,9 +39,15 @@ REQUIRED = {
     "exchanges": ("date", "giver", "receiver", "duration", "category"),
     "members": ("handle", "name", "member_class"),
 }
+OPTIONAL = {
+    "exchanges": ("note", REFS, POSTINGS),
+    "members": ("joined", "role", "area", "flags", "status", "left"),
+}
 MAX_FIELD = 10_000
 BATCH = 5000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NEUTRALISED = (*_FORMULA_START, "'")
+_QUOTE_ADVICE = 'a cell that starts with a quote mark must end with one (write "" for a quote mark inside it)'
 
 
 class ImportRefused(TimebankError):
@@ -49,65 +60,212 @@ class ImportRefused(TimebankError):
 
 
 def neutralise(text: str) -> str:
-    """Make a text cell safe to open in a spreadsheet."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Make a text cell safe to open in a spreadsheet: a formula becomes text after a ``'``.
+
+    Text that itself starts with ``'`` gets one too, so ``_restore`` can always tell the
+    quote it must take off from one that belongs to the text.
+    """
+    return "'" + text if text.startswith(_NEUTRALISED) else text
 
 
 def _restore(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+    """The text ``neutralise`` was given: one leading ``'`` comes off before a formula or a ``'``."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_NEUTRALISED) else text
+
+
+class _Unreadable(InputError):
+    """The file's structure is broken at a line: nothing after it can be trusted, so reading stops."""
 
 
 def _header(reader: Iterator[list[str]], source: str, kind: str) -> list[str]:
-    """The file's column names, lower-cased; every required column must be there."""
+    """The file's column names, lower-cased: each known, none twice, the required ones there.
+
+    A column that was ignored would be data lost without a word: a misspelt ``notes``
+    or a second ``area`` is refused rather than skipped. A column with no name may stay
+    (spreadsheets add them) as long as its cells are empty.
+    """
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        cells = next(reader)
     except StopIteration:
         raise InputError(f"{source}: the file is empty") from None
     except csv.Error as exc:
         raise InputError(f"{source}: line 1: {exc}") from None
-    missing = [c for c in REQUIRED[kind] if c not in header]
-    if missing:
-        raise InputError(
-            f"{source}: line 1: missing column {missing[0]!r} (columns: "
-            f"{', '.join(EXCHANGE_COLUMNS if kind == 'exchanges' else MEMBER_COLUMNS)})"
-        )
+    header = [h.strip().lower().replace(" ", "_").replace("-", "_") for h in cells]
+    columns = REQUIRED[kind] + OPTIONAL[kind]
+    listed = ", ".join(columns)
+    if len(header) == 1:
+        for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+            if separator in cells[0]:
+                raise InputError(
+                    f"{source}: line 1: the columns are separated by {name}; save the file as"
+                    f" comma-separated CSV (columns: {listed})"
+                )
+    missing = [f"missing column {c!r}" for c in REQUIRED[kind] if c not in header]
+    unknown = [
+        f"unknown column {cells[at].strip()!r}" for at, n in enumerate(header) if n and n not in columns
+    ]
+    if missing or unknown:
+        raise InputError(f"{source}: line 1: {'; '.join((missing + unknown)[:2])} (columns: {listed})")
+    for at, name in enumerate(header):
+        if name and name in header[:at]:
+            raise InputError(
+                f"{source}: line 1: the column {name!r} appears twice (columns {header.index(name) + 1}"
+                f" and {at + 1}); keep one"
+            )
     return header
 
 
 def _rows(stream: IO[str], source: str, kind: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """The header, and each non-blank row as ``(line, cells)`` in the header's order.
+    """The header, and each row that holds anything as ``(line, cells)`` in the header's order.
 
-    Rows are lists rather than dicts: a million of them is the bulk of an import's reading.
+    The line is where the row starts. Rows are lists rather than dicts: a million of them
+    is the bulk of an import's reading. A quoting mistake raises ``_Unreadable``; a file
+    with a header and no rows is refused.
     """
-    reader = csv.reader(stream)
+    reader = csv.reader(stream, strict=True)
     header = _header(reader, source, kind)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
+        found = False
+        end = reader.line_num
         while True:
+            start = end + 1
             try:
                 values = next(reader)
             except StopIteration:
-                return
+                break
             except csv.Error as exc:
-                raise InputError(f"{source}: line {reader.line_num}: {exc}") from None
-            if values:
-                yield reader.line_num, values
+                raise _Unreadable(_quoting_problem(stream, header, start, exc)) from None
+            end = reader.line_num
+            if end != start:
+                _check_spanning(header, values, start, end, kind)
+            # Blank lines, and the ",,,," rows spreadsheets leave, hold nothing.
+            if values and (values[0].strip() or any(v.strip() for v in values)):
+                found = True
+                yield start, values
+        if not found:
+            raise InputError(f"{source}: the file has column names but no rows; nothing to import")
 
     return header, rows()
+
+
+def _quoting_problem(stream: IO[str], header: list[str], start: int, exc: csv.Error) -> str:
+    """The line, column and sentence for a row the CSV reader could not read."""
+    opened = _open_quote(stream, start)
+    if opened is not None:
+        line, cell, closed = opened
+        field = header[cell] if cell < len(header) and header[cell] else f"column {cell + 1}"
+        if closed is None:
+            return (
+                f"line {line}, {field}: a quote opens this cell and is never closed, so every later"
+                f" line would be read into it; {_QUOTE_ADVICE}"
+            )
+        return (
+            f"line {line}, {field}: a quote opened here is closed only on line {closed}, and the row"
+            f" it ends cannot be read; {_QUOTE_ADVICE}"
+        )
+    message = str(exc)
+    if "expected after" in message:
+        message = f"text follows a closing quote; {_QUOTE_ADVICE}"
+    elif "NUL" in message:
+        message = "contains a NUL byte, which no text holds"
+    return f"line {start}, row: {message}"
+
+
+def _open_quote(stream: IO[str], start: int) -> tuple[int, int, int | None] | None:
+    """Where a quoted cell opens in the row starting at line ``start`` and, if it spans lines,
+    where it closes (None: never): ``(line, cell, closing line)``. None if no cell spans lines.
+
+    Reads the file again from the top; it runs only when a row could not be read.
+    """
+    stream.seek(0)
+    cell, quoted, after_quote, at_start = 0, False, False, True
+    opened: tuple[int, int] | None = None
+    for number, line in enumerate(stream, 1):
+        if number < start:
+            continue
+        for char in line:
+            if quoted:
+                if after_quote:
+                    after_quote = False
+                    if char == '"':
+                        continue  # "" inside a quoted cell
+                    quoted = False
+                elif char == '"':
+                    after_quote = True
+                    continue
+                else:
+                    continue
+            if char in "\r\n":
+                if opened is not None and opened[0] != number:
+                    return (*opened, number)
+                return None  # the row ended on this line
+            if char == ",":
+                cell, at_start = cell + 1, True
+            elif char == '"' and at_start:
+                quoted, opened, at_start = True, (number, cell), False
+            else:
+                at_start = False
+    if quoted and opened is not None:
+        return (*opened, None)
+    return None
+
+
+def _check_spanning(header: list[str], values: list[str], start: int, end: int, kind: str) -> None:
+    """Refuse a cell spanning lines that hold what look like whole rows of this file.
+
+    A note may hold line breaks; but a quote typed at the start of a note and another
+    typed further down read every row between them into one note, silently.
+    """
+    key = header.index("date" if kind == "exchanges" else "handle")
+    line = start
+    for at, value in enumerate(values):
+        inner = value.split("\n")
+        for text in inner[1:]:
+            cells = next(csv.reader([text.rstrip("\r")]), [])
+            if len(cells) >= len(header) and _looks_like_key(kind, cells[key]):
+                field = header[at] if at < len(header) and header[at] else f"column {at + 1}"
+                end = line + len(inner) - 1
+                swallowed = f"line {end} was" if end == line + 1 else f"lines {line + 1} to {end} were"
+                raise _Unreadable(
+                    f"line {line}, {field}: a quote opened here is closed only on line {end}, so"
+                    f" {swallowed} read into this cell; {_QUOTE_ADVICE}"
+                )
+        line += len(inner) - 1
+
+
+def _looks_like_key(kind: str, text: str) -> bool:
+    if kind == "members":
+        return HANDLE_PATTERN.match(text.strip()) is not None
+    try:
+        dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def _check_row(header: list[str], values: list[str]) -> list[str]:
-    """The row's cells, one per column (missing ones empty), if every cell is safe text."""
+def _check_row(header: list[str], values: list[str], unnamed: bool) -> list[str]:
+    """The row's cells, one per column (missing ones empty), if every cell is safe text.
+
+    A line break inside a cell written as CR LF (as some spreadsheets save) becomes LF.
+    ``unnamed``: the header has a column with no name, whose cells must be empty.
+    """
     width = len(header)
     if len(values) > width:
         raise InputError("row: has more cells than the header has columns")
     text = "".join(values)
     if len(text) > MAX_FIELD or _CONTROL.search(text) is not None:
+        if "\r\n" in text:
+            values = [v.replace("\r\n", "\n") for v in values]
         for field, value in zip(header, values, strict=False):
-            check_text(value, field=field, max_length=MAX_FIELD)
+            check_text(value, field=field or "row", max_length=MAX_FIELD)
+    if unnamed:
+        for at, value in enumerate(values):
+            if not header[at] and value.strip():
+                raise InputError(f"column {at + 1}: {value[:40]!r} is under no column name")
     return values if len(values) == width else values + [""] * (width - len(values))
 
 
@@ -121,16 +279,17 @@ def _handles(value: str, field: str) -> tuple[str, ...]:
 
 
 class ExchangeParser:
-    """Reads exchange rows, remembering dates and durations already seen.
+    """Reads exchange rows, remembering dates, durations and kinds of care already seen.
 
     A file of a million exchanges holds a few hundred distinct dates and a handful of
-    durations, so each is parsed once.
+    durations and kinds, so each is read once.
     """
 
     def __init__(self, recorded_by: str, header: list[str]):
         self.recorded_by = recorded_by
         self.days: dict[str, dt.date] = {}
         self.durations: dict[str, int] = {}
+        self.kinds: dict[str, str] = {}
         self.required = operator.itemgetter(*(header.index(c) for c in REQUIRED["exchanges"]))
         self.note_at = header.index("note") if "note" in header else None
         self.refs_at = header.index(REFS) if REFS in header else None
@@ -144,16 +303,19 @@ class ExchangeParser:
         if day is None:
             if not day_text.strip():
                 raise InputError("date: is empty")
-            day = self.days[day_text] = parse_day(day_text)
+            day = self.days[day_text] = parse_day(day_text, relative=False)
         minutes = self.durations.get(duration)
         if minutes is None:
             minutes = self.durations[duration] = parse_duration(duration)
+        kind = self.kinds.get(category)
+        if kind is None:
+            kind = self.kinds[category] = _restore(category.strip())
         return Exchange(
             givers=_handles(giver, "giver"),
             receivers=_handles(receiver, "receiver"),
             minutes=minutes,
             day=day,
-            category=category.strip(),
+            category=kind,
             recorded_by=self.recorded_by,
             note=_restore(note),
             refs=read_refs(_restore(values[self.refs_at])) if self.refs_at is not None else {},
@@ -165,6 +327,15 @@ def _open(path: str | Path) -> IO[str]:
         return open(path, newline="", encoding="utf-8-sig", errors="strict")
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def _not_utf8(path: str | Path, exc: UnicodeDecodeError) -> str:
+    """Why the file could not be read as text, and what to do."""
+    if exc.start < 2:
+        with open(path, "rb") as raw:
+            if raw.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+                return "byte 0: the file is UTF-16 text; save it as UTF-8 CSV"
+    return f"byte {exc.start}: the file is not UTF-8 text; save it as UTF-8 CSV"
 
 
 def import_exchanges(
@@ -185,16 +356,24 @@ def import_exchanges(
 
     def batches() -> Iterator[list[Exchange]]:
         batch: list[Exchange] = []
+        recorded = None if acknowledge else _Recorded.before_import(ledger)
         with _open(path) as stream:
             try:
                 header, rows = _rows(stream, source, "exchanges")
                 parse = ExchangeParser(actor, header)
+                unnamed = "" in header
                 for line, values in rows:
                     try:
-                        exchange = parse(_check_row(header, values))
+                        exchange = parse(_check_row(header, values, unnamed))
                     except InputError as exc:
                         errors.append(f"line {line}, {exc}")
                         continue
+                    if recorded is not None and (entry := recorded.holds(exchange)):
+                        errors.append(
+                            f"line {line}, row: the ledger already holds this exchange as entry #{entry}"
+                            " (same date, people, duration, kind and note), so importing it would"
+                            " record it twice (a warning: import with --accept-warnings)"
+                        )
                     lines.append(line)
                     batch.append(exchange)
                     if parse.postings_at is not None:  # what the export recorded, to compare
@@ -202,8 +381,10 @@ def import_exchanges(
                     if len(batch) >= BATCH:
                         yield batch
                         batch = []
+            except _Unreadable as exc:
+                errors.append(str(exc))
             except UnicodeDecodeError as exc:
-                errors.append(f"byte {exc.start}: the file is not UTF-8 text")
+                errors.append(_not_utf8(path, exc))
         if batch:
             yield batch
 
@@ -245,13 +426,58 @@ def _has_column(path: str | Path, name: str) -> bool:
     return name in (h.strip().lower() for h in header)
 
 
+class _Recorded:
+    """The standing exchanges the ledger held before an import began, read a day at a time.
+
+    A file imported twice (by a slip, or a retry after an error that did not stop the first)
+    would record every exchange twice: a row identical to one of them is a warning. Each day
+    is read once, so an unsorted file costs what a sorted one does; a ledger with no
+    exchanges yet (the usual bulk load) costs nothing.
+    """
+
+    def __init__(self, ledger: Ledger, last_id: int):
+        self.conn = ledger.conn
+        self.last_id = last_id
+        # Keyed by the hash of (givers, receivers, minutes, kind, note): a million earlier
+        # exchanges cost about 100 MB this way, three times that as tuples of text. Two
+        # different exchanges sharing a hash would only give a warning naming the other one.
+        self.days: dict[dt.date, dict[int, int]] = {}
+
+    @classmethod
+    def before_import(cls, ledger: Ledger) -> _Recorded | None:
+        row = ledger.conn.execute("SELECT max(id) FROM entries WHERE kind = 'service'").fetchone()
+        return cls(ledger, row[0]) if row[0] else None
+
+    def holds(self, exchange: Exchange) -> int | None:
+        """The id of an entry recording the same exchange, if there is one."""
+        day = self.days.get(exchange.day)
+        if day is None:
+            day = self.days[exchange.day] = {}
+            rows = self.conn.execute(
+                "SELECT e.givers, e.receivers, e.minutes, e.category, e.note, min(e.id) FROM entries e"
+                f" WHERE e.day = ? AND e.kind = 'service' AND e.id <= ? AND {STANDING}"
+                " GROUP BY e.givers, e.receivers, e.minutes, e.category, e.note",
+                (exchange.day.isoformat(), self.last_id),
+            )
+            for givers, receivers, minutes, category, note, entry in rows:
+                day[hash((givers, receivers, minutes, category, note))] = entry
+        if not day:
+            return None
+        same = (" ".join(exchange.givers), " ".join(exchange.receivers), exchange.minutes)
+        return day.get(hash((*same, exchange.category, exchange.note)))
+
+
 def _line_of(error: str) -> int:
     head = error.split(",", 1)[0]
     return int(head[5:]) if head.startswith("line ") and head[5:].isdigit() else 0
 
 
 def import_members(ledger: Ledger, path: str | Path, *, actor: str, dry_run: bool = False) -> int:
-    """Import a CSV of members as one transaction; returns how many were added."""
+    """Import a CSV of members as one transaction; returns how many were added.
+
+    Reads back exactly what ``export_members`` writes, status and leaving day included:
+    a member who retired comes back retired.
+    """
     source = str(path)
     errors: list[str] = []
     count = 0
@@ -259,18 +485,23 @@ def import_members(ledger: Ledger, path: str | Path, *, actor: str, dry_run: boo
     try:
         with ledger.transaction(importing=True, settle_claims=not dry_run), _open(path) as stream:
             header, rows = _rows(stream, source, "members")
-            for line, values in rows:
-                try:
-                    member = _parse_member(dict(zip(header, _check_row(header, values), strict=True)))
-                    if member.handle in seen:
-                        raise InputError(f"handle: {member.handle!r} appears twice in the file")
-                    seen.add(member.handle)
-                    ledger.add_member(member, actor=actor)
-                    count += 1
-                except RulesRefused as exc:
-                    errors.extend(f"line {line}, {p.describe()}" for p in exc.problems)
-                except InputError as exc:
-                    errors.append(f"line {line}, {exc}")
+            unnamed = "" in header
+            try:
+                for line, values in rows:
+                    try:
+                        row = dict(zip(header, _check_row(header, values, unnamed), strict=True))
+                        member = _parse_member(row)
+                        if member.handle in seen:
+                            raise InputError(f"handle: {member.handle!r} appears twice in the file")
+                        seen.add(member.handle)
+                        ledger.add_member(member, actor=actor)
+                        count += 1
+                    except RulesRefused as exc:
+                        errors.extend(f"line {line}, {p.describe()}" for p in exc.problems)
+                    except InputError as exc:
+                        errors.append(f"line {line}, {exc}")
+            except _Unreadable as exc:
+                errors.append(str(exc))
             if errors:
                 raise ImportRefused(source, errors)
             if dry_run:
@@ -278,21 +509,46 @@ def import_members(ledger: Ledger, path: str | Path, *, actor: str, dry_run: boo
     except DryRunDone:
         pass
     except UnicodeDecodeError as exc:
-        raise InputError(f"{source}: byte {exc.start}: the file is not UTF-8 text") from None
+        raise InputError(f"{source}: {_not_utf8(path, exc)}") from None
     return count
 
 
+ROLES = ("member", "coordinator")
+STATUSES = ("active", "retired")
+
+
 def _parse_member(row: dict[str, str]) -> Member:
-    joined = row.get("joined", "").strip()
+    """One row as a member, text exactly as written (less the formula quote ``export`` adds).
+
+    Words the ledger checks against a list (class, role, status) and dates may have spaces
+    around them; names, areas and flags are kept as they are, so export then import is exact.
+    """
+    joined_text = row.get("joined", "").strip()
+    joined = parse_day(joined_text, field="joined", relative=False) if joined_text else dt.date.today()
+    role = _word(row, "role", ROLES) or "member"
+    status = _word(row, "status", STATUSES) or "active"
+    left_text = row.get("left", "").strip()
+    left = parse_day(left_text, field="left", relative=False) if left_text else None
+    if status == "retired" and left is None:
+        raise InputError("left: a retired member needs the day they left (YYYY-MM-DD)")
+    if status == "active" and left is not None:
+        raise InputError(f"left: {left_text!r} is set but the status is 'active'; only a retired member left")
+    if left is not None and left < joined:
+        raise InputError(f"left: {left} is before the day they joined ({joined})")
+    area = _restore(row.get("area", ""))
     try:
         return Member(
             handle=row.get("handle", "").strip(),
-            name=_restore(row.get("name", "").strip()) or _missing("name"),
-            member_class=row.get("member_class", "").strip(),
-            joined=parse_day(joined, field="joined") if joined else dt.date.today(),
-            role=row.get("role", "").strip() or "member",
-            area=row.get("area", "").strip() or None,
-            flags=frozenset(f for f in row.get("flags", "").replace(";", ",").split(",") if f),
+            name=_restore(row.get("name", "")) or _missing("name"),
+            member_class=_restore(row.get("member_class", "").strip()),
+            joined=joined,
+            left=left,
+            status=status,  # type: ignore[arg-type]  (checked against STATUSES above)
+            role=role,  # type: ignore[arg-type]
+            area=area or None,
+            flags=frozenset(
+                f.strip() for f in _restore(row.get("flags", "")).replace(";", ",").split(",") if f.strip()
+            ),
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None
@@ -300,6 +556,14 @@ def _parse_member(row: dict[str, str]) -> Member:
 
 def _missing(field: str) -> str:
     raise InputError(f"{field}: is empty")
+
+
+def _word(row: dict[str, str], field: str, allowed: tuple[str, ...]) -> str:
+    """A cell that must be one of ``allowed`` (or empty): one sentence, not a CHECK constraint."""
+    value = _restore(row.get(field, "").strip())
+    if value and value not in allowed:
+        raise InputError(f"{field}: {value!r} is not a {field} here ({' or '.join(allowed)})")
+    return value
 
 
 def export_exchanges(ledger: Ledger, out: IO[str]) -> int:
@@ -319,8 +583,8 @@ def export_exchanges(ledger: Ledger, out: IO[str]) -> int:
         writer.writerow(
             [
                 day,
-                givers.replace(" ", ";"),
-                receivers.replace(" ", ";"),
+                neutralise(givers.replace(" ", ";")),
+                neutralise(receivers.replace(" ", ";")),
                 format_minutes(minutes),
                 neutralise(category),
                 neutralise(note),
@@ -333,20 +597,25 @@ def export_exchanges(ledger: Ledger, out: IO[str]) -> int:
 
 
 def export_members(ledger: Ledger, out: IO[str]) -> int:
+    """Write every member, retired ones too, as a members CSV that imports back exactly.
+
+    Every text cell is neutralised, not only the free-text ones: a member class or a flag
+    is a co-op's own word and may start with ``=`` as well as a name may.
+    """
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow((*MEMBER_COLUMNS, "status", "left"))
     members = ledger.members()
     for m in members:
         writer.writerow(
             [
-                m.handle,
+                neutralise(m.handle),
                 neutralise(m.name),
-                m.member_class,
+                neutralise(m.member_class),
                 m.joined.isoformat(),
-                m.role,
+                neutralise(m.role),
                 neutralise(m.area or ""),
-                ";".join(sorted(m.flags)),
-                m.status,
+                neutralise(";".join(sorted(m.flags))),
+                neutralise(m.status),
                 m.left.isoformat() if m.left else "",
             ]
         )

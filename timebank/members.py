@@ -17,7 +17,7 @@ from timebank.errors import InputError, NotAllowed, NotFound, RulesRefused
 from timebank.models import Account, Member
 from timebank.permissions import MANAGE_MEMBERS, RESERVED_HANDLES, Actor, actor_label
 from timebank.store import STANDING, now_utc
-from timebank.units import NAME_LENGTH, check_text
+from timebank.units import NAME_LENGTH, check_flag, check_text
 
 
 class MembersMixin:
@@ -150,9 +150,8 @@ class MembersMixin:
         if member.area is not None:
             check_text(member.area, field="area", max_length=100)
         for flag in sorted(member.flags):
-            check_text(flag, field="flag", max_length=50)
-            if not flag.strip() or "," in flag or ";" in flag:
-                raise InputError(f"flag: {flag!r} must be a word or two, without ',' or ';'")
+            check_text(flag, field="flag", max_length=64)
+            check_flag(flag, field="flag")
         new_flags = member.flags - (previous.flags if previous is not None else frozenset())
         if new_flags:  # a flag a plugin no longer reads may stay; a new one must be known
             known = self.flags()

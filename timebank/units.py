@@ -3,7 +3,8 @@
 Time is stored as integer minutes and never as a float, so that no hour of care
 is lost to rounding. People type hours in many ways (``1.5``, ``1h30``, ``90m``,
 ``1:30``); this module is the one place that reads them, and every error quotes
-what was typed so the person can see their typo.
+what was typed so the person can see their typo. Minutes after an hour part run 0 to 59
+(``1h99`` is a typo, not 2h39), and decimal hours take no minutes after them.
 """
 
 from __future__ import annotations
@@ -44,10 +45,33 @@ def parse_minutes(text: str, *, field: str = "duration") -> int:
     elif match := _CLOCK.match(cleaned):
         minutes = int(match["h"]) * 60 + int(match["m"])
     elif (match := _HOURS_MINUTES.match(cleaned)) and (match["h"] or match["m"]):
-        minutes = (_hours_to_minutes(match["h"], raw, field) if match["h"] else 0) + int(match["m"] or 0)
+        minutes = (_hours_to_minutes(match["h"], raw, field) if match["h"] else 0) + _minutes_part(
+            match, raw, field
+        )
     else:
         raise InputError(f"{field}: {raw!r} is not a duration; try 1.5, 1h30, 90m or 1:30")
     return sign * minutes
+
+
+def _minutes_part(match: re.Match[str], raw: str, field: str) -> int:
+    """The minutes of ``1h30`` or ``90m``: after an hour part they are 0–59, as on a clock.
+
+    ``1h99`` is a typo, not 2h39, and ``1.5h30`` means nothing anyone would say: both are
+    refused rather than read as a sum.
+    """
+    if match["m"] is None:
+        return 0
+    minutes = int(match["m"])
+    if match["h"] is not None:
+        if "." in match["h"]:
+            raise InputError(
+                f"{field}: {raw!r} has decimal hours followed by minutes; write 1.5h or 1h30, not both"
+            )
+        if minutes > 59:
+            raise InputError(
+                f"{field}: {raw!r} has {minutes} minutes after the hours; minutes after hours run 0 to 59"
+            )
+    return minutes
 
 
 def _hours_to_minutes(hours: str, raw: str, field: str) -> int:
@@ -93,20 +117,29 @@ def format_hours(minutes: int) -> str:
     return f"{sign}{hours}.{rest:02d} h"
 
 
-def parse_day(text: str | None, *, today: dt.date | None = None, field: str = "date") -> dt.date:
-    """Read the day of a service: ``today``, ``yesterday``, ``-2`` (days ago) or an ISO date."""
+def parse_day(
+    text: str | None, *, today: dt.date | None = None, field: str = "date", relative: bool = True
+) -> dt.date:
+    """Read the day of a service: ``today``, ``yesterday``, ``-2`` (days ago) or an ISO date.
+
+    A file is read with ``relative=False``: ``today`` in a file would mean the day it
+    happens to be imported, and change if it is imported again.
+    """
     today = today or dt.date.today()
     raw = "" if text is None else str(text)
     cleaned = raw.strip().lower()
-    if cleaned in ("", "today"):
-        return today
-    if cleaned == "yesterday":
-        return today - dt.timedelta(days=1)
-    if re.fullmatch(r"-\d{1,4}", cleaned):
-        return today - dt.timedelta(days=int(cleaned[1:]))
+    if relative:
+        if cleaned in ("", "today"):
+            return today
+        if cleaned == "yesterday":
+            return today - dt.timedelta(days=1)
+        if re.fullmatch(r"-\d{1,4}", cleaned):
+            return today - dt.timedelta(days=int(cleaned[1:]))
     try:
         day = dt.date.fromisoformat(cleaned)
     except ValueError:
+        if not relative:
+            raise InputError(f"{field}: {raw!r} is not a date; a file needs YYYY-MM-DD") from None
         raise InputError(f"{field}: {raw!r} is not a date; use YYYY-MM-DD, today, yesterday or -N") from None
     if not 1900 <= day.year <= 2200:
         raise InputError(f"{field}: {raw!r} is out of range")
@@ -173,3 +206,17 @@ def printable(text: str) -> str:
     if not _UNSAFE.search(text):
         return text
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+_NOT_IN_A_FLAG = re.compile(r"[\s,;\x00-\x1f\x7f]")
+
+
+def check_flag(flag: str, *, field: str = "flags") -> str:
+    """Refuse a flag that is not one word: a ``,`` or ``;`` would split it in two when the
+    ledger stores it or a CSV carries it, and silently give the member flags nobody set."""
+    if not flag or _NOT_IN_A_FLAG.search(flag) or len(flag) > 64:
+        raise InputError(
+            f"{field}: {flag[:40]!r} is not a flag; a flag is one word of at most 64 characters"
+            " (no spaces, commas or semicolons)"
+        )
+    return flag
