@@ -116,6 +116,18 @@ COOP_SETTINGS = (
     Setting("licence", "str", "CC BY 4.0", "licence of the published figures"),
     Setting("licence_url", "str", "https://creativecommons.org/licenses/by/4.0/", ""),
     Setting("source_url", "str", "", "where the public can read how figures are made"),
+    Setting("publish_k", "int", 5, "published figures: smallest group of members shown (at least 5)"),
+    Setting(
+        "publish_p", "int", 20, "published figures: hidden hours stay uncertain by this percent (at least 10)"
+    ),
+    Setting("publish_round_counts", "int", 5, "published counts are rounded to a multiple of this"),
+    Setting(
+        "publish_round_hours",
+        "minutes",
+        300,
+        "published hours are rounded to a multiple of this (at least 1h)",
+    ),
+    Setting("public_areas", "str_list", [], "areas that may be named in published figures"),
 )
 
 

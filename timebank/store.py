@@ -158,7 +158,36 @@ MIGRATIONS += (
     ),
 )
 
-SCHEMA_VERSION = MIGRATIONS[-1][0]
+MIGRATIONS += (
+    (
+        4,
+        "publications recorded in the ledger",
+        # Every ``timebank publish``: the months it covered, the rows the public now has (so
+        # a later publication repeats them byte for byte), the figures before rounding and
+        # suppression (private: what later audits of those months need), a digest, and the
+        # key of the ledger-head commitment it published.
+        """
+        CREATE TABLE publications (
+            id INTEGER PRIMARY KEY,
+            published_at TEXT NOT NULL,
+            through TEXT NOT NULL,
+            months TEXT NOT NULL,
+            tables TEXT NOT NULL,
+            truth TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            head_hash TEXT NOT NULL,
+            commitment_key TEXT NOT NULL,
+            commitment TEXT NOT NULL
+        );
+        CREATE TRIGGER publications_no_update BEFORE UPDATE ON publications
+            BEGIN SELECT RAISE(ABORT, 'publications are append-only: the public has them'); END;
+        CREATE TRIGGER publications_no_delete BEFORE DELETE ON publications
+            BEGIN SELECT RAISE(ABORT, 'publications are append-only: the public has them'); END;
+        """,
+    ),
+)
+
+SCHEMA_VERSION = max(version for version, _, _ in MIGRATIONS)
 
 # SQL for "entry ``e`` stands": no reversal undoes it. Every figure built from service
 # entries (limits per day, reports, publication, export) counts only standing ones.

@@ -31,17 +31,16 @@ def default_public_path(ledger_path: Path) -> Path:
 @click.option(
     "--k",
     "k",
-    default=5,
-    show_default=True,
-    type=click.IntRange(min=2),
-    help="Suppress figures drawn from fewer than k members.",
+    type=int,
+    help="Suppress figures drawn from fewer than k members (default: the rules' coop.publish_k;"
+    " never below 5).",
 )
 @click.option(
     "--metadata",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write Datasette metadata JSON, for 'datasette publish' elsewhere.",
 )
-def publish(ledger: Ledger, out: Path | None, k: int, metadata: Path | None) -> None:
+def publish(ledger: Ledger, out: Path | None, k: int | None, metadata: Path | None) -> None:
     """Write the anonymised, aggregates-only file that `timebank serve` shows the public."""
     import json
 
@@ -52,10 +51,11 @@ def publish(ledger: Ledger, out: Path | None, k: int, metadata: Path | None) -> 
     if out.resolve() == ledger.path.resolve():
         raise InputError("out: the public file cannot be the ledger itself")
     done = write_public(ledger, out, k=k)
+    added = f"{len(done.new_months)} new months" if done.new_months else "no new months"
     click.echo(
         f"published {len(done.tables)} tables to {out}: figures through {done.through} (whole months,"
-        f" a week after they end); k={k}, {done.primary} rows suppressed as small, "
-        f"{done.complementary} more to protect them"
+        f" a week after they end; earlier months repeated as first published, {added});"
+        f" k={done.protection.k}; {done.audit.sentence()}"
     )
     if metadata:
         metadata.write_text(json.dumps(metadata_for(out), indent=2), "utf-8")
