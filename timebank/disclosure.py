@@ -307,13 +307,23 @@ class Audit:
                 (eq if lo == hi else ub).append((row, lo, hi))
 
             def build(rows: list) -> Any:
+                if not rows:
+                    return None
+                if len(variables) <= 400:  # small parts: dense is cheaper for the solver's checks
+                    import numpy
+
+                    dense = numpy.zeros((len(rows), len(variables)))
+                    for n, (row, _, _) in enumerate(rows):
+                        for j, c in row.items():
+                            dense[n, position[j]] += c
+                    return dense
                 data, ri, ci = [], [], []
                 for n, (row, _, _) in enumerate(rows):
                     for j, c in row.items():
                         data.append(c)
                         ri.append(n)
                         ci.append(position[j])
-                return csr_matrix((data, (ri, ci)), shape=(len(rows), len(variables))) if rows else None
+                return csr_matrix((data, (ri, ci)), shape=(len(rows), len(variables)))
 
             a_eq, b_eq = build(eq), [lo for _, lo, _ in eq]
             # an inequality lo <= row <= hi as two rows of A_ub x <= b_ub
@@ -339,7 +349,10 @@ class Audit:
         """The smallest and largest value of cell ``i`` consistent with what is published."""
         from scipy.optimize import linprog
 
-        variables, position, a_eq, b_eq, a_ub, b_ub = self._matrix(self.component_of[i])
+        component = self.component_of[i]
+        if len(self.component_rows[component]) == 1 and self.defining.get(i) is not None:
+            return (0.0 if self.cells[i].nonnegative else -math.inf), math.inf  # nothing else constrains it
+        variables, position, a_eq, b_eq, a_ub, b_ub = self._matrix(component)
         bounds = [self.bounds(j) for j in variables]
         out = []
         for sign in (1.0, -1.0):

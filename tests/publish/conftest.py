@@ -70,3 +70,19 @@ def published(seeded, tmp_path):
     path = tmp_path / "public.sqlite"  # served as the database "public"
     publish(seeded, path, k=5, today=PUBLISHED_ON)
     return path
+
+
+@pytest.fixture
+def coop(tmp_path):
+    """``coop(template, size, seed)``: a generated co-op (``coops.generated_coop``), closed after."""
+    from coops import generated_coop
+
+    made = []
+
+    def factory(template: str, size: int, seed: int):
+        made.append(generated_coop(tmp_path, template, size, seed))
+        return made[-1]
+
+    yield factory
+    for ledger in made:
+        ledger.close()
