@@ -371,9 +371,14 @@ class Audit:
         return out[0], out[1]
 
     def neighbours(self, i: int) -> list[int]:
-        """Cells that share an atom or a relation with cell ``i``, nearest first."""
-        seen, frontier, found = {i}, [i], []
-        while frontier and not found:
+        """Cells near cell ``i``: sharing an atom or a relation with it, or with a cell that does.
+
+        Two steps out reach the other parts of a total (siblings share the total's atoms, not
+        the cell's own), which is where a partner is usually best taken from; further out
+        only if nothing nearer may be suppressed.
+        """
+        seen, frontier, found, steps = {i}, [i], [], 0
+        while frontier and (not found or steps < 4):
             nxt = []
             for v in frontier:
                 for r in self.var_rows[v]:
@@ -381,8 +386,8 @@ class Audit:
                         if j not in seen:
                             seen.add(j)
                             nxt.append(j)
-            found = [j for j in nxt if j < len(self.cells) and self._may_suppress(j)]
-            frontier = nxt
+            found += [j for j in nxt if j < len(self.cells) and self._may_suppress(j)]
+            frontier, steps = nxt, steps + 1
         return found
 
     def _may_suppress(self, j: int) -> bool:
