@@ -261,11 +261,12 @@ def main() -> int:
     began = time.perf_counter()
     done = publish(ledger, public)
     report(
-        f"publish {len(done.tables)} tables from the ledger",
+        f"publish {len(done.tables)} tables from the ledger, LP audit included",
         time.perf_counter() - began,
         "s",
-        "(target <= 5 s)",
+        "(target <= 10 s)",
     )
+    print(f"  {done.audit.sentence()}; {done.audit.lp_solves} LP solves")
     ledger.close()
     rate, median, errors = public_site.serve_load(public)
     report("serve home page + figures table, 20 clients: requests/s", rate, "/s", "(target >= 200)")
