@@ -74,7 +74,7 @@ def metadata_for(path: str | Path, name: str | None = None) -> dict[str, Any]:
             "charts": {"hidden": True},
             "_publications": {
                 "title": "Publications",
-                "description": "Every publication of these figures: the months it added and a digest of the rows.",
+                "description": "Each publication of these figures: the months it added, a digest.",
             },
             "about": {"title": "About these figures", "description": "How and when they were made."},
         }

@@ -81,7 +81,6 @@ class Attack:
                 for area in (area_set or areas)
             }
 
-        months = sorted({r[0] for r in self.rows("hours_by_month")})
         for month, _, minutes, suppressed in self.rows("hours_by_month"):
             self.published("hours_by_month", (month,), minutes, suppressed, "minutes", hours(month))
         self._breakdown("hours_by_month_kind", self.categories, "minutes", lambda m, ks: hours(m, kinds=ks))
@@ -228,7 +227,7 @@ class Attack:
             keep = [j for j in range(n) if part[j] == part[cell]]
             at = {j: i for i, j in enumerate(keep)}
 
-            def sub(rows):
+            def sub(rows, cell=cell, at=at, keep=keep):
                 picked = [(r, b) for r, b in rows if part[next(iter(r))] == part[cell]]
                 if not picked:
                     return None, None

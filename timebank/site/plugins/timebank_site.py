@@ -67,7 +67,8 @@ async def without_paths(app, scope, receive, send):
     except ValueError:
         body, content_type = b"Not found", b"text/plain; charset=utf-8"
         start = {**start, "status": 404}
-    headers = [(n, v) for n, v in start.get("headers", []) if n.lower() not in (b"content-length", b"content-type")]
+    replaced = (b"content-length", b"content-type")
+    headers = [(n, v) for n, v in start.get("headers", []) if n.lower() not in replaced]
     headers += [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     await send({**start, "headers": headers})
     await send({"type": "http.response.body", "body": body})
