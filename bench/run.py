@@ -258,6 +258,7 @@ def main() -> int:
 
     print("public figures")
     public = DATA / "public.sqlite"
+    remove_sqlite(public)  # an earlier run's file holds another ledger's publications
     began = time.perf_counter()
     done = publish(ledger, public)
     report(

@@ -355,6 +355,16 @@ class Previous:
     tables: dict[str, dict[str, Any]]
     truth: dict[str, str]
     records: list[tuple]
+    ledger: str = ""
+
+
+def ledger_identity(ledger: Ledger) -> str:
+    """Which ledger a published file comes from, without saying anything about it: a hash of
+    its first rules version (when and how it was created)."""
+    created_at, data = ledger.conn.execute(
+        "SELECT created_at, data FROM rules ORDER BY version LIMIT 1"
+    ).fetchone()
+    return hashlib.sha256(f"timebank ledger|{created_at}|{data}".encode()).hexdigest()[:32]
 
 
 def _from_ledger(ledger: Ledger) -> Previous | None:
@@ -377,7 +387,7 @@ def _from_file(path: Path) -> Previous | None:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             records = conn.execute(
-                "SELECT number, published_at, through, months, digest, commitment FROM _publications"
+                "SELECT number, published_at, through, months, digest, commitment, ledger FROM _publications"
                 " ORDER BY number"
             ).fetchall()
             if not records:
@@ -391,7 +401,9 @@ def _from_file(path: Path) -> Previous | None:
             conn.close()
     except sqlite3.DatabaseError:
         return None
-    return Previous(records[-1][0], records[-1][2], tables, {}, [tuple(r) for r in records])
+    return Previous(
+        records[-1][0], records[-1][2], tables, {}, [tuple(r[:6]) for r in records], records[-1][6]
+    )
 
 
 def _digest(tables: dict[str, dict[str, Any]]) -> str:
@@ -641,6 +653,9 @@ def publish(
     temp.unlink(missing_ok=True)
     with ledger.store.read():
         recorded, carried = _from_ledger(ledger), _from_file(out)
+        identity = ledger_identity(ledger)
+        if carried and carried.ledger != identity:
+            raise InputError(f"out: {out} holds figures published from another ledger; publish to a new file")
         previous = recorded
         if carried and (recorded is None or carried.through > recorded.through):
             previous = carried  # an older ledger backup cannot unfreeze what the public has
@@ -704,7 +719,7 @@ def publish(
         ("licence_url", rules.coop["licence_url"]),
         ("source_url", rules.coop["source_url"]),
     ]
-    _write(temp, tables, about, records)
+    _write(temp, tables, about, records, identity)
     with ledger.store.write() as conn:
         conn.execute(
             "INSERT INTO publications (id, published_at, through, months, tables, truth, digest,"
@@ -761,7 +776,7 @@ def _tables(
     return tables
 
 
-def _write(path: Path, tables: dict[str, dict[str, Any]], about: list, records: list) -> None:
+def _write(path: Path, tables: dict[str, dict[str, Any]], about: list, records: list, identity: str) -> None:
     conn = sqlite3.connect(path)
     try:
         conn.execute("CREATE TABLE _tables (name TEXT PRIMARY KEY, title TEXT, description TEXT)")
@@ -775,9 +790,11 @@ def _write(path: Path, tables: dict[str, dict[str, Any]], about: list, records: 
         conn.executemany("INSERT INTO about VALUES (?, ?)", about)
         conn.execute(
             "CREATE TABLE _publications (number INTEGER PRIMARY KEY, published_at TEXT, through TEXT,"
-            " months TEXT, digest TEXT, commitment TEXT)"
+            " months TEXT, digest TEXT, commitment TEXT, ledger TEXT)"
         )
-        conn.executemany("INSERT INTO _publications VALUES (?, ?, ?, ?, ?, ?)", records)
+        conn.executemany(
+            "INSERT INTO _publications VALUES (?, ?, ?, ?, ?, ?, ?)", [(*r, identity) for r in records]
+        )
         conn.execute("CREATE TABLE charts (name TEXT PRIMARY KEY, title TEXT, svg TEXT)")
         conn.executemany("INSERT INTO charts VALUES (?, ?, ?)", list(_charts(tables)))
         conn.commit()

@@ -125,9 +125,9 @@ def test_only_whole_months_a_week_over_are_published(published):
 # 2. the right contributors, and dominance --------------------------------------------------
 
 
-def small_coop(make_ledger, n=10):
+def small_coop(make_ledger, n=10, name="ledger.sqlite"):
     handles = [f"p{i}" for i in range(n)]
-    ledger = make_ledger("time-bank", members=dict.fromkeys(handles, "member"))
+    ledger = make_ledger("time-bank", members=dict.fromkeys(handles, "member"), name=name)
     return ledger, handles
 
 
@@ -360,3 +360,12 @@ def test_plugin_figures_are_suppressed_audited_and_frozen_like_the_cores(make_le
     publish(ledger, out, today=dt.date(2026, 2, 10))
     rows = sqlite3.connect(out).execute("SELECT * FROM cups_of_tea WHERE month = '2026-01'").fetchall()
     assert rows == [("2026-01", "all", 25, 0)], "one person's event is folded away, the total rounded"
+
+
+def test_another_ledgers_file_is_not_taken_over(seeded, published, make_ledger):
+    other, _ = small_coop(make_ledger, name="other.sqlite")
+    before = published.read_bytes()
+    with pytest.raises(InputError, match="holds figures published from another ledger"):
+        publish(other, published, today=PUBLISHED_ON)
+    assert published.read_bytes() == before
+    assert other.conn.execute("SELECT count(*) FROM publications").fetchone()[0] == 0
