@@ -63,6 +63,16 @@ class Fact(NamedTuple):
     amount: int = 1
 
 
+class Atom:
+    """A measure's total for one month and one combination of raw values, with who gave it."""
+
+    __slots__ = ("amount", "members")
+
+    def __init__(self, amount: int = 0, members: dict[str, int] | None = None) -> None:
+        self.amount = amount
+        self.members: dict[str, int] = defaultdict(int, members or {})
+
+
 @attrs.frozen(eq=False)
 class Measure:
     """Facts to publish figures of: ``unit`` is "minutes" or "count" (summed), or "members"
@@ -72,7 +82,10 @@ class Measure:
     name: str
     unit: str = attrs.field(validator=attrs.validators.in_(UNITS))
     dimensions: tuple[str, ...] = attrs.field(converter=tuple, default=())
-    facts: Iterable[Fact] = ()
+    facts: tuple[Fact, ...] = attrs.field(converter=tuple, default=())
+    # the core's own measures come with their atoms already summed (one pass over a
+    # million entries); plugins give facts
+    atoms: dict[tuple[str, tuple[str, ...]], Atom] | None = None
 
 
 @attrs.frozen(eq=False)
@@ -123,16 +136,6 @@ class Protection:
         q = Fraction(value) / base
         n = math.floor(abs(q) + Fraction(1, 2))
         return int(math.copysign(n, q)) * base if n else 0
-
-
-class Atom:
-    """A measure's total for one month and one combination of raw values, with who gave it."""
-
-    __slots__ = ("amount", "members")
-
-    def __init__(self) -> None:
-        self.amount = 0
-        self.members: dict[str, int] = defaultdict(int)
 
 
 def collect(measure: Measure, months: set[str]) -> dict[tuple[str, tuple[str, ...]], Atom]:
@@ -204,10 +207,12 @@ class AuditResult:
 
 def dominated(amounts: Mapping[str, Fraction | int]) -> bool:
     """Whether the largest ``DOMINANCE_MEMBERS`` contributors make up more than the share."""
+    import heapq
+
     total = sum(amounts.values())
     if total <= 0 or len(amounts) <= DOMINANCE_MEMBERS:
         return total > 0 and len(amounts) > 0 and len(amounts) <= DOMINANCE_MEMBERS
-    top = sorted(amounts.values(), reverse=True)[:DOMINANCE_MEMBERS]
+    top = heapq.nlargest(DOMINANCE_MEMBERS, amounts.values())
     return Fraction(sum(top)) > DOMINANCE_SHARE * total
 
 

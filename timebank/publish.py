@@ -38,6 +38,7 @@ from timebank.disclosure import (
     DOMINANCE_SHARE,
     FLOORS,
     OTHER,
+    Atom,
     Audit,
     AuditResult,
     Cell,
@@ -143,7 +144,10 @@ def core_declarations(ledger: Ledger, through: dt.date) -> tuple[list[Measure], 
     declared_areas = set(ledger.rules.coop["public_areas"])
     klass = {m.handle: m.member_class for m in members}
     area = {m.handle: (m.area if m.area in declared_areas else OTHER) for m in members}
-    hours, exchanges, active = [], [], set()
+    # One lean pass over the service entries, straight into atoms: the benchmark has a
+    # million, and a Fact per exchange and giver would cost seconds.
+    by_cell: dict[tuple[str, str, str], Atom] = {}
+    count: dict[str, int] = defaultdict(int)
     gave: dict[str, set[str]] = defaultdict(set)
     received: dict[str, set[str]] = defaultdict(set)
     rows = ledger.conn.execute(
@@ -152,16 +156,45 @@ def core_declarations(ledger: Ledger, through: dt.date) -> tuple[list[Measure], 
         f" WHERE e.kind = 'service' AND +e.day <= ? AND {STANDING}",
         (last,),
     )
+    area_of = area.get
+    current, gave_now, received_now, n = None, set(), set(), 0
     for month, category, givers, receivers, minutes in rows:
-        giver_list, receiver_list = givers.split(), receivers.split()
-        for giver in giver_list:
-            hours.append((month, (category, area.get(giver, OTHER)), (giver,), minutes))
-        exchanges.append((month, (), (*giver_list, *receiver_list), 1))
-        gave[month].update(giver_list)
-        received[month].update(receiver_list)
-    for month in gave.keys() | received.keys():
-        for handle in gave[month] | received[month]:
-            active.add((month, (klass.get(handle, OTHER),), (handle,), 1))
+        if month != current:  # entries come in day order, mostly: keep this month's sets at hand
+            if current is not None:
+                count[current] += n
+            current, gave_now, received_now, n = month, gave[month], received[month], 0
+        n += 1
+        if " " in givers:
+            for giver in givers.split():
+                _add(by_cell, (month, category, area_of(giver, OTHER)), giver, minutes)
+                gave_now.add(giver)
+        else:
+            key = (month, category, area_of(givers, OTHER))
+            atom = by_cell.get(key)
+            if atom is None:
+                atom = by_cell[key] = Atom()
+            atom.amount += minutes
+            atom.members[givers] += minutes
+            gave_now.add(givers)
+        if " " in receivers:
+            received_now.update(receivers.split())
+        else:
+            received_now.add(receivers)
+    if current is not None:
+        count[current] += n
+    hours = {(month, (category, where)): atom for (month, category, where), atom in by_cell.items()}
+    exchanges: dict[tuple[str, tuple[str, ...]], Atom] = {}
+    active: dict[tuple[str, tuple[str, ...]], Atom] = {}
+    for month in count:
+        people = gave[month] | received[month]
+        exchanges[(month, ())] = Atom(count[month], dict.fromkeys(people, 1))
+        for handle in people:
+            key = (month, (klass.get(handle, OTHER),))
+            atom = active.get(key)
+            if atom is None:
+                atom = active[key] = Atom()
+            atom.amount += 1
+            atom.members[handle] = 1
     joined = [(_month_of(m.joined), (m.member_class,), (m.handle,), 1) for m in members]
     left = [
         (_month_of(m.left), (m.member_class,), (m.handle,), 1)
@@ -177,9 +210,9 @@ def core_declarations(ledger: Ledger, through: dt.date) -> tuple[list[Measure], 
         (last_month, (RECIPROCITY[1],), (h,), 1) for h in gave12 & received12
     ]
     measures = [
-        Measure("hours_given", "minutes", ("kind", "area"), hours),
-        Measure("exchanges", "count", (), exchanges),
-        Measure("active", "members", ("member_class",), sorted(active)),
+        Measure("hours_given", "minutes", ("kind", "area"), atoms=hours),
+        Measure("exchanges", "count", (), atoms=exchanges),
+        Measure("active", "members", ("member_class",), atoms=active),
         Measure("joined", "count", ("member_class",), joined),
         Measure("left", "count", ("member_class",), left),
         Measure("balance_band", "count", ("band",), bands),
@@ -278,6 +311,14 @@ def core_declarations(ledger: Ledger, through: dt.date) -> tuple[list[Measure], 
             ),
         )
     return measures, figures, {"window": window}
+
+
+def _add(atoms: dict, key: tuple, member: str, amount: int) -> None:
+    atom = atoms.get(key)
+    if atom is None:
+        atom = atoms[key] = Atom()
+    atom.amount += amount
+    atom.members[member] += amount
 
 
 def _shift(month: str, by: int) -> str:
@@ -432,7 +473,7 @@ class Builder:
         self.protection = protection
         self.new = new_months
         self.measures = {m.name: m for m in measures}
-        self.atoms = {m.name: collect(m, all_months) for m in measures}
+        self.atoms = {m.name: collect(m, all_months) if m.atoms is None else m.atoms for m in measures}
         self.previous = previous
         self.cells: list[Cell] = []
         self.where: dict[tuple[str, tuple[str, ...]], int] = {}
@@ -511,16 +552,25 @@ class Builder:
             month_ok = lambda m: m == month  # noqa: E731
         terms: dict[Any, Fraction] = {}
         value = Fraction(0)
-        who: dict[str, Fraction] = defaultdict(Fraction)
         positive = True
-        for name, m, values, atom, coef in self._select(figure, month_ok, label, labels):
+        selected = list(self._select(figure, month_ok, label, labels))
+        for name, m, values, atom, coef in selected:
             amount = len(atom.members) if self.measures[name].unit == "members" else atom.amount
             terms[(name, m, values)] = terms.get((name, m, values), Fraction(0)) + coef
             value += coef * amount
             positive = positive and coef > 0
-            for member, given in atom.members.items():
-                who[member] += coef * given
-        contributors = len(who)
+        is_dominated = False
+        if unit == "minutes" and positive and not figure.running and value > 0:
+            # the two largest givers: merging only when the largest in each part could add up
+            bound = sum(coef * max(atom.members.values(), default=0) for *_, atom, coef in selected)
+            if DOMINANCE_MEMBERS * bound > DOMINANCE_SHARE * value:
+                who: dict[str, Fraction] = defaultdict(Fraction)
+                for *_, atom, coef in selected:
+                    for member, given in atom.members.items():
+                        who[member] += coef * given
+                is_dominated = dominated(who)
+        contributors = len(set().union(*(atom.members.keys() for *_, atom, _ in selected)))
+        dominated_cell = is_dominated
         if base is not None:
             index, base_value = base
             value += base_value
@@ -535,9 +585,7 @@ class Builder:
             value,
             terms,
             contributors=contributors,
-            dominated=(
-                unit == "minutes" and positive and not figure.running and bool(who) and dominated(who)
-            ),
+            dominated=dominated_cell,
             nonnegative=all(s > 0 for s in figure.terms.values()),
         )
         if 0 < cell.contributors < self.protection.k or cell.dominated:
@@ -661,12 +709,17 @@ def publish(
             previous = carried  # an older ledger backup cannot unfreeze what the public has
         frozen_through = previous.through if previous else None
         last_month = _month_of(through)
-        if frozen_through and frozen_through >= last_month:
+        nothing_new = bool(frozen_through and frozen_through >= last_month)
+        if nothing_new:  # every month is published already: repeat them
             through = dt.date.fromisoformat(frozen_through + "-01")
             through = (through + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-        measures, figures, extra = gather(ledger, through)
-        every = {fact[0] for m in measures for fact in m.facts}
-        first = min(every) if every else _month_of(through)
+            measures, figures, extra = [], [], {}
+        else:
+            measures, figures, extra = gather(ledger, through)
+        every = [min(m.atoms)[0] for m in measures if m.atoms] + [
+            min((fact[0] for fact in m.facts), default=last_month) for m in measures if m.atoms is None
+        ]
+        first = min(every) if every else last_month
         all_months = _months(first, _month_of(through))
         new_months = [m for m in all_months if not frozen_through or m > frozen_through]
         head = ledger.head_hash()
