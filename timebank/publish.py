@@ -774,6 +774,10 @@ def publish(
     ]
     _write(temp, tables, about, records, identity)
     with ledger.store.write() as conn:
+        latest = conn.execute("SELECT max(id) FROM publications").fetchone()[0]
+        if latest != (recorded.number if recorded else None):
+            temp.unlink(missing_ok=True)
+            raise InputError("publish: another publication was recorded meanwhile; publish again")
         conn.execute(
             "INSERT INTO publications (id, published_at, through, months, tables, truth, digest,"
             " head_hash, commitment_key, commitment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
