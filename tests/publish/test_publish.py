@@ -369,3 +369,28 @@ def test_another_ledgers_file_is_not_taken_over(seeded, published, make_ledger):
         publish(other, published, today=PUBLISHED_ON)
     assert published.read_bytes() == before
     assert other.conn.execute("SELECT count(*) FROM publications").fetchone()[0] == 0
+
+
+def test_two_publications_racing_never_record_two_different_versions_of_a_month(seeded, tmp_path):
+    import subprocess
+    import sys
+
+    seeded.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    outs = [tmp_path / "a.sqlite", tmp_path / "b.sqlite"]
+    racing = [
+        subprocess.Popen(
+            [sys.executable, "-m", "timebank", "publish", "--ledger", str(seeded.path), "--out", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for out in outs
+    ]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in racing]
+    assert all(code == 0 or "another publication was recorded meanwhile" in err for code, err in results), results
+    written = [out for out, (code, _) in zip(outs, results, strict=True) if code == 0]
+    assert written and all(not out.exists() for out, (c, _) in zip(outs, results, strict=True) if c)
+    ids = [r[0] for r in seeded.conn.execute("SELECT id FROM publications ORDER BY id")]
+    assert ids == list(range(1, len(written) + 1))
+    if len(written) == 2:  # one after the other: the second repeats the first
+        assert everything(written[0]) == everything(written[1])
