@@ -377,6 +377,10 @@ def gather(ledger: Ledger, through: dt.date) -> tuple[list[Measure], list[Figure
         for name in figure.terms:
             if name not in known:
                 raise InputError(f"figure {figure.name!r}: no measure called {name!r}")
+            dimensions = next(m.dimensions for m in measures if m.name == name)
+            for wanted in (figure.by, figure.weight_by):
+                if wanted and wanted not in dimensions:
+                    raise InputError(f"figure {figure.name!r}: measure {name!r} has no dimension {wanted!r}")
         if figure.running and figure.by:
             raise InputError(f"figure {figure.name!r}: a running total cannot be broken down")
     if len(known) != len(names):

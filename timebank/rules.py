@@ -169,6 +169,11 @@ def build_rules(
     if unknown:
         raise InputError(f"rules: unknown section [{sorted(unknown)[0]}]; use [coop] or [plugins.NAME]")
     coop = _fill("coop", data.get("coop", {}), COOP_SETTINGS)
+    from timebank.disclosure import FLOORS  # published figures: a co-op may be stricter, never laxer
+
+    for name, floor in FLOORS.items():
+        if coop[name] < floor:
+            raise InputError(f"coop.{name}: {coop[name]} is below the floor of {floor} for published figures")
     plugins_data = data.get("plugins", {})
     if not isinstance(plugins_data, dict):
         raise InputError("rules: [plugins] must be a table of plugin tables")

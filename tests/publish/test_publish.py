@@ -309,9 +309,12 @@ def test_k_below_its_floor_is_refused_on_the_command_line_and_in_the_rules(seede
     result = CliRunner().invoke(cli, ["publish", "--ledger", str(seeded.path), "--out", str(out), "--k", "2"])
     assert result.exit_code == 1 and "k: 2 is below the floor of 5" in result.stderr
     assert not out.exists()
-    seeded.change_settings("coop", {"publish_round_hours": "30m"}, actor="coord")
     with pytest.raises(InputError, match="coop.publish_round_hours: 30 is below the floor"):
-        publish(seeded, out)
+        seeded.change_settings("coop", {"publish_round_hours": "30m"}, actor="coord")
+    result = CliRunner().invoke(
+        cli, ["rules", "set", "coop.publish_k", "3", "--ledger", str(seeded.path), "--as", "coord"]
+    )
+    assert result.exit_code == 1 and "coop.publish_k: 3 is below the floor of 5" in result.stderr
     assert seeded.conn.execute("SELECT count(*) FROM publications").fetchone()[0] == 0
 
 
@@ -387,7 +390,9 @@ def test_two_publications_racing_never_record_two_different_versions_of_a_month(
         for out in outs
     ]
     results = [(p.wait(timeout=120), p.stderr.read()) for p in racing]
-    assert all(code == 0 or "another publication was recorded meanwhile" in err for code, err in results), results
+    assert all(code == 0 or "another publication was recorded meanwhile" in err for code, err in results), (
+        results
+    )
     written = [out for out, (code, _) in zip(outs, results, strict=True) if code == 0]
     assert written and all(not out.exists() for out, (c, _) in zip(outs, results, strict=True) if c)
     ids = [r[0] for r in seeded.conn.execute("SELECT id FROM publications ORDER BY id")]
