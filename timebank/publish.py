@@ -732,6 +732,10 @@ def publish(
             for figure in figures:
                 builder.add(figure)
         rules = ledger.rules
+        # the rules in force when the period ended: later changes are activity after it
+        in_force = ledger.conn.execute(
+            "SELECT max(version) FROM rules WHERE substr(created_at, 1, 10) <= ?", (through.isoformat(),)
+        ).fetchone()[0]
     audit = Audit(builder.cells, relations(builder, extra), protection)
     result = audit.run()
     tables = _tables(figures, builder, previous, protection)
@@ -765,7 +769,7 @@ def publish(
         ),
         ("method", METHOD),
         ("audit", result.sentence()),
-        ("rules_version", str(rules.version)),
+        ("rules_version", str(in_force or 1)),
         ("ledger_commitment", commitment),
         (
             "commitment_method",
