@@ -70,7 +70,9 @@ class Atom:
 
     def __init__(self, amount: int = 0, members: dict[str, int] | None = None) -> None:
         self.amount = amount
-        self.members: dict[str, int] = defaultdict(int, members or {})
+        self.members: dict[str, int] = (
+            members if isinstance(members, defaultdict) else defaultdict(int, members or {})
+        )
 
 
 @attrs.frozen(eq=False)

@@ -146,7 +146,6 @@ def core_declarations(ledger: Ledger, through: dt.date) -> tuple[list[Measure], 
     area = {m.handle: (m.area if m.area in declared_areas else OTHER) for m in members}
     # One lean pass over the service entries, straight into atoms: the benchmark has a
     # million, and a Fact per exchange and giver would cost seconds.
-    by_cell: dict[tuple[str, str, str], Atom] = {}
     count: dict[str, int] = defaultdict(int)
     gave: dict[str, set[str]] = defaultdict(set)
     received: dict[str, set[str]] = defaultdict(set)
@@ -158,31 +157,34 @@ def core_declarations(ledger: Ledger, through: dt.date) -> tuple[list[Measure], 
     )
     area_of = area.get
     current, gave_now, received_now, n = None, set(), set(), 0
-    for month, category, givers, receivers, minutes in rows:
-        if month != current:  # entries come in day order, mostly: keep this month's sets at hand
-            if current is not None:
-                count[current] += n
-            current, gave_now, received_now, n = month, gave[month], received[month], 0
-        n += 1
-        if " " in givers:
-            for giver in givers.split():
-                _add(by_cell, (month, category, area_of(giver, OTHER)), giver, minutes)
+    cells: dict[tuple[str, str], dict[str, int]] = {}
+    per_month: dict[str, dict[tuple[str, str], dict[str, int]]] = {}
+    while chunk := rows.fetchmany(20_000):
+        for month, category, givers, receivers, minutes in chunk:
+            if month != current:  # entries come in day order, mostly: keep this month at hand
+                if current is not None:
+                    count[current] += n
+                current, gave_now, received_now, n = month, gave[month], received[month], 0
+                cells = per_month.setdefault(month, {})
+            n += 1
+            for giver in givers.split() if " " in givers else (givers,):
+                key = (category, area_of(giver, OTHER))
+                given = cells.get(key)
+                if given is None:
+                    given = cells[key] = defaultdict(int)
+                given[giver] += minutes
                 gave_now.add(giver)
-        else:
-            key = (month, category, area_of(givers, OTHER))
-            atom = by_cell.get(key)
-            if atom is None:
-                atom = by_cell[key] = Atom()
-            atom.amount += minutes
-            atom.members[givers] += minutes
-            gave_now.add(givers)
-        if " " in receivers:
-            received_now.update(receivers.split())
-        else:
-            received_now.add(receivers)
+            if " " in receivers:
+                received_now.update(receivers.split())
+            else:
+                received_now.add(receivers)
     if current is not None:
         count[current] += n
-    hours = {(month, (category, where)): atom for (month, category, where), atom in by_cell.items()}
+    hours = {
+        (month, key): Atom(sum(given.values()), given)
+        for month, month_cells in per_month.items()
+        for key, given in month_cells.items()
+    }
     exchanges: dict[tuple[str, tuple[str, ...]], Atom] = {}
     active: dict[tuple[str, tuple[str, ...]], Atom] = {}
     for month in count:
@@ -313,14 +315,6 @@ def core_declarations(ledger: Ledger, through: dt.date) -> tuple[list[Measure], 
     return measures, figures, {"window": window}
 
 
-def _add(atoms: dict, key: tuple, member: str, amount: int) -> None:
-    atom = atoms.get(key)
-    if atom is None:
-        atom = atoms[key] = Atom()
-    atom.amount += amount
-    atom.members[member] += amount
-
-
 def _shift(month: str, by: int) -> str:
     n = int(month[:4]) * 12 + int(month[5:7]) - 1 + by
     return f"{n // 12:04d}-{n % 12 + 1:02d}"
@@ -444,8 +438,12 @@ def _from_file(path: Path) -> Previous | None:
                 tables[name] = {"title": title, "description": description, "columns": columns, "rows": rows}
         finally:
             conn.close()
-    except sqlite3.DatabaseError:
-        return None
+    except sqlite3.DatabaseError as exc:
+        if "no such table" in str(exc) or "not a database" in str(exc) or "no such column" in str(exc):
+            return None  # not a file of publications (an older format, or not ours): replaced whole
+        # a file of publications that cannot be read now must not be taken for none at all:
+        # that would unfreeze every month the public has
+        raise InputError(f"out: {path} could not be read ({exc}); nothing was published") from None
     return Previous(
         records[-1][0], records[-1][2], tables, {}, [tuple(r[:6]) for r in records], records[-1][6]
     )
