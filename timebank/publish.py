@@ -156,7 +156,7 @@ def core_declarations(ledger: Ledger, through: dt.date) -> tuple[list[Measure], 
         (last,),
     )
     area_of = area.get
-    current, gave_now, received_now, n = None, set(), set(), 0
+    current, received_now, n = None, set(), 0
     cells: dict[tuple[str, str], dict[str, int]] = {}
     per_month: dict[str, dict[tuple[str, str], dict[str, int]]] = {}
     while chunk := rows.fetchmany(20_000):
@@ -164,7 +164,7 @@ def core_declarations(ledger: Ledger, through: dt.date) -> tuple[list[Measure], 
             if month != current:  # entries come in day order, mostly: keep this month at hand
                 if current is not None:
                     count[current] += n
-                current, gave_now, received_now, n = month, gave[month], received[month], 0
+                current, received_now, n = month, received[month], 0
                 cells = per_month.setdefault(month, {})
             n += 1
             for giver in givers.split() if " " in givers else (givers,):
@@ -172,14 +172,15 @@ def core_declarations(ledger: Ledger, through: dt.date) -> tuple[list[Measure], 
                 given = cells.get(key)
                 if given is None:
                     given = cells[key] = defaultdict(int)
-                given[giver] += minutes
-                gave_now.add(giver)
+                given[giver] += minutes  # the givers of a month: the keys of its cells, below
             if " " in receivers:
                 received_now.update(receivers.split())
             else:
                 received_now.add(receivers)
     if current is not None:
         count[current] += n
+    for month, month_cells in per_month.items():
+        gave[month] = set().union(*(given.keys() for given in month_cells.values()))
     hours = {
         (month, key): Atom(sum(given.values()), given)
         for month, month_cells in per_month.items()
@@ -398,12 +399,12 @@ class Previous:
 
 
 def ledger_identity(ledger: Ledger) -> str:
-    """Which ledger a published file comes from, without saying anything about it: a hash of
-    its first rules version (when and how it was created)."""
-    created_at, data = ledger.conn.execute(
-        "SELECT created_at, data FROM rules ORDER BY version LIMIT 1"
-    ).fetchone()
-    return hashlib.sha256(f"timebank ledger|{created_at}|{data}".encode()).hexdigest()[:32]
+    """Which ledger a published file comes from, without saying anything about it: a random
+    name given to the ledger by migration 4 (its backups share it)."""
+    row = ledger.conn.execute("SELECT value FROM meta WHERE key = 'ledger_id'").fetchone()
+    if row is None:  # not expected: migration 4 names every ledger; the first rules then
+        row = ledger.conn.execute("SELECT created_at || data FROM rules ORDER BY version LIMIT 1").fetchone()
+    return hashlib.sha256(f"timebank ledger|{row[0]}".encode()).hexdigest()[:32]
 
 
 def _from_ledger(ledger: Ledger) -> Previous | None:

@@ -165,7 +165,8 @@ MIGRATIONS += (
         # Every ``timebank publish``: the months it covered, the rows the public now has (so
         # a later publication repeats them byte for byte), the figures before rounding and
         # suppression (private: what later audits of those months need), a digest, and the
-        # key of the ledger-head commitment it published.
+        # key of the ledger-head commitment it published. ``meta.ledger_id`` is a random name
+        # for this ledger (its backups share it): a public file says which ledger it is from.
         """
         CREATE TABLE publications (
             id INTEGER PRIMARY KEY,
@@ -179,6 +180,7 @@ MIGRATIONS += (
             commitment_key TEXT NOT NULL,
             commitment TEXT NOT NULL
         );
+        INSERT OR IGNORE INTO meta (key, value) VALUES ('ledger_id', lower(hex(randomblob(16))));
         CREATE TRIGGER publications_no_update BEFORE UPDATE ON publications
             BEGIN SELECT RAISE(ABORT, 'publications are append-only: the public has them'); END;
         CREATE TRIGGER publications_no_delete BEFORE DELETE ON publications

@@ -293,11 +293,7 @@ def test_about_has_a_keyed_commitment_and_no_counts_outside_the_period(seeded, p
     assert head == seeded.head_hash()
     expected = hmac.new(bytes.fromhex(key), head.encode(), hashlib.sha256).hexdigest()
     assert about["ledger_commitment"] == expected, "an auditor with the key checks the commitment"
-    assert (
-        about["k"] == "5"
-        and about["p_percent"] == "20"
-        and about["rules_version"] == "1"
-    )
+    assert about["k"] == "5" and about["p_percent"] == "20" and about["rules_version"] == "1"
     assert about["audit"].startswith("audited ") and "HiGHS" in about["audit"]
 
 
