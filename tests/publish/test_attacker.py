@@ -123,3 +123,33 @@ def test_the_attacker_finds_what_the_old_fixed_rule_gave_away(tmp_path):
     found = {key: (lo, hi) for _, key, _, lo, hi in attack.intervals()}
     assert found[("2026-01", "b")][0] == pytest.approx(0) and found[("2026-01", "c")][0] == pytest.approx(0)
     assert all(hi < attack.k for _, hi in found.values()), "both are shown to be below k"
+
+
+@pytest.mark.parametrize("template", ["time-bank", "fureai-kippu"])
+def test_a_second_publication_after_late_changes_gives_nothing_away_either(coop, tmp_path, template):
+    """Frozen months, running totals carried on from them, and the new months, attacked together."""
+    import datetime as dt
+
+    from timebank.testing import exchange
+
+    ledger = coop(template, 12, 7)
+    ledger.change_settings("coop", {"publish_round_counts": 1, "publish_round_hours": "1h"}, actor="coord")
+    out = tmp_path / "public.sqlite"
+    first_day = publish_day() - dt.timedelta(days=62)
+    publish(ledger, out, today=first_day)
+    handles = [m.handle for m in ledger.members() if m.handle != "coord" and not m.left]
+    early = first_day - dt.timedelta(days=70)
+    ledger.retire_member(handles[2], actor="coord", day=early)  # back-dated into a published month
+    ledger.record_many([exchange(handles[3], handles[4], 90, day=early, category=ledger.categories()[0])])
+    second = publish(ledger, out, today=publish_day())
+    assert second.new_months, "the second publication adds months"
+    attack = Attack(out, ledger.rules.to_data(), ledger.categories(), ledger.member_classes())
+    attack.build()
+    k, p = attack.k, attack.p
+    for table, key, unit, lo, hi in attack.intervals():
+        where = f"{table} {key} could be {lo:.1f} to {hi:.1f}"
+        if unit == "minutes":
+            assert hi * (1 - p) >= lo * (1 + p) - 1e-6, where
+        else:
+            assert hi >= k - 1e-6, where
+            assert lo <= 1e-6 or hi * (1 - p) >= lo * (1 + p) - 1e-6, where
