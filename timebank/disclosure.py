@@ -198,7 +198,8 @@ class AuditResult:
         held = (
             "every one's interval, solved from all published figures, covers its protection range"
             if not self.unresolved
-            else f"{len(self.unresolved)} could not be protected further (fixed by earlier publications):"
+            else f"{len(self.unresolved)} could not be protected further (fixed by earlier publications"
+            " or inconsistent):"
             f" {', '.join(self.unresolved[:5])}"
         )
         return (
@@ -409,8 +410,9 @@ class Audit:
             i = queue.pop()
             cell = self.cells[i]
             got = self.interval(i)
-            if got is None:
+            if got is None:  # the published figures contradict each other: say so, never pass it
                 cell.interval = None
+                unresolved.append(f"{cell.table} {'/'.join(cell.key)} (figures inconsistent)")
                 continue
             if protected(cell, got[0], got[1], self.protection):
                 cell.interval = got
