@@ -34,6 +34,19 @@ def true_hours(ledger) -> dict[str, int]:
     )
 
 
+def true_kinds(ledger) -> dict[tuple[str, str], int]:
+    """Hours of care given by month and kind, straight from the ledger."""
+    return {
+        (month, kind): minutes
+        for month, kind, minutes in ledger.conn.execute(
+            "SELECT substr(day, 1, 7), category,"
+            " sum(minutes * (length(givers) - length(replace(givers, ' ', '')) + 1))"
+            " FROM entries e WHERE kind = 'service'"
+            " AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id) GROUP BY 1, 2"
+        )
+    }
+
+
 def true_active(ledger) -> dict[str, int]:
     """Members who gave or received each month."""
     out: dict[str, set[str]] = {}
@@ -61,7 +74,8 @@ def test_no_suppressed_figure_can_be_narrowed_below_its_protection(
     found = attack.intervals()
     k, p = attack.k, attack.p
     assert found, "a small co-op always has figures to hide"
-    hours, active = true_hours(ledger), true_active(ledger)
+    hours, active, kinds = true_hours(ledger), true_active(ledger), true_kinds(ledger)
+    labels = {tuple(r) for r in sqlite3.connect(out).execute("SELECT month, kind FROM hours_by_month_kind")}
     checked = 0
     for table, key, unit, lo, hi in found:
         where = f"{template}: {table} {key} could be {lo:.1f} to {hi:.1f}"
@@ -74,9 +88,18 @@ def test_no_suppressed_figure_can_be_narrowed_below_its_protection(
             v = hours.get(key[0], 0)
             assert lo <= v * (1 - p) + 1e-6 and hi >= v * (1 + p) - 1e-6, where
             checked += 1
+        if table == "hours_by_month_kind":
+            shown = {kind for (m, kind) in labels if m == key[0]}
+            if key[1] == "other":
+                v = sum(x for (m, kind), x in kinds.items() if m == key[0] and kind not in shown)
+            else:
+                v = kinds.get(key, 0)
+            assert lo <= v * (1 - p) + 1e-6 and hi >= v * (1 + p) - 1e-6, where
+            checked += 1
         if table == "members_active" and key[1] == "all" and 0 < active.get(key[0], 0) < k:
             assert lo <= 1e-6 and hi >= k - 1e-6, where
             checked += 1
+    assert checked, "some hidden figures were checked against the ledger's true values"
     plugin_table = {
         "fureai-kippu": "credits_earned_so_far",
         "friendly-society": "mutual_fund",
