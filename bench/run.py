@@ -296,15 +296,26 @@ def main() -> int:
     from timebank.publish import publish
 
     print("public figures")
+    began = time.perf_counter()
+    for _ in ledger.conn.execute(
+        "SELECT substr(day, 1, 7), category, givers, receivers, minutes FROM entries WHERE kind = 'service'"
+    ):
+        pass
+    raw_read = time.perf_counter() - began
+    report("baseline: read every service entry raw (one SELECT)", raw_read, "s")
     public = DATA / "public.sqlite"
+    remove_sqlite(public)  # an earlier run's file holds another ledger's publications
     began = time.perf_counter()
     done = publish(ledger, public)
+    published = time.perf_counter() - began
     report(
-        f"publish {len(done.tables)} tables from the ledger",
-        time.perf_counter() - began,
+        f"publish {len(done.tables)} tables from the ledger, LP audit included",
+        published,
         "s",
-        "(target <= 5 s)",
+        "(target <= 10 s)",
     )
+    report("  ratio to the raw read", published / raw_read, "x")
+    print(f"  {done.audit.sentence()}; {done.audit.lp_solves} LP solves")
     ledger.close()
     rate, median, errors = public_site.serve_load(public)
     report("serve home page + figures table, 20 clients: requests/s", rate, "/s", "(target >= 200)")

@@ -16,11 +16,11 @@ import datetime as dt
 
 import click
 
-from timebank import Account, Draft, Posting, PublicTable, Report, Setting, hookimpl
+from timebank import Account, Draft, Fact, Figure, Measure, Posting, Report, Setting, hookimpl
 from timebank.errors import InputError
 from timebank.money import percent_of
+from timebank.store import STANDING
 from timebank.units import format_minutes
-from timebank.units import to_hours as hours
 
 PLUGIN = "friendly_society"
 FUND = "@fund"
@@ -186,35 +186,50 @@ def make_reports(ledger, settings):
 
 
 @hookimpl
-def contribute_public_figures(ledger, settings):
-    """The mutual fund each month: contributions in, benefit out, and the balance at month end."""
+def contribute_public_figures(ledger, settings, through):
+    """The mutual fund each month: contributions in, benefit out, and the fund built from them.
+
+    Contributions count the members who paid in; benefit counts the claimants, so a month
+    with one or two claims is suppressed (and audited: the fund's running total is linked).
+    """
     ids = ledger.account_ids()
-    months: dict[str, list] = {}
+    codes = {i: code for code, i in ids.items()}
+    paid_in, paid_out = [], []
     rows = ledger.conn.execute(
-        "SELECT substr(e.day, 1, 7), f.amount, f.balance_after, m.account_id FROM postings f"
+        "SELECT substr(e.day, 1, 7), f.amount, m.account_id FROM postings f"
         " JOIN entries e ON e.id = f.entry_id"
         " JOIN postings m ON m.entry_id = e.id AND m.account_id != f.account_id"
-        " WHERE f.account_id = ? ORDER BY f.entry_id",
-        (ids[FUND],),
+        f" WHERE f.account_id = ? AND e.kind != 'reversal' AND {STANDING} AND e.day <= ?",
+        (ids[FUND], through.isoformat()),
     )
-    for month, amount, balance, member in rows:
-        cell = months.setdefault(month, [0, 0, 0, set(), set()])
-        cell[0 if amount > 0 else 1] += abs(amount)
-        cell[2] = balance
-        (cell[3] if amount > 0 else cell[4]).add(member)
-    table = [
-        (month, hours(c[0]), hours(c[1]), hours(c[2]), len(c[4]), len(c[3] | c[4]))
-        for month, c in sorted(months.items())
-    ]
+    for month, amount, member in rows:
+        fact = Fact(month, (), (codes[member],), abs(amount))
+        (paid_in if amount > 0 else paid_out).append(fact)
     return [
-        PublicTable(
+        Measure("fund_contributions", "minutes", (), paid_in),
+        Measure("fund_benefit", "minutes", (), paid_out),
+        Figure(
+            "mutual_fund_contributions",
+            "Contributions to the mutual fund",
+            "Hours paid into the mutual fund each month.",
+            "fund_contributions",
+            "hours",
+        ),
+        Figure(
+            "mutual_fund_benefit",
+            "Benefit paid from the mutual fund",
+            "Hours paid out of the mutual fund as benefit each month.",
+            "fund_benefit",
+            "hours",
+        ),
+        Figure(
             "mutual_fund",
-            "The mutual fund's health",
-            "Hours paid into the mutual fund and paid out as benefit each month, and the fund at month end.",
-            ("month", "contributions_hours", "benefit_hours", "fund_hours", "claimants", "members"),
-            table,
-            ("contributions_hours", "benefit_hours", "fund_hours", "claimants"),
-        )
+            "The mutual fund",
+            "The fund at the end of each month: every contribution less every benefit paid so far.",
+            {"fund_contributions": 1, "fund_benefit": -1},
+            "hours",
+            running=True,
+        ),
     ]
 
 

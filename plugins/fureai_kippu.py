@@ -18,10 +18,9 @@ import datetime as dt
 
 import click
 
-from timebank import Account, Draft, Posting, PublicTable, Setting, hookimpl, sub_account
+from timebank import Account, Draft, Figure, Posting, Setting, hookimpl, sub_account
 from timebank.money import scale
 from timebank.units import check_text
-from timebank.units import to_hours as hours
 
 PLUGIN = "fureai_kippu"
 COOP = "@coop"
@@ -80,34 +79,33 @@ def make_postings(ledger, exchanges, settings):
 
 
 @hookimpl
-def contribute_public_figures(ledger, settings):
-    """Credits saved for future care: earned into savings each month, and the total saved."""
-    savings = {code: i for code, i in ledger.account_ids().items() if code.endswith("~savings")}
-    if not savings:
-        return []
-    marks = ",".join("?" * len(savings))
-    months: dict[str, list] = {}
-    for month, amount, account in ledger.conn.execute(
-        f"SELECT substr(e.day, 1, 7), p.amount, p.account_id FROM postings p JOIN entries e"
-        f" ON e.id = p.entry_id WHERE p.account_id IN ({marks}) ORDER BY p.entry_id",
-        tuple(savings.values()),
-    ):
-        cell = months.setdefault(month, [0, set()])
-        cell[0] += amount
-        cell[1].add(account)
-    total, rows = 0, []
-    for month, (amount, savers) in sorted(months.items()):
-        total += amount
-        rows.append((month, hours(amount), hours(total), len(savers)))
+def contribute_public_figures(ledger, settings, through):
+    """Credits earned each month and so far: the core's hours given, weighted by kind of care.
+
+    Declared as weighted views of the core's ``hours_given`` so the audit knows that
+    credits are hours times the rules' weights (an attacker does: the weights are public).
+    """
+    weights = dict(settings["weights"])
     return [
-        PublicTable(
-            "credits_saved",
-            "Credits saved for future care",
-            "Care credits earned into members' savings each month, and all credits saved so far.",
-            ("month", "saved_hours", "total_saved_hours", "members"),
-            rows,
-            ("saved_hours", "total_saved_hours"),
-        )
+        Figure(
+            "credits_earned",
+            "Care credits earned each month",
+            "Care credits earned by giving care each month: hours of care times the weight of each kind.",
+            "hours_given",
+            "credits",
+            weights=weights,
+            weight_by="kind",
+        ),
+        Figure(
+            "credits_earned_so_far",
+            "Care credits earned so far",
+            "All care credits earned up to the end of each month, for members' own future care.",
+            "hours_given",
+            "credits",
+            weights=weights,
+            weight_by="kind",
+            running=True,
+        ),
     ]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import click
 
-from timebank import Problem, PublicTable, Report, Setting, hookimpl
+from timebank import Fact, Figure, Measure, Problem, Report, Setting, hookimpl
 from timebank.errors import InputError, NotAllowed, NotFound
 from timebank.store import STANDING, now_utc
 from timebank.units import check_text
@@ -177,31 +177,27 @@ def make_reports(ledger, settings):
 
 
 @hookimpl
-def contribute_public_figures(ledger, settings):
-    """Referrals made each month, by what became of them, with SNOMED CT codes."""
-    rows: dict[tuple[str, str, str], set[str]] = {}
-    for ref in ledger.store.db.query("SELECT person, status, snomed, created_at FROM sp_referrals"):
-        for status in (ref["status"], "all"):
-            rows.setdefault(
-                (ref["created_at"][:7], status, ref["snomed"] if status != "all" else ""), set()
-            ).add(ref["person"])
-    counts = [
-        (month, status, snomed, len(people), len(people))
-        for (month, status, snomed), people in sorted(rows.items())
+def contribute_public_figures(ledger, settings, through):
+    """Referrals made each month by what became of them, counted by the people referred."""
+    facts = [
+        Fact(ref["created_at"][:7], (ref["status"],), (ref["person"],))
+        for ref in ledger.store.db.query(
+            "SELECT person, status, created_at FROM sp_referrals WHERE substr(created_at, 1, 10) <= ?",
+            (through.isoformat(),),
+        )
     ]
     return [
-        PublicTable(
+        Measure("referrals", "count", ("status",), facts),
+        Figure(
             "referrals_by_month",
             "Social prescribing referrals",
-            "Referrals made each month by what became of them (SNOMED CT 871731000000106 referral, "
-            "871711000000103 declined); 'all' is every referral that month.",
-            ("month", "status", "snomed_ct", "referrals", "members"),
-            counts,
-            ("referrals",),
-            group="month",
-            group_label="status",
-            total="all",
-        )
+            "Referrals made each month, by what became of them as it stood when the month was first"
+            " published (referral: SNOMED CT 871731000000106; declined: 871711000000103); 'all' is"
+            " every referral that month; statuses of fewer than k people are 'other'.",
+            "referrals",
+            "referrals",
+            by="status",
+        ),
     ]
 
 

@@ -443,34 +443,33 @@ async def test_hook_add_tui_screens(tmp_path):
 
 
 def test_hook_contribute_public_figures(tmp_path):
+    import datetime as dt
     import sqlite3
 
-    from timebank import PublicTable
+    from timebank import Fact, Figure, Measure
     from timebank.publish import publish
 
     class Figures:
         @hookimpl
-        def contribute_public_figures(self, ledger, settings):
+        def contribute_public_figures(self, ledger, settings, through):
+            people = [f"m{i}" for i in range(12)]
+            facts = [Fact("2026-01", ("spring fair",), (p,), 4) for p in people[:10]]
+            facts += [Fact("2026-01", ("quiet tuesday",), (p,), 1) for p in people[10:]]
+            facts += [Fact("2026-03", ("summer fete",), (people[0],), 9)]  # after ``through``
             return [
-                PublicTable(
-                    "cups_of_tea",
-                    "Cups of tea",
-                    "Tea made at events.",
-                    ("event", "cups", "members"),
-                    [("spring fair", 40, 12), ("summer fete", 55, 20), ("quiet tuesday", 3, 2)],
-                    ("cups",),
-                )
+                Measure("tea", "count", ("event",), facts),
+                Figure("cups_of_tea", "Cups of tea", "Tea made at events.", "tea", "cups", by="event"),
             ]
 
     led = ledger_with(tmp_path, Figures())
-    publish(led, tmp_path / "public.sqlite")
+    publish(led, tmp_path / "public.sqlite", today=dt.date(2026, 2, 10))
     rows = sqlite3.connect(tmp_path / "public.sqlite").execute("SELECT * FROM cups_of_tea").fetchall()
-    # the small row is suppressed, and the smallest other row with it (the table is one group)
-    assert rows == [
-        ("spring fair", None, None, 2),
-        ("summer fete", 55, 20, 0),
-        ("quiet tuesday", None, None, 1),
-    ]
+    # the core computed, rounded and folded the plugin's figure: two people's event is 'other'
+    # (and, being small, alone, suppressed); nothing after the publication's last month
+    assert ("2026-01", "all", 40, 0) in rows
+    assert ("2026-01", "spring fair", 40, 0) not in rows or ("2026-01", "other", None, 1) in rows
+    assert not [r for r in rows if r[1] in ("quiet tuesday", "summer fete")]
+    assert max(r[0] for r in rows) == "2026-01"
 
 
 # faulty plugins -----------------------------------------------------------------

@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 hookspec = pluggy.HookspecMarker("timebank")
 hookimpl = pluggy.HookimplMarker("timebank")
 
-from timebank.disclosure import PublicTable  # noqa: E402
+from timebank.disclosure import Fact, Figure, Measure  # noqa: E402
 from timebank.errors import (  # noqa: E402
     InputError,
     NotAllowed,
@@ -41,14 +41,16 @@ __all__ = [
     "Draft",
     "Entry",
     "Exchange",
+    "Fact",
+    "Figure",
     "InputError",
+    "Measure",
     "Member",
     "NotAllowed",
     "NotFound",
     "PluginFailed",
     "Posting",
     "Problem",
-    "PublicTable",
     "Report",
     "sub_account",
     "RulesRefused",

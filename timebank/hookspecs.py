@@ -129,10 +129,13 @@ def make_reports(ledger, settings):
 
 
 @hookspec
-def contribute_public_figures(ledger, settings):
-    """Return ``PublicTable`` records of aggregates for the public file (referrals, the
-    mutual fund's health, credits saved for future care). Each row counts the distinct
-    members it is drawn from; small rows are suppressed like the core's own."""
+def contribute_public_figures(ledger, settings, through):
+    """Declare what the plugin publishes: ``Measure`` records (facts: a month, dimension
+    values, whose contribution it is, an amount) and ``Figure`` records (a table by month
+    and at most one dimension over a measure, or a weighted or signed sum of measures,
+    or a running total). The core computes, suppresses, audits and freezes them like its
+    own figures; a plugin never writes a published row. ``through`` is the last day the
+    publication covers; facts after it are ignored."""
 
 
 @hookspec

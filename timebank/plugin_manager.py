@@ -86,7 +86,7 @@ def _result_checks() -> dict[str, Callable[[Any], str] | None]:
     made where the results are used, in ``timebank.pipeline``. ``None`` means the result is
     not used.
     """
-    from timebank.disclosure import PublicTable
+    from timebank.disclosure import Figure, Measure
     from timebank.listings import Match
     from timebank.models import Account, Decision, Draft, Problem, Report
 
@@ -111,7 +111,7 @@ def _result_checks() -> dict[str, Callable[[Any], str] | None]:
         "entries_for_member_change": _list_of("a Draft", _is(Draft)),
         "close_period": _list_of("a Draft", _is(Draft)),
         "make_reports": _list_of("a Report", _is(Report)),
-        "contribute_public_figures": _list_of("a PublicTable", _is(PublicTable)),
+        "contribute_public_figures": _list_of("a Measure or a Figure", _is(Measure, Figure)),
         "add_tui_screens": _list_of("a (name, title, screen class) tuple", _screen),
         "after_entries_recorded": None,
         "register_commands": None,

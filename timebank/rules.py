@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from timebank.disclosure import FLOORS
 from timebank.errors import InputError, PluginFailed
 from timebank.models import Problem
 from timebank.units import check_text, format_minutes, parse_minutes
@@ -201,6 +202,40 @@ COOP_SETTINGS = (
     ),
     Setting("neighbouring_kinds", "str_list_table", {}, "kinds of care matched after the same kind"),
     Setting("neighbouring_areas", "str_list_table", {}, "areas matched after the same area"),
+    # Published figures: a co-op may be stricter than the floors, never laxer.
+    Setting(
+        "publish_k",
+        "int",
+        5,
+        "published figures: smallest group of members shown (at least 5)",
+        min=FLOORS["publish_k"],
+        max=1000,
+    ),
+    Setting(
+        "publish_p",
+        "int",
+        20,
+        "published figures: hidden hours stay uncertain by this percent (at least 10)",
+        min=FLOORS["publish_p"],
+        max=100,
+    ),
+    Setting(
+        "publish_round_counts",
+        "int",
+        5,
+        "published counts are rounded to a multiple of this",
+        min=FLOORS["publish_round_counts"],
+        max=100,
+    ),
+    Setting(
+        "publish_round_hours",
+        "minutes",
+        300,
+        "published hours are rounded to a multiple of this (at least 1h)",
+        min=FLOORS["publish_round_hours"],
+        max=100 * 60,
+    ),
+    Setting("public_areas", "str_list", [], "areas that may be named in published figures"),
 )
 
 

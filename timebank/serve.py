@@ -23,28 +23,42 @@ SETTINGS = {
 CANNED = {
     "hours_each_month": (
         "Hours of care each month",
-        "SELECT month, hours, exchanges, members FROM hours_by_month ORDER BY month",
+        "SELECT month, hours, suppressed FROM hours_by_month ORDER BY month",
     ),
     "kinds_of_care_in_a_month": (
         "Kinds of care in a month",
-        "SELECT kind, hours, exchanges, members FROM hours_by_month_kind"
-        " WHERE month = :month AND kind != 'all' ORDER BY hours DESC",
+        "SELECT kind, hours, suppressed FROM hours_by_month_kind WHERE month = :month ORDER BY hours DESC",
     ),
     "members_taking_part": (
         "Members taking part each month",
-        "SELECT month, members AS active_members FROM members_by_month_class"
-        " WHERE member_class = 'all' AND measure = 'active' ORDER BY month",
+        "SELECT month, members AS active_members, suppressed FROM members_active"
+        " WHERE member_class = 'all' ORDER BY month",
     ),
     "reciprocity": (
         "Members who both gave and received",
-        "SELECT period, active_members, gave_and_received, share_percent FROM reciprocity",
+        "SELECT month, measure, members, suppressed FROM reciprocity ORDER BY month",
     ),
-    "balances_in_bands": ("Balances in bands", "SELECT band, member_count FROM balance_bands"),
+    "balances_in_bands": (
+        "Balances in bands",
+        "SELECT month, band, members, suppressed FROM balance_bands ORDER BY month",
+    ),
 }
 
 
-def metadata_for(path: str | Path) -> dict[str, Any]:
-    """Datasette metadata built from the published file's own ``about`` and ``_tables``."""
+def database_name(path: str | Path) -> str:
+    """The name the site serves the file under: its stem with anything but letters, digits,
+    ``-`` and ``_`` made ``-`` (Datasette reads a dot in a route as a format: every table
+    page of ``figures.2026.sqlite`` would answer 500)."""
+    stem = Path(path).stem
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in stem) or "figures"
+
+
+def metadata_for(path: str | Path, name: str | None = None) -> dict[str, Any]:
+    """Datasette metadata built from the published file's own ``about`` and ``_tables``.
+
+    ``name`` is the database's name on the site (default: the file's stem, as Datasette's
+    own ``datasette serve`` names it).
+    """
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         about = dict(conn.execute("SELECT key, value FROM about"))
@@ -58,6 +72,10 @@ def metadata_for(path: str | Path) -> dict[str, Any]:
         {
             "_tables": {"hidden": True},
             "charts": {"hidden": True},
+            "_publications": {
+                "title": "Publications",
+                "description": "Each publication of these figures: the months it added, a digest.",
+            },
             "about": {"title": "About these figures", "description": "How and when they were made."},
         }
     )
@@ -69,7 +87,7 @@ def metadata_for(path: str | Path) -> dict[str, Any]:
         "source": "timebank",
         "source_url": about.get("source_url") or "",
         "databases": {
-            Path(path).stem: {
+            name or Path(path).stem: {
                 "tables": tables,
                 "queries": {name: {"title": title, "sql": sql} for name, (title, sql) in CANNED.items()},
             }
@@ -78,16 +96,23 @@ def metadata_for(path: str | Path) -> dict[str, Any]:
 
 
 def make_datasette(path: str | Path):
-    """A Datasette instance over the published file, as ``timebank serve`` runs it."""
-    from datasette.app import Datasette
+    """A Datasette instance over the published file, as ``timebank serve`` runs it.
 
-    return Datasette(
-        immutables=[str(path)],
-        metadata=metadata_for(path),
+    The file is added under ``database_name`` (no dots), immutable, as ``--immutable`` would.
+    """
+    from datasette.app import Datasette
+    from datasette.database import Database
+
+    name = database_name(path)
+    ds = Datasette(
+        metadata=metadata_for(path, name),
         settings=SETTINGS,
         template_dir=str(SITE / "templates"),
         plugins_dir=str(SITE / "plugins"),
     )
+    ds.remove_database("_memory")  # Datasette adds it when started without files
+    ds.add_database(Database(ds, path=str(path), is_mutable=False), name=name)
+    return ds
 
 
 def serve(path: str | Path, *, host: str = "127.0.0.1", port: int = 8001) -> None:

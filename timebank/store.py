@@ -181,6 +181,38 @@ MIGRATIONS += (
 )
 
 
+MIGRATIONS += (
+    (
+        4,
+        "publications recorded in the ledger",
+        # Every ``timebank publish``: the months it covered, the rows the public now has (so
+        # a later publication repeats them byte for byte), the figures before rounding and
+        # suppression (private: what later audits of those months need), a digest, and the
+        # key of the ledger-head commitment it published. ``meta.ledger_id`` is a random name
+        # for this ledger (its backups share it): a public file says which ledger it is from.
+        """
+        CREATE TABLE publications (
+            id INTEGER PRIMARY KEY,
+            published_at TEXT NOT NULL,
+            through TEXT NOT NULL,
+            months TEXT NOT NULL,
+            tables TEXT NOT NULL,
+            truth TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            head_hash TEXT NOT NULL,
+            commitment_key TEXT NOT NULL,
+            commitment TEXT NOT NULL
+        );
+        INSERT OR IGNORE INTO meta (key, value) VALUES ('ledger_id', lower(hex(randomblob(16))));
+        CREATE TRIGGER publications_no_update BEFORE UPDATE ON publications
+            BEGIN SELECT RAISE(ABORT, 'publications are append-only: the public has them'); END;
+        CREATE TRIGGER publications_no_delete BEFORE DELETE ON publications
+            BEGIN SELECT RAISE(ABORT, 'publications are append-only: the public has them'); END;
+        """,
+    ),
+)
+
+
 # 5: offers and requests (timebank/listings.py). Kept beside the entries, never inside the
 # chain; their history is append-only; full-text search is FTS5 kept by triggers, the same
 # table and triggers sqlite-utils' ``enable_fts(["title", "description"], create_triggers=True)``

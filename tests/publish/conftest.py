@@ -25,13 +25,17 @@ def seeded(make_ledger):
     ledger = make_ledger(
         "time-bank",
         overrides={
-            "plugins": {"credit_limits": {"floor": "-500h", "warn_below": "-500h", "ceiling": "500h"}}
+            "coop": {"public_areas": ["north", "south"]},
+            "plugins": {"credit_limits": {"floor": "-500h", "warn_below": "-500h", "ceiling": "500h"}},
         },
     )
     classes = ["member", "volunteer", "family"]
     for i, (handle, name) in enumerate(zip(SECRETS["handles"], SECRETS["names"], strict=True)):
         ledger.add_member(
-            Member(handle, name, classes[i % 3], START, area=["north", "south", "east"][i % 3]), actor="coord"
+            Member(
+                handle, name, classes[i % 3], START, area=["north", "south", "Flat 4, 12 Mill Lane"][i % 3]
+            ),
+            actor="coord",
         )
     rng = random.Random(11)
     batch = []
@@ -68,5 +72,21 @@ def seeded(make_ledger):
 @pytest.fixture
 def published(seeded, tmp_path):
     path = tmp_path / "public.sqlite"  # served as the database "public"
-    publish(seeded, path, k=5, today=PUBLISHED_ON)
+    publish(seeded, path, today=PUBLISHED_ON)
     return path
+
+
+@pytest.fixture
+def coop(tmp_path):
+    """``coop(template, size, seed)``: a generated co-op (``coops.generated_coop``), closed after."""
+    from coops import generated_coop
+
+    made = []
+
+    def factory(template: str, size: int, seed: int):
+        made.append(generated_coop(tmp_path, template, size, seed))
+        return made[-1]
+
+    yield factory
+    for ledger in made:
+        ledger.close()

@@ -31,17 +31,16 @@ def default_public_path(ledger_path: Path) -> Path:
 @click.option(
     "--k",
     "k",
-    default=5,
-    show_default=True,
-    type=click.IntRange(min=2),
-    help="Suppress figures drawn from fewer than k members.",
+    type=int,
+    help="Suppress figures drawn from fewer than k members (default: the rules' coop.publish_k;"
+    " never below 5).",
 )
 @click.option(
     "--metadata",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write Datasette metadata JSON, for 'datasette publish' elsewhere.",
 )
-def publish(ledger: Ledger, out: Path | None, k: int, metadata: Path | None) -> None:
+def publish(ledger: Ledger, out: Path | None, k: int | None, metadata: Path | None) -> None:
     """Write the anonymised, aggregates-only file that `timebank serve` shows the public."""
     import json
 
@@ -53,11 +52,14 @@ def publish(ledger: Ledger, out: Path | None, k: int, metadata: Path | None) -> 
     if metadata:  # refused before anything is written, not after the public file
         check_target(metadata, ledger=ledger.path, kind="json", field="metadata")
     with output_file(out, ledger=ledger.path, kind="public", private=False) as temp:
-        done = write_public(ledger, temp, k=k)
+        # the file the public has now is read for the months it froze: an older ledger
+        # backup cannot unfreeze them
+        done = write_public(ledger, temp, k=k, previous_file=out)
+    added = f"{len(done.new_months)} new months" if done.new_months else "no new months"
     click.echo(
         f"published {len(done.tables)} tables to {out}: figures through {done.through} (whole months,"
-        f" a week after they end); k={k}, {done.primary} rows suppressed as small, "
-        f"{done.complementary} more to protect them"
+        f" a week after they end; earlier months repeated as first published, {added});"
+        f" k={done.protection.k}; {done.audit.sentence()}"
     )
     if metadata:
         with output_file(metadata, ledger=ledger.path, kind="json", private=False, field="metadata") as temp:

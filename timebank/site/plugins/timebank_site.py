@@ -42,6 +42,36 @@ def register_routes():
 
 
 CACHE_ENTRIES = 512
+# Datasette's own pages that name the file's path on the server: answered without it.
+PATHLESS = ("/-/databases.json", "/-/databases")
+
+
+async def without_paths(app, scope, receive, send):
+    """Datasette's list of databases, with each file's path on the server left out."""
+    import json
+
+    messages = []
+
+    async def keep(message):
+        messages.append(message)
+
+    await app(scope, receive, keep)
+    start = messages[0]
+    body = b"".join(m.get("body", b"") for m in messages[1:] if m["type"] == "http.response.body")
+    try:
+        data = json.loads(body)
+        for database in data if isinstance(data, list) else []:
+            database.pop("path", None)
+        body = json.dumps(data).encode()
+        content_type = b"application/json; charset=utf-8"
+    except ValueError:
+        body, content_type = b"Not found", b"text/plain; charset=utf-8"
+        start = {**start, "status": 404}
+    replaced = (b"content-length", b"content-type")
+    headers = [(n, v) for n, v in start.get("headers", []) if n.lower() not in replaced]
+    headers += [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    await send({**start, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 @hookimpl
@@ -60,7 +90,12 @@ def asgi_wrapper(datasette):
         async def cached(scope, receive, send):
             if scope["type"] != "http" or scope["method"] != "GET":
                 return await app(scope, receive, send)
-            key = (scope["path"], scope.get("query_string", b""))
+            if scope["path"].rstrip("/") in PATHLESS:
+                return await without_paths(app, scope, receive, send)
+            # the Host header is part of the key: pages carry links built from it, and one
+            # forged request must not decide the links every later visitor gets
+            host = dict(scope.get("headers") or []).get(b"host", b"")
+            key = (host, scope["path"], scope.get("query_string", b""))
             hit = cache.get(key)
             if hit is not None:
                 cache.move_to_end(key)
