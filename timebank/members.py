@@ -59,10 +59,11 @@ class MembersMixin:
         self.require(actor, MANAGE_MEMBERS, member.handle)
         if member.handle in RESERVED_HANDLES:
             raise InputError(f"handle: {member.handle!r} names the ledger's own actions; choose another")
-        if member.handle in self.members_by_handle():
-            raise InputError(f"handle: {member.handle!r} is already a member's handle")
         self._check_member(member, None)
         with self.transaction() as conn:
+            # read under the write lock: two processes adding one handle cannot both pass
+            if member.handle in self.members_by_handle():
+                raise InputError(f"handle: {member.handle!r} is already a member's handle")
             member_id = conn.execute(
                 "INSERT INTO members (handle, name, member_class, joined, left, status, role,"
                 " area, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -85,15 +86,19 @@ class MembersMixin:
         admit members, change the rules or correct an entry.
         """
         self.require(actor, MANAGE_MEMBERS, handle)
-        previous = self.member(handle)
         if "handle" in changes:
             raise InputError("handle: a member's handle cannot change; it names their history")
-        try:
-            updated = attrs.evolve(previous, **changes)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"member: {exc}") from None
-        self._check_member(updated, previous)
         with self.transaction() as conn:
+            # The member as they are under the write lock: two changes at once are decided
+            # one after the other (a second retirement is refused, a bonus paid once).
+            previous = self.member(handle)
+            if changes.get("status") == "retired" and not previous.is_active:
+                raise InputError(f"member: {handle!r} is already retired")
+            try:
+                updated = attrs.evolve(previous, **changes)
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"member: {exc}") from None
+            self._check_member(updated, previous)
             row = _member_row(updated)
             conn.execute(
                 "UPDATE members SET name = ?, member_class = ?, joined = ?, left = ?, status = ?,"
@@ -133,9 +138,6 @@ class MembersMixin:
 
     def retire_member(self, handle: str, *, actor: Actor, day: dt.date | None = None) -> Member:
         """Retire a member: they keep their history and balance but can no longer exchange."""
-        member = self.member(handle)
-        if not member.is_active:
-            raise InputError(f"member: {handle!r} is already retired")
         return self.update_member(handle, actor=actor, status="retired", left=day or dt.date.today())
 
     def _check_member(self, member: Member, previous: Member | None) -> None:

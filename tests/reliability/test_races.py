@@ -325,3 +325,37 @@ def test_listing_claims_writes_nothing_and_the_next_write_accepts_overdue_ones(m
     assert accepted.entry_id < entries_noted(ledger, "any write")[0], "accepted before the write itself"
     assert ledger.claim(refused.id).status == "pending", "bob would go below -3 h: it waits"
     assert_ledger_holds(ledger)
+
+
+def test_one_handle_added_by_three_processes_at_once_is_added_once(make_ledger, racers):
+    """``member add`` read the handles outside its transaction: a UNIQUE-constraint traceback."""
+    ledger = make_ledger(members={"alice": "member"})
+    for r in range(ROUNDS):
+        add = ["member", "add", f"new{r}", f"New {r}", "--as", "coord", "--ledger", ledger.path]
+        results = racers.race(add, add, add)
+        assert sorted(result["exit"] for result in results) == [0, 1, 1], results
+        for result in results:
+            if result["exit"]:
+                one_sentence_error(result, f"'new{r}' is already a member's handle")
+    assert_ledger_holds(ledger)
+
+
+def test_one_member_retired_by_three_processes_at_once_is_retired_once(make_ledger, racers):
+    """Three retirements all succeeded: the leaver rule could settle a balance three times."""
+    handles = {f"leaver{r}": "member" for r in range(ROUNDS)}
+    ledger = make_ledger(members={"alice": "member", **handles}, overrides=ROOMY)
+    for r in range(ROUNDS):
+        ledger.record(exchange("alice", f"leaver{r}", 30, recorded_by="coord"))
+        retire = ["member", "retire", f"leaver{r}", "--as", "coord", "--ledger", ledger.path]
+        results = racers.race(retire, retire, retire)
+        assert sorted(result["exit"] for result in results) == [0, 1, 1], results
+        for result in results:
+            if result["exit"]:
+                one_sentence_error(result, f"'leaver{r}' is already retired")
+        changes = ledger.conn.execute(
+            "SELECT count(*) FROM member_changes c JOIN members m ON m.id = c.member_id"
+            " WHERE m.handle = ? AND c.change LIKE '%retired%'",
+            (f"leaver{r}",),
+        ).fetchone()[0]
+        assert changes == 1
+    assert_ledger_holds(ledger)
