@@ -227,25 +227,28 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         by the rules in force without the missing plugins. Every missing plugin must be among
         ``names``, so that the new version can be applied here.
         """
-        self._fresh()
-        row = self.conn.execute("SELECT version, data FROM rules ORDER BY version DESC LIMIT 1").fetchone()
-        if row is None:
-            raise NotFound("ledger: no rules are stored yet")
-        version, data = row[0], json.loads(row[1])
-        enabled = data.get("plugins", {})
-        for name in names:
-            if name not in enabled:
-                raise InputError(f"plugin: {name!r} is not enabled")
-        declared = self.plugins.declared_settings()
-        missing = [name for name in enabled if name not in declared]
-        if [name for name in missing if name not in names]:
-            raise MissingPlugin([name for name in missing if name not in names], version)
-        if missing and self._rules is None:
-            self._rules = build_rules(data, declared, version=version, drop_missing=True)
-        remaining = {k: v for k, v in enabled.items() if k not in names}
-        return self.set_rules(
-            {**data, "plugins": remaining}, actor=actor, note=f"disabled {', '.join(names)}"
-        )
+        with self.transaction(settle_claims=False):  # read under the lock: a change made meanwhile is kept
+            self._fresh()
+            row = self.conn.execute(
+                "SELECT version, data FROM rules ORDER BY version DESC LIMIT 1"
+            ).fetchone()
+            if row is None:
+                raise NotFound("ledger: no rules are stored yet")
+            version, data = row[0], json.loads(row[1])
+            enabled = data.get("plugins", {})
+            for name in names:
+                if name not in enabled:
+                    raise InputError(f"plugin: {name!r} is not enabled")
+            declared = self.plugins.declared_settings()
+            missing = [name for name in enabled if name not in declared]
+            if [name for name in missing if name not in names]:
+                raise MissingPlugin([name for name in missing if name not in names], version)
+            if missing and self._rules is None:
+                self._rules = build_rules(data, declared, version=version, drop_missing=True)
+            remaining = {k: v for k, v in enabled.items() if k not in names}
+            return self.set_rules(
+                {**data, "plugins": remaining}, actor=actor, note=f"disabled {', '.join(names)}"
+            )
 
     def change_settings(
         self, section: str, values: Mapping[str, Any], *, actor: Actor, note: str = ""

@@ -359,3 +359,39 @@ def test_one_member_retired_by_three_processes_at_once_is_retired_once(make_ledg
         ).fetchone()[0]
         assert changes == 1
     assert_ledger_holds(ledger)
+
+
+def test_a_plugin_disabled_while_settings_change_keeps_every_change(make_ledger, racers):
+    """``rules disable`` read the rules before its transaction: a ``rules set`` made meanwhile
+    was silently undone by the version it wrote."""
+    ledger = make_ledger()
+    for r in range(ROUNDS):
+        ledger.change_settings("confirmation", {}, actor="coord")  # enabled again each round
+        results = racers.race(
+            ["rules", "disable", "confirmation", "--as", "coord", "--ledger", ledger.path],
+            [
+                "rules",
+                "set",
+                "classic.max_per_day",
+                ("10h", "11h")[r % 2],
+                "--as",
+                "coord",
+                "--ledger",
+                ledger.path,
+            ],
+            [
+                "rules",
+                "set",
+                "credit_limits.floor",
+                ("-20h", "-21h")[r % 2],
+                "--as",
+                "coord",
+                "--ledger",
+                ledger.path,
+            ],
+        )
+        assert [res["exit"] for res in results] == [0, 0, 0], results
+        data = ledger.rules.to_data()["plugins"]
+        assert "confirmation" not in data
+        assert data["classic"]["max_per_day"] == (600, 660)[r % 2], "a change was lost"
+        assert data["credit_limits"]["floor"] == (-1200, -1260)[r % 2], "a change was lost"
