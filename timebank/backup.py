@@ -39,7 +39,7 @@ from timebank.outputs import (
     output_file,
     share_like,
 )
-from timebank.store import create_private_file, now_utc
+from timebank.store import create_private_file, file_uri, now_utc
 from timebank.verify import Report
 
 PAGES_PER_STEP = 4096
@@ -111,7 +111,7 @@ def _peek(path: Path) -> tuple[int | None, str | None]:
     # leaves no -wal or -shm behind (a read-only connection cannot remove them).
     mode = "mode=ro" if Path(f"{path}-wal").exists() else "mode=ro&immutable=1"
     try:
-        conn = sqlite3.connect(f"file:{path}?{mode}", uri=True)
+        conn = sqlite3.connect(file_uri(path, mode), uri=True)
         try:
             count = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
             return count, ledger_id(conn)

@@ -51,7 +51,7 @@ from timebank.disclosure import (
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.rules import Rules
-from timebank.store import STANDING, now_utc
+from timebank.store import STANDING, file_uri, now_utc
 
 METHOD = (
     "Rounded counts and sums over groups of members, each drawn from enough members. A figure"
@@ -415,7 +415,7 @@ def _from_file(path: Path) -> Previous | None:
     if not path.exists():
         return None
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(file_uri(path, "mode=ro"), uri=True)
         try:
             records = conn.execute(
                 "SELECT number, published_at, through, months, digest, commitment, ledger FROM _publications"

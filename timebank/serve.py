@@ -12,6 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from timebank.store import file_uri
+
 SITE = Path(__file__).parent / "site"
 SETTINGS = {
     "allow_download": False,
@@ -59,7 +61,7 @@ def metadata_for(path: str | Path, name: str | None = None) -> dict[str, Any]:
     ``name`` is the database's name on the site (default: the file's stem, as Datasette's
     own ``datasette serve`` names it).
     """
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(file_uri(path, "mode=ro"), uri=True)
     try:
         about = dict(conn.execute("SELECT key, value FROM about"))
         tables = {

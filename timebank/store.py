@@ -386,13 +386,19 @@ WRITTEN_BY_KEY = "schema_written_by"
 _CORE_TABLES = frozenset({"migrations", "meta", "rules", "entries", "postings", "accounts"})
 
 
+def file_uri(path: str | Path, query: str) -> str:
+    """A ``file:`` URI for SQLite with ``query`` (``mode=ro``); ``?``, ``#`` and ``%`` in the
+    path are escaped, which ``f"file:{path}?..."`` would take as the start of the query."""
+    return Path(os.path.abspath(path)).as_uri() + "?" + query
+
+
 def _uri(path: Path, mode: str) -> str:
-    """A ``file:`` URI for ``path`` (``?``, ``#`` and ``%`` in names are escaped).
+    """A ``file:`` URI for opening the ledger at ``path``.
 
     On a read-only file system SQLite cannot create the ``-shm`` file a WAL ledger needs
     even for reading; there nothing can change the file, so it is opened as immutable.
     """
-    uri = Path(os.path.abspath(path)).as_uri() + f"?mode={mode}"
+    uri = file_uri(path, f"mode={mode}")
     if mode == "ro" and _read_only_fs(path) and not Path(f"{path}-wal").exists():
         uri += "&immutable=1"
     return uri

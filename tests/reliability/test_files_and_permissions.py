@@ -241,3 +241,39 @@ def test_init_and_demo_where_a_deleted_ledger_left_its_anchors(tmp_path):
         assert result.exit_code == 0, result.output
         assert list(tmp_path.glob(f"{path.name}.anchors.orphaned-*")), "the old anchors are kept aside"
         assert CliRunner().invoke(cli, ["verify", "--ledger", str(path)]).exit_code == 0
+
+
+def test_paths_with_question_marks_and_hashes_are_files_not_uri_queries(tmp_path):
+    """``f"file:{path}?mode=ro"`` took ``?`` and ``#`` in a folder's name as the start of the
+    query: a backup, a restore or a publication of such a path read another file or failed."""
+    from click.testing import CliRunner
+
+    from timebank.cli import cli
+
+    folder = tmp_path / "co-op? #1 100%"
+    folder.mkdir()
+    ledger, copy = folder / "ledger.sqlite", folder / "copy?.sqlite"
+
+    def run(*args):
+        result = CliRunner().invoke(cli, [*map(str, args), "--ledger", str(ledger)])
+        assert result.exit_code == 0, result.output + result.stderr
+        return result.output
+
+    run("init", "--coordinator", "cora")
+    run("member", "add", "alice", "Alice", "--joined", "2024-01-01", "--as", "cora")
+    run("member", "add", "bob", "Bob", "--joined", "2024-01-01", "--as", "cora")
+    run("log", "alice", "bob", "1h", "-k", "shopping", "--as", "cora")
+    run("backup", copy)
+    run("log", "bob", "alice", "1h", "-k", "shopping", "--as", "cora")
+    assert "2 entries" in run("verify")
+    refused = CliRunner().invoke(cli, ["restore", str(copy), "--ledger", str(ledger)])
+    assert refused.exit_code == 1 and "fewer" in refused.stderr, refused.stderr  # the live one was read
+    run("restore", copy, "--allow-fewer")
+    assert "1 entries" in run("verify") or "1 entry" in run("verify")
+    public = folder / "public#.sqlite"
+    run("publish", "--out", public, "--metadata", folder / "meta?.json")
+    # the second reads what the public has (that file, not one called "public")
+    assert "no new months" in run("publish", "--out", public)
+    first = public.read_bytes()
+    backup_over = CliRunner().invoke(cli, ["backup", str(public), "--ledger", str(ledger)])
+    assert backup_over.exit_code == 1 and public.read_bytes() == first
