@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from timing import median_of  # noqa: E402
+
 from timebank import csvio  # noqa: E402
 from timebank import digest as digests  # noqa: E402
 from timebank.ledger import Ledger  # noqa: E402
@@ -74,15 +76,6 @@ WORDS = [
 
 def report(name: str, value: float, unit: str, target: str = "") -> None:
     print(f"{name:<58} {value:>12.3f} {unit:<4} {target}", flush=True)
-
-
-def median_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
 
 
 def post_listings(ledger: Ledger, handles: list[str], rng: random.Random) -> None:

@@ -12,10 +12,11 @@ import datetime as dt
 import os
 import random
 import sqlite3
-import statistics
 import sys
 import time
 from pathlib import Path
+
+from timing import median_of
 
 from timebank import csvio
 from timebank.ledger import Ledger
@@ -196,15 +197,6 @@ def unsorted_import(csv_path: Path, members_csv: Path) -> float:
     ledger.close()
     remove_sqlite(path)
     return elapsed
-
-
-def median_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
 
 
 def main() -> int:

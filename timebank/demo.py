@@ -14,11 +14,10 @@ import random
 from pathlib import Path
 from typing import Any
 
-from timebank.anchors import set_aside_orphans
 from timebank.errors import InputError, TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
-from timebank.outputs import install_ledger, ledger_replacement, output_file, temporary_beside
+from timebank.outputs import install_ledger, ledger_replacement, new_ledger_file, temporary_beside
 from timebank.permissions import SYSTEM
 from timebank.templates import load_template
 from timebank.units import split_evenly
@@ -102,16 +101,7 @@ def write_demo(path: str | Path, *, force: bool = False, **options: Any) -> Path
     if exists and not force:
         raise InputError(f"ledger: {path} already exists; use --force to replace it (it is kept aside)")
     if not exists:
-        set_aside_orphans(Path(path))  # anchors left by a deleted ledger are not the demo's
-        with output_file(
-            path,
-            ledger=None,
-            kind="ledger",
-            replace=False,
-            companions=(".anchors",),
-            precreate=False,
-            field="ledger",
-        ) as temp:
+        with new_ledger_file(path) as temp:
             build_demo(temp, **options).close()
         return None
     real = Path(os.path.realpath(path))

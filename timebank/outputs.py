@@ -337,6 +337,28 @@ def output_file(
 
 
 @contextmanager
+def new_ledger_file(path: str | Path) -> Iterator[Path]:
+    """Where to build a new ledger (``init``, ``demo``): a temporary name beside ``path``,
+    given ``path`` only once the block ends whole, so a full disk or a bad name never leaves
+    half a ledger there. Anchors left by a ledger deleted from ``path`` are set aside first:
+    they are not the new ledger's."""
+    from timebank.anchors import set_aside_orphans
+
+    if not os.path.lexists(path):
+        set_aside_orphans(Path(path))
+    with output_file(
+        path,
+        ledger=None,
+        kind="ledger",
+        replace=False,
+        companions=(".anchors",),
+        precreate=False,
+        field="ledger",
+    ) as temp:
+        yield temp
+
+
+@contextmanager
 def output_text(target: str | Path, *, ledger: Path | None, kind: str, private: bool = True) -> Iterator:
     """``output_file`` for text (CSV, JSON): yields an open UTF-8 stream."""
     with (

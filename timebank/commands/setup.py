@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -47,22 +46,10 @@ def init(
     rules = load_template(template)
     if coop_name:
         rules.setdefault("coop", {})["name"] = coop_name
-    from timebank.anchors import set_aside_orphans
-    from timebank.outputs import output_file
+    from timebank.outputs import new_ledger_file
 
-    if not os.path.lexists(path):  # anchors left by a deleted ledger are not the new one's
-        set_aside_orphans(path)
-    # Made under a temporary name: a full disk or a bad name never leaves half a ledger at PATH.
     with (
-        output_file(
-            path,
-            ledger=None,
-            kind="ledger",
-            replace=False,
-            companions=(".anchors",),
-            precreate=False,
-            field="ledger",
-        ) as temp,
+        new_ledger_file(path) as temp,
         Ledger.create(temp, rules, group=group) as ledger,
     ):
         classes = ledger.member_classes()
