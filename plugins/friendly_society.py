@@ -247,7 +247,7 @@ def register_commands(cli):
     @_as_option
     @click.argument("handle")
     @click.option("--start", required=True, help="First day of the claim.")
-    @click.option("--days", type=int, required=True)
+    @click.option("--days", type=click.IntRange(1, 36_500), required=True)
     def claim(ledger, actor, handle, start, days):
         """Pay HANDLE's claim from the fund if the society's rules allow it."""
         entry = claim_benefit(ledger, handle, parse_day(start, field="start"), days, actor=actor or "")

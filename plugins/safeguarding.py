@@ -292,7 +292,9 @@ def register_commands(cli):
 
     @check_group.command("expiring")
     @with_ledger
-    @click.option("--days", type=int, default=None, help="Default: the rules' warn_days.")
+    @click.option(
+        "--days", type=click.IntRange(1, 36_500), default=None, help="Default: the rules' warn_days."
+    )
     def list_expiring(ledger, days):
         """Checks that expire in the next DAYS days."""
         days = days if days is not None else ledger.rules.settings(PLUGIN).get("warn_days", 30)

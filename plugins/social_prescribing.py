@@ -233,7 +233,7 @@ def register_commands(cli):
             @referral_group.command(verb)
             @with_ledger
             @_as_option
-            @click.argument("referral_id", type=int)
+            @click.argument("referral_id", type=click.IntRange(1, 2**63 - 1))
             def command(ledger, actor, referral_id):
                 answer(ledger, referral_id, status, actor=actor or "")
                 click.echo(f"referral #{referral_id} {status}")

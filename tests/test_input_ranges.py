@@ -42,10 +42,15 @@ def run(tmp_path, monkeypatch):
         (("statement", "alice", "--size", HUGE), f"size: {HUGE} is out of range (from 1 to 100000)"),
         (("statement", "alice", "--page", "x" * 10_000), "page: 'xxxxxxxxxx"),
         (("demo", "--members", HUGE), f"members: {HUGE} is out of range (from 1 to 10000)"),
+        (("show", HUGE), f"entry id: {HUGE} is out of range"),
+        (("offer", "show", HUGE), f"listing id: {HUGE} is out of range"),
+        (("request", "answer", HUGE), f"listing id: {HUGE} is out of range"),
+        (("offer", "withdraw", HUGE), f"listing id: {HUGE} is out of range"),
     ],
 )
 def test_numbers_out_of_range_are_one_sentence(run, args, sentence):
-    result = run(*args, "--as", "coordinator") if args[0] != "statement" and args[0] != "demo" else run(*args)
+    reading = args[0] in ("statement", "demo", "show") or args[:2] == ("offer", "show")
+    result = run(*args) if reading else run(*args, "--as", "coordinator")
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith(f"error: {sentence}")
     assert result.stderr.count("\n") == 1 and len(result.stderr) < 200

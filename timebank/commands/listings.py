@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from timebank.cli import _as_option, cli, with_ledger
+from timebank.cli import ID, _as_option, cli, with_ledger
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.listings import STATES, Listing, Listings, Match
@@ -127,7 +127,7 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
 
     @group.command("show")
     @with_ledger
-    @click.argument("listing_id", type=int)
+    @click.argument("listing_id", type=ID)
     @FORMAT
     def show(ledger: Ledger, listing_id: int, fmt: str) -> None:
         """One listing with its answers and its history."""
@@ -154,7 +154,7 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
     @group.command("change")
     @with_ledger
     @_as_option
-    @click.argument("listing_id", type=int)
+    @click.argument("listing_id", type=ID)
     @click.option("--title", default=None)
     @click.option("-d", "--description", default=None)
     @click.option("-k", "--kind", "category", default=None, help="Kind of care.")
@@ -189,7 +189,7 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
     @group.command("answer")
     @with_ledger
     @_as_option
-    @click.argument("listing_id", type=int)
+    @click.argument("listing_id", type=ID)
     @click.option("-n", "--note", default="", help="A word to the member.")
     def answer(ledger: Ledger, actor: str | None, listing_id: int, note: str) -> None:
         """Answer a listing: say you can help (or would like the offer)."""
@@ -199,7 +199,7 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
     @group.command("accept")
     @with_ledger
     @_as_option
-    @click.argument("listing_id", type=int)
+    @click.argument("listing_id", type=ID)
     @click.argument("member")
     def accept(ledger: Ledger, actor: str | None, listing_id: int, member: str) -> None:
         """Accept MEMBER's answer: the listing is taken up. Log the hours with --ref listing=ID."""
@@ -224,7 +224,7 @@ request = _listing_group("request", "Requests: what members need.")
 @offer.command("withdraw")
 @with_ledger
 @_as_option
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.option("--reason", default="", help="Why (kept in the history).")
 def offer_withdraw(ledger: Ledger, actor: str | None, listing_id: int, reason: str) -> None:
     """Withdraw an offer: it leaves the board, its history stays."""
@@ -236,7 +236,7 @@ def offer_withdraw(ledger: Ledger, actor: str | None, listing_id: int, reason: s
 @request.command("close")
 @with_ledger
 @_as_option
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.option("--done", is_flag=True, help="The help came another way: mark it done, not withdrawn.")
 @click.option("--reason", default="", help="Why (kept in the history).")
 def request_close(ledger: Ledger, actor: str | None, listing_id: int, done: bool, reason: str) -> None:
@@ -276,7 +276,7 @@ def _kind_of(ledger: Ledger, listing_id: int, kind: str) -> None:
 
 @cli.command("match")
 @with_ledger
-@click.argument("listing_id", type=int)
+@click.argument("listing_id", type=ID)
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @FORMAT
 def match(ledger: Ledger, listing_id: int, limit: int, fmt: str) -> None:

@@ -100,7 +100,7 @@ STATEMENT_COLUMNS = (
 
 @cli.command()
 @with_ledger
-@click.argument("entry_id", type=int)
+@click.argument("entry_id", type=ID)
 @format_option
 def show(ledger: Ledger, entry_id: int, fmt: str) -> None:
     """One entry with its postings: who recorded it, when, under which rules, what it reverses."""
