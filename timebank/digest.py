@@ -13,7 +13,6 @@ import datetime as dt
 import html
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
@@ -425,22 +424,3 @@ def set_recipient(ledger: Ledger, handle: str, email: str | None, *, actor: str)
 def recipients(ledger: Ledger) -> dict[str, str]:
     """Members who agreed to e-mail, with their address."""
     return {row["member"]: row["email"] for row in _rows(ledger.conn, "SELECT * FROM digest_recipients")}
-
-
-def check_output(ledger: Ledger, out: Path) -> None:
-    """Refuse to write a digest over the ledger, its WAL, its anchors, or any SQLite file
-    (a backup): an output command must never destroy the records."""
-    ledger_path = ledger.path.resolve()
-    target = out.resolve()
-    if (
-        target == ledger_path
-        or target.name.startswith(ledger_path.name)
-        and target.parent == ledger_path.parent
-    ):
-        raise InputError(f"output: {out} is the ledger or one of its files; choose another name")
-    if target.exists() and target.is_file():
-        with open(target, "rb") as stream:
-            if stream.read(16) == b"SQLite format 3\x00":
-                raise InputError(
-                    f"output: {out} is a SQLite database (a ledger or a backup); not overwritten"
-                )

@@ -33,6 +33,7 @@ from timebank.store import file_uri
 KINDS = ("csv", "json", "public", "backup", "ledger")
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_SQLITE_SIDE = ("-wal", "-shm", "-journal")
 _WAL_MAGICS = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
 GROUP_ENV = "TIMEBANK_GROUP"
 
@@ -153,6 +154,14 @@ def check_target(
         for protected, label in ledger_files(ledger):
             if _same(target, protected) or target == Path(os.path.realpath(protected)):
                 raise OutputRefused(f"{field}: {typed} is {label}; choose another name, nothing was written")
+    for suffix in _SQLITE_SIDE:
+        base = target.with_name(target.name.removesuffix(suffix))
+        if target.name.endswith(suffix) and what_is(base) in ("ledger", "public", "sqlite"):
+            # SQLite would take the file for part of that database, and delete it or read it
+            raise OutputRefused(
+                f"{field}: {typed} is named as the {suffix[1:]} file of the database {base}; "
+                "choose another name, nothing was written"
+            )
     if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
         if kind in ("csv", "json") and replace:
             return target  # a terminal or a pipe (``--out /dev/stdout``): written straight through
@@ -370,7 +379,7 @@ def output_text(target: str | Path, *, ledger: Path | None, kind: str, private: 
 
 # Replacing a whole ledger (restore, demo --force) -------------------------------------------
 
-_LEDGER_SIDE = ("-wal", "-shm", "-journal")
+_LEDGER_SIDE = _SQLITE_SIDE
 # SQLite's unix VFS holds a shared lock on this byte of the ``-shm`` file for as long as a
 # connection has a WAL database open (the "dead man switch"): an exclusive lock on it can
 # be taken only when no other process has the ledger open.

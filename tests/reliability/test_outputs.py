@@ -56,6 +56,19 @@ COMMANDS = {
     "export": lambda target: ["export", "exchanges", "--out", target],
     "publish --out": lambda target: ["publish", "--out", target],
     "publish --metadata": lambda target: ["publish", "--out", "public.sqlite", "--metadata", target],
+    "export entries": lambda target: ["export", "entries", "--out", target, "--as", "coord"],
+    "export journal": lambda target: [
+        "export",
+        "journal",
+        "--format",
+        "hledger",
+        "--out",
+        target,
+        "--as",
+        "coord",
+    ],
+    "export ledger": lambda target: ["export", "ledger", "--out", target, "--as", "coord"],
+    "digest": lambda target: ["digest", "--all-members", "--out", target, "--as", "coord"],
 }
 
 
@@ -150,3 +163,33 @@ def test_export_may_still_write_to_a_pipe_or_terminal(closed, tmp_path):
     assert fifo.exists() and not list(tmp_path.glob(".*.tmp"))
     result = run("publish", "--out", fifo, "--ledger", closed)
     assert result.exit_code == 1 and "is not a regular file" in result.stderr
+
+
+@pytest.mark.parametrize("suffix", ["-wal", "-journal", "-shm"])
+def test_no_output_is_named_as_another_databases_side_file(closed, suffix):
+    """A verified backup named ``other.sqlite-wal`` was deleted by SQLite the next time
+    ``other.sqlite`` was opened: it took the backup for that database's own log."""
+    other = closed.with_name("backup.sqlite")
+    side = closed.with_name(f"backup.sqlite{suffix}")
+    before, side_before = digest(other), digest(side)
+    for args in (
+        ["backup", f"{other}{suffix}"],
+        ["export", "entries", "--out", f"{other}{suffix}", "--as", "coord"],
+    ):
+        result = run(*args, "--ledger", closed)
+        assert result.exit_code == 1 and "is named as the" in result.stderr, result.stderr
+    assert digest(other) == before and digest(side) == side_before
+
+
+def test_whole_ledger_exports_are_private_to_their_owner(closed, tmp_path):
+    """``export entries``, ``journal`` and ``ledger`` were made world-readable (umask 022)."""
+    for kind, extra in (
+        ("entries", []),
+        ("postings", []),
+        ("journal", ["--format", "beancount"]),
+        ("ledger", []),
+    ):
+        out = tmp_path / f"{kind}.out"
+        result = run("export", kind, *extra, "--out", out, "--as", "coord", "--ledger", closed)
+        assert result.exit_code == 0, result.stderr
+        assert out.stat().st_mode & 0o777 == 0o600, kind

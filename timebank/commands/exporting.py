@@ -13,27 +13,19 @@ from typing import IO
 
 import click
 
-from timebank.anchors import anchor_path
 from timebank.errors import InputError
 from timebank.ledger import Ledger
+from timebank.outputs import output_text
 
 MORE_EXPORTS = ("entries", "postings", "journal", "ledger")
 
 
 def write_output(out: Path | None, write: Callable[[IO[str]], int], *, ledger_path: Path) -> int:
-    """Run ``write`` on stdout, or on the file ``out``; the one place these exports write.
-
-    Refuses to write over the ledger, its WAL or its anchors (a shared safe-output helper
-    can replace this function whole).
-    """
+    """Run ``write`` on stdout, or on the file ``out``, private to its owner (members' data),
+    written whole or not at all, and never over the ledger, its files or anyone's history."""
     if out is None:
         return write(sys.stdout)
-    ledger = ledger_path.resolve()
-    guarded = {ledger, *(ledger.with_name(ledger.name + s) for s in ("-wal", "-shm", "-journal"))}
-    guarded.add(anchor_path(ledger))
-    if out.resolve() in guarded:
-        raise InputError(f"out: {out} is the ledger or one of its files; choose another path")
-    with open(out, "w", newline="", encoding="utf-8") as stream:
+    with output_text(out, ledger=ledger_path, kind="csv") as stream:
         return write(stream)
 
 

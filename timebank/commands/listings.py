@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -337,10 +336,11 @@ def digest(
     if out is None:
         click.echo(text, nl=False)
         return
-    digests.check_output(ledger, out)
-    # members' names, needs and claims: readable by the owner only, like the ledger
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+    from timebank.outputs import output_text
+
+    # members' names, needs and claims: private to the owner, like the ledger; never over
+    # the ledger, its files or anyone's history; written whole or not at all
+    with output_text(out, ledger=ledger.path, kind="csv") as stream:
         stream.write(text)
     click.echo(f"digest written to {out}", err=True)
 
