@@ -292,11 +292,14 @@ def register_commands(cli):
 
     @check_group.command("expiring")
     @with_ledger
+    @_as_option
     @click.option(
         "--days", type=click.IntRange(1, 36_500), default=None, help="Default: the rules' warn_days."
     )
-    def list_expiring(ledger, days):
-        """Checks that expire in the next DAYS days."""
+    def list_expiring(ledger, actor, days):
+        """Checks that expire in the next DAYS days (other members' checks: a co-ordinator's)."""
+        if actor:
+            ledger.require(actor, "read_checks")
         days = days if days is not None else ledger.rules.settings(PLUGIN).get("warn_days", 30)
         found = expiring(ledger, days)
         for handle, name, kind, until, left in found:

@@ -251,3 +251,24 @@ def test_a_role_or_status_the_ledger_does_not_know_is_refused_in_one_sentence(le
         ledger.update_member("alice", actor="coord", role="admin")
     with pytest.raises(InputError, match="status: 'gone' is not active or retired"):
         ledger.add_member(Member("dan", "Dan", "member", dt.date(2024, 1, 1), status="gone"), actor="coord")
+
+
+def test_a_member_may_not_read_reports_naming_other_members(run):
+    """``report`` (and the safeguarding plugin's ``check expiring``) listed other members'
+    activity and checks to a member acting as themselves."""
+    refused(run, "report", "--as", "alice", says="only a co-ordinator may read reports")
+    run("report", "--as", "coord")
+    run("rules", "enable", "safeguarding", "--as", "coord")
+    refused(run, "check", "expiring", "--as", "alice", says="only a co-ordinator may read checks")
+    run("check", "expiring", "--as", "coord")
+
+
+def test_a_plugins_command_is_refused_where_its_plugin_is_not_enabled(run):
+    """``han list`` and ``benefit claim`` ended in 'no such table' and KeyError tracebacks on a
+    ledger whose rules do not enable the plugin."""
+    for args in (
+        ("han", "list"),
+        ("benefit", "claim", "alice", "--start", "2026-01-01", "--days", "3", "--as", "coord"),
+    ):
+        result = refused(run, *args, says="which this ledger's rules do not enable")
+        assert "Traceback" not in result.output

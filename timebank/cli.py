@@ -93,6 +93,12 @@ def with_ledger(f: Callable) -> Callable:
 def opened_ledger(ledger_path: Path | None, actor: str | None = None) -> Iterator[Ledger]:
     """The ledger a command works on, its actor checked; warnings printed when it is done."""
     with open_ledger(ledger_path or default_ledger_path()) as ledger:
+        plugin = plugin_of(click.get_current_context(silent=True))
+        if plugin is not None and plugin not in ledger.rules.enabled:
+            raise InputError(
+                f"command: it comes from the plugin {plugin!r}, which this ledger's rules do not "
+                f"enable; a co-ordinator can enable it with 'timebank rules enable {plugin}'"
+            )
         if actor:
             ledger.actor(actor)
         try:
@@ -100,6 +106,17 @@ def opened_ledger(ledger_path: Path | None, actor: str | None = None) -> Iterato
         finally:
             for warning in ledger.warnings:
                 click.echo(f"warning: {warning}", err=True)
+
+
+def plugin_of(ctx: click.Context | None) -> str | None:
+    """The plugin whose command is running (its tables and settings exist only where the
+    ledger's rules enable it), or None for the core's own commands."""
+    while ctx is not None:
+        plugin = getattr(ctx.command, "timebank_plugin", None)
+        if plugin is not None:
+            return plugin
+        ctx = ctx.parent
+    return None
 
 
 @contextlib.contextmanager
@@ -216,6 +233,7 @@ class TimebankGroup(click.Group):
                 )
                 continue
             for name, command in own.commands.items():
+                command.timebank_plugin = plugin  # type: ignore[attr-defined]  (see plugin_of)
                 self.add_command(command, name)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:

@@ -61,6 +61,7 @@ IMPORT = "import"
 TRANSFER = "transfer"
 CONFIRM = "confirm"
 DECLINE = "decline"
+READ_REPORTS = "read_reports"
 
 _INTERNAL_MAY: dict[Internal, frozenset[str] | None] = {
     SYSTEM: None,  # the file's owner acting through Python: trusted with everything

@@ -17,6 +17,7 @@ from timebank.cli import (
 from timebank.errors import InputError, TimebankError
 from timebank.formats import emit, entry_rows, format_option
 from timebank.ledger import Ledger
+from timebank.permissions import READ_REPORTS
 from timebank.units import format_minutes, parse_day, printable
 
 
@@ -160,10 +161,13 @@ def close_period(ledger: Ledger, actor: str | None, through: str) -> None:
 
 @cli.command()
 @with_ledger
+@_as_option
 @click.argument("name", required=False)
 @format_option
-def report(ledger: Ledger, name: str | None, fmt: str) -> None:
+def report(ledger: Ledger, actor: str | None, name: str | None, fmt: str) -> None:
     """Reports a co-ordinator checks (activity by class, inactive members, fund health)."""
+    if actor:  # they name other members: a co-ordinator's (the file's owner may read them all)
+        ledger.require(actor, READ_REPORTS)
     reports = ledger.reports()
     if name:
         reports = [r for r in reports if r.name == name]
