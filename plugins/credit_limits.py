@@ -47,3 +47,8 @@ def validate_drafts(ledger, drafts, settings):
         return limits
 
     return limit_problems(PLUGIN, drafts, ledger.members_by_handle(), limits_of)
+
+
+@hookimpl
+def member_limits(ledger, members, settings):
+    return {m.handle: limits_for(settings, m.member_class) for m in members}

@@ -36,6 +36,7 @@ BUILTIN_PLUGINS = (
     "timebank.plugins.friendly_society",
     "timebank.plugins.social_prescribing",
     "timebank.plugins.care_coop",
+    "timebank.plugins.reports",
 )
 
 PLUGINS_DIR_ENV = "TIMEBANK_PLUGINS_DIR"

@@ -157,10 +157,15 @@ def close_period(ledger: Ledger, actor: str | None, through: str) -> None:
 @cli.command()
 @with_ledger
 @click.argument("name", required=False)
+@click.option("--since", help="First day of the period (default: 90 days before --until).")
+@click.option("--until", help="Last day of the period (default: today).")
 @format_option
-def report(ledger: Ledger, name: str | None, fmt: str) -> None:
-    """Reports a co-ordinator checks (activity by class, inactive members, fund health)."""
-    reports = ledger.reports()
+def report(ledger: Ledger, name: str | None, since: str | None, until: str | None, fmt: str) -> None:
+    """Reports a co-ordinator checks (inactive members, near limit, the chest, hours by kind
+    and month) for a period: --since and --until take dates as the Log form does."""
+    last = parse_day(until, field="until") if until else None
+    first = parse_day(since, today=last, field="since") if since else None
+    reports = ledger.reports(since=first, until=last)
     if name:
         reports = [r for r in reports if r.name == name]
         if not reports:
