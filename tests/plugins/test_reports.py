@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from timebank.cli import cli
-from timebank.templates import template_names, load_template
+from timebank.templates import load_template, template_names
 from timebank.testing import exchange
 
 DAY = dt.date(2026, 11, 27)
