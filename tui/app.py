@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
+from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -19,6 +20,7 @@ from timebank.tui.screens.log import LogScreen
 from timebank.tui.screens.members import MembersScreen
 from timebank.tui.screens.pending import PendingScreen
 from timebank.tui.screens.recent import RecentScreen
+from timebank.tui.screens.reports import ReportsScreen
 from timebank.tui.screens.statement import StatementScreen
 from timebank.tui.screens.who import WhoScreen
 from timebank.tui.widgets.screen_bar import ScreenKey
@@ -34,6 +36,7 @@ SCREENS = {
     "statement": ("Statement", StatementScreen),
     "pending": ("Pending confirmations", PendingScreen),
     "members": ("Members", MembersScreen),
+    "reports": ("Reports", ReportsScreen),
 }
 
 # The screens' keys, shown on the line under the header (ScreenBar) rather than the footer.
@@ -45,7 +48,21 @@ SCREEN_KEYS: tuple[ScreenKey, ...] = (
     ("f6", "pending", "Pending"),
     ("f7", "members", "Members"),
     ("f8", None, "Who"),
+    ("f9", "reports", "Reports"),
 )
+
+# How often the app asks SQLite whether another process or TUI wrote: one PRAGMA, no rows read.
+POLL_SECONDS = 1.0
+
+# Textual's own palette commands, in plain words (None: not offered).
+PLAIN_COMMANDS = {
+    "Theme": ("Colours", "Choose the colours"),
+    "Quit": ("Quit", "Close timebank (everything saved stays saved)"),
+    "Keys": ("Keys", "Show or hide the keys of this screen (Escape hides them)"),
+    "Maximize": None,
+    "Minimize": None,
+    "Screenshot": None,
+}
 
 
 class TimebankApp(App):
@@ -60,6 +77,8 @@ class TimebankApp(App):
             Binding(key, f"switch_mode('{mode}')" if mode else "who", name, show=False)
             for key, mode, name in SCREEN_KEYS
         ),
+        Binding("ctrl+r", "refresh_screen", "Refresh"),
+        Binding("escape", "hide_keys", "Hide keys", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit", show=False),
     ]
 
@@ -76,6 +95,7 @@ class TimebankApp(App):
         self.display_path = display_path or str(ledger.path)
         self.actor: Member | None = ledger.actor(actor) if actor else None
         self.session_start = ledger.last_entry_id()
+        self.data_version = ledger.store.data_version()
         self.plugin_screens = self._plugin_screens()
         self.MODES = {name: screen for name, (_, screen) in {**SCREENS, **self.plugin_screens}.items()}
         super().__init__()
@@ -93,6 +113,38 @@ class TimebankApp(App):
         self.switch_mode("log")
         if self.actor is None:
             self.action_who()
+        self.set_interval(POLL_SECONDS, self.poll_ledger)
+
+    def poll_ledger(self) -> None:
+        """Refresh the screen shown when another process or TUI has committed to the ledger."""
+        version = self.ledger.store.data_version()
+        if version != self.data_version:
+            self.data_version = version
+            self.refresh_screen()
+
+    def refresh_screen(self) -> None:
+        """Reload the screen under any dialog (a dialog keeps what it was asked about)."""
+        for screen in reversed(self.screen_stack):
+            if hasattr(screen, "refresh_data") and screen.is_mounted:
+                screen.refresh_data()
+                return
+
+    def action_refresh_screen(self) -> None:
+        self.data_version = self.ledger.store.data_version()
+        self.refresh_screen()
+
+    def action_hide_keys(self) -> None:
+        """Escape closes the Keys panel the palette opens; otherwise Escape does as before."""
+        if not self.screen.query("HelpPanel"):
+            raise SkipAction()
+        self.action_hide_help_panel()
+
+    def open_statement(self, code: str) -> None:
+        """Show the statement of ``code`` (a member's handle or an account such as @chest)."""
+        self.switch_mode("statement")
+        screen = self.screen
+        if isinstance(screen, StatementScreen):
+            screen.show_account(code)
 
     def show_who(self) -> None:
         who = f"recording as {self.actor.name}" if self.actor else "choose who is recording (F8)"
@@ -121,7 +173,10 @@ class TimebankApp(App):
         self.push_screen(WhoScreen(self.ledger), chosen)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            plain = PLAIN_COMMANDS.get(command.title, (command.title, command.help))
+            if plain is not None:
+                yield command._replace(title=plain[0], help=plain[1])
         for name, (title, _) in {**SCREENS, **self.plugin_screens}.items():
             yield SystemCommand(title, f"Open {title.lower()}", lambda name=name: self.switch_mode(name))
         yield SystemCommand("Who is recording", "Choose who is recording", self.action_who)
