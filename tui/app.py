@@ -148,9 +148,10 @@ class TimebankApp(App):
 
     def show_who(self) -> None:
         who = f"recording as {self.actor.name}" if self.actor else "choose who is recording (F8)"
-        if self.actor is not None and self.actor.is_coordinator:
+        actor = self.actor
+        if actor is not None and actor.is_coordinator and "ordinator" not in actor.name.lower():
             who += " (co-ordinator)"
-        self.sub_title = f"{self.display_path} · {who}"
+        self.sub_title = f"{who} · {self.display_path}"  # who first: a long path is what gets cut
 
     def mode_of(self, screen: Screen) -> str | None:
         """The mode a screen is the base of (None for a dialog or a plugin's own screen)."""

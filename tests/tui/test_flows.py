@@ -32,14 +32,17 @@ async def test_log_hours_previews_then_saves(app_for, coop):
         await type_into(pilot, "#receiver", "bob")
         await type_into(pilot, "#duration", "1h30")
         preview = str(app.screen.query_one("#preview").render())
-        assert preview == "Preview: alice +1h30 · bob -1h30"
+        assert preview == (
+            f"Preview: {dt.date.today():%a %d %b %Y}: Alice Ames gave Bob 1h30 of companionship;"
+            " credits: Alice Ames gets 1h30, Bob pays 1h30"
+        )
         assert entries(coop.path) == [], "a preview writes nothing"
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.query_one("#receiver").value == "" and app.screen.query_one("#duration").value == ""
-        assert str(app.screen.query_one("#saved").render()) == "Entry #1 saved"
+        assert str(app.screen.query_one("#saved").render()).startswith("Entry #1 saved; the date")
         table = app.screen.query_one("#today")
-        assert table.row_count == 1 and table.get_row_at(0)[1:4] == ["alice", "bob", "1h30"]
+        assert table.row_count == 1 and table.get_row_at(0)[2:5] == ["alice", "bob", "1h30"]
     [entry] = entries(coop.path)
     assert (entry.givers, entry.receivers, entry.minutes, entry.recorded_by) == (
         ("alice",),
@@ -109,7 +112,7 @@ async def test_member_records_a_claim_and_the_other_side_confirms(app_for, coop)
     async with app.run_test(size=SIZE) as pilot:
         assert app.screen.query_one("#giver").value == "alice"
         await log(pilot, "alice", "bob", "45m")
-        assert app.screen.query_one("#today").get_row_at(0)[5] == "to confirm"
+        assert app.screen.query_one("#today").get_row_at(0)[6] == "to confirm"
     assert entries(coop.path) == [] and len(coop.claims()) == 1
     app = app_for(actor="bob")
     async with app.run_test(size=SIZE) as pilot:
@@ -167,8 +170,9 @@ async def test_balances_search_sort_and_near_limit(app_for, coop):
         await pilot.pause()
         table = app.screen.query_one("#balances")
         rows = {table.get_row_at(i)[0]: table.get_row_at(i) for i in range(table.row_count)}
-        assert str(rows["bob"][3]) == "-16h" and rows["bob"][4] == "⚠ near limit"
-        assert rows["alice"][4] == ""
+        assert str(rows["bob"][3]) == "-16h" and rows["bob"][6] == "⚠ near floor"
+        assert [str(v) for v in rows["bob"][4:6]] == ["-20h", "200h"]  # asked of the plugins
+        assert rows["alice"][6] == ""
         await pilot.press("s")  # by balance
         await pilot.pause()
         assert table.get_row_at(0)[0] == "bob" and table.get_row_at(table.row_count - 1)[0] == "alice"
@@ -279,10 +283,19 @@ async def test_dates_as_people_type_them(app_for, coop):
 
 
 async def test_every_screen_key_shows_at_80_columns_and_marks_where_you_are(app_for, coop):
-    """F2–F8 with their names fit an 80×24 terminal; pressing one marks that screen in the line."""
+    """F2–F9 fit an 80×24 terminal (Statement as Stmt unless shown); a pressed one is marked."""
     from timebank.tui.widgets.screen_bar import ScreenBar
 
-    names = ["F2 Log", "F3 Recent", "F4 Balances", "F5 Statement", "F6 Pending", "F7 Members", "F8 Who"]
+    names = [
+        "F2 Log",
+        "F3 Recent",
+        "F4 Balances",
+        "F5 Stmt",
+        "F6 Pending",
+        "F7 Members",
+        "F8 Who",
+        "F9 Reports",
+    ]
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
         for key, shown in (
@@ -296,6 +309,6 @@ async def test_every_screen_key_shows_at_80_columns_and_marks_where_you_are(app_
             bar = app.screen.query_one(ScreenBar)
             line = bar.render()
             assert bar.size.width == 80 and line.cell_length <= 80
-            assert all(name in line.plain for name in names)
+            assert all(name in line.plain for name in names), line.plain
             marked = [line.plain[span.start : span.end] for span in line.spans if span.style.reverse]
             assert marked == [shown]

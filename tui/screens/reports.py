@@ -57,7 +57,7 @@ class ReportsScreen(LedgerScreen):
             return
         message.update(f"{since:%a %d %b %Y} to {until:%a %d %b %Y}; Enter on a member opens their statement")
         select = self.query_one("#report", Select)
-        options = [(r.title, r.name) for r in self.reports.values()]
+        options = [(r.name.replace("-", " "), r.name) for r in self.reports.values()]
         chosen = select.value if select.value in self.reports else next(iter(self.reports), Select.BLANK)
         with self.prevent(Select.Changed):
             select.set_options(options)

@@ -45,7 +45,7 @@ class ScreenBar(Static):
         tries = [(1, list(names)), (0, list(names))]
         order = sorted(
             (i for i, (_, mode, name) in enumerate(keys) if mode != current and name in SHORT),
-            key=lambda i: len(SHORT[names[i]]) - len(names[i]),
+            key=lambda i: (len(SHORT[names[i]]) - len(names[i]), -len(names[i])),
         )
         shorter = list(names)
         for i in order:
