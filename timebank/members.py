@@ -76,8 +76,9 @@ class MembersMixin:
             batch = self._member_entries(conn, member, None)
         return self._after_member(member, batch)
 
-    def update_member(self, handle: str, *, actor: str, **changes: Any) -> Member:
-        """Change a member's details; the handle, which the ledger refers to, cannot change."""
+    def update_member(self, handle: str, *, actor: str, reason: str = "", **changes: Any) -> Member:
+        """Change a member's details; the handle, which the ledger refers to, cannot change.
+        ``reason`` (why they retired, say) is kept with the change."""
         if actor != "system":
             self._require(actor, "manage_members", handle)
         previous = self.member(handle)
@@ -98,7 +99,9 @@ class MembersMixin:
             member_id = conn.execute("SELECT id FROM members WHERE handle = ?", (handle,)).fetchone()
             before, after = _member_dict(previous), _member_dict(updated)
             diff = {k: [str(v), str(after[k])] for k, v in before.items() if after[k] != v}
-            self._log_member_change(conn, member_id[0], actor, {"changed": diff})
+            self._log_member_change(
+                conn, member_id[0], actor, {"changed": diff, **({"reason": reason} if reason else {})}
+            )
             if self._members is not None:
                 self._members[handle] = updated
             batch = self._member_entries(conn, updated, previous)
@@ -124,12 +127,17 @@ class MembersMixin:
             self._after(batch.written)
         return member
 
-    def retire_member(self, handle: str, *, actor: str, day: dt.date | None = None) -> Member:
-        """Retire a member: they keep their history and balance but can no longer exchange."""
+    def retire_member(
+        self, handle: str, *, actor: str, day: dt.date | None = None, reason: str = ""
+    ) -> Member:
+        """Retire a member: they keep their history but can no longer exchange; what happens to
+        their balance is the plugins' rule (``entries_for_member_change``)."""
         member = self.member(handle)
         if not member.is_active:
             raise InputError(f"member: {handle!r} is already retired")
-        return self.update_member(handle, actor=actor, status="retired", left=day or dt.date.today())
+        return self.update_member(
+            handle, actor=actor, reason=reason, status="retired", left=day or dt.date.today()
+        )
 
     def _check_member(self, member: Member, previous: Member | None) -> None:
         check_text(member.name, field="name", max_length=200, one_line=True)

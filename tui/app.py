@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from timebank.tui.screens.balances import BalancesScreen
+from timebank.tui.screens.give import CHEST, GiveModal, export_csv
 from timebank.tui.screens.help import HelpScreen
 from timebank.tui.screens.log import LogScreen
 from timebank.tui.screens.members import MembersScreen
@@ -25,9 +26,11 @@ from timebank.tui.screens.statement import StatementScreen
 from timebank.tui.screens.who import WhoScreen
 from timebank.tui.widgets.screen_bar import ScreenKey
 
+from timebank.errors import TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import Plugins
+from timebank.units import format_minutes
 
 SCREENS = {
     "log": ("Log hours", LogScreen),
@@ -139,6 +142,37 @@ class TimebankApp(App):
             raise SkipAction()
         self.action_hide_help_panel()
 
+    def action_give(self, source: str | None = None) -> None:
+        """Give credits to the chest: from ``source`` (a co-ordinator's choice) or oneself."""
+        if self.actor is None:
+            self.notify("choose who is recording first (F8)", severity="warning")
+            return
+        actor = self.actor.handle
+        giver = self.ledger.member(source) if source else self.actor
+
+        def give(minutes: int, note: str):
+            return self.ledger.transfer(giver.handle, CHEST, minutes, actor=actor, note=note, day=self.today)
+
+        def done(entry) -> None:
+            if entry is not None:
+                given = format_minutes(entry.postings[-1].amount)
+                self.notify(f"Entry #{entry.id}: {giver.name} gave the chest {given}")
+                self.refresh_screen()
+
+        self.push_screen(GiveModal(giver.name, give), done)
+
+    def action_export(self) -> None:
+        """Co-ordinators: entries and postings as CSV into the exports folder by the ledger."""
+        if self.actor is None or not self.actor.is_coordinator:
+            self.notify("only a co-ordinator may export", severity="error")
+            return
+        try:
+            written = export_csv(self.ledger, self.actor.handle, self.today)
+        except (TimebankError, OSError) as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(f"exported to {written[0].parent}: " + ", ".join(p.name for p in written), timeout=8)
+
     def open_statement(self, code: str) -> None:
         """Show the statement of ``code`` (a member's handle or an account such as @chest)."""
         self.switch_mode("statement")
@@ -181,6 +215,11 @@ class TimebankApp(App):
         for name, (title, _) in {**SCREENS, **self.plugin_screens}.items():
             yield SystemCommand(title, f"Open {title.lower()}", lambda name=name: self.switch_mode(name))
         yield SystemCommand("Who is recording", "Choose who is recording", self.action_who)
+        yield SystemCommand("Give to the chest", "Give time credits to the community chest", self.action_give)
+        if self.actor is not None and self.actor.is_coordinator:
+            yield SystemCommand(
+                "Export", "Write entries and postings as CSV into the exports folder", self.action_export
+            )
         yield SystemCommand("Help", "Keys and screens", self.action_help)
 
 

@@ -228,10 +228,13 @@ async def test_members_add_change_and_retire(app_for, coop):
         await pilot.pause()
         await pilot.press("x")
         await pilot.pause()
-        await pilot.press("y")
+        assert "Their balance is 0." in str(app.screen.query_one(".question").render())
+        await pilot.press("1", "enter")  # the first common reason: moved away
         await pilot.pause()
     with Ledger(coop.path) as ledger:
         eve = ledger.member("eve")
+        change = ledger.conn.execute("SELECT change FROM member_changes ORDER BY id DESC").fetchone()[0]
+    assert '"reason": "moved away"' in change
     assert (eve.name, eve.area, eve.status) == ("Eve Evans", "north", "retired")
 
 

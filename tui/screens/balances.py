@@ -14,7 +14,7 @@ SORTS = ("name", "balance", "class")
 
 
 class BalancesScreen(LedgerScreen):
-    BINDINGS = [("s", "sort", "Sort"), ("slash", "search", "Search")]
+    BINDINGS = [("s", "sort", "Sort"), ("slash", "search", "Search"), ("g", "give", "Give to chest")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -90,6 +90,14 @@ class BalancesScreen(LedgerScreen):
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         self.notify(f"sorted by {self.sort}")
         self.refresh_data()
+
+    def action_give(self) -> None:
+        """The selected member gives to the chest (a co-ordinator's choice), else oneself."""
+        table = self.query_one("#balances", DataTable)
+        chosen = None
+        if self.actor is not None and self.actor.is_coordinator and table.row_count:
+            chosen = str(table.get_row_at(table.cursor_row)[0])
+        self.tb.action_give(chosen)
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
