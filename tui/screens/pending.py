@@ -30,7 +30,15 @@ class PendingScreen(LedgerScreen):
         table = self.query_one("#claims", DataTable)
         table.clear()
         mine = self.actor is not None and not self.actor.is_coordinator
-        for claim in self.ledger.claims(awaiting=self.actor.handle if mine else None):
+        claims = list(self.ledger.claims(awaiting=self.actor.handle if mine else None))
+        if mine:  # and the member's own claims, waiting for someone else to confirm
+            shown = {c.id for c in claims}
+            claims += [
+                c
+                for c in self.ledger.claims()
+                if c.id not in shown and c.exchange.recorded_by == self.actor.handle
+            ]
+        for claim in claims:
             e = claim.exchange
             table.add_row(
                 str(claim.id),
@@ -41,6 +49,9 @@ class PendingScreen(LedgerScreen):
                 ", ".join(claim.awaiting),
                 e.note,
             )
+        self.query_one("#pending-message", Label).update(
+            "" if claims else "no claims waiting for you" if mine else "no claims waiting for anyone"
+        )
 
     def selected(self) -> int | None:
         table = self.query_one("#claims", DataTable)
