@@ -13,6 +13,7 @@ from pathlib import Path
 from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from timebank.tui.screens.balances import BalancesScreen
 from timebank.tui.screens.give import CHEST, GiveModal, export_csv
@@ -53,6 +54,9 @@ SCREEN_KEYS: tuple[ScreenKey, ...] = (
     ("f8", None, "Who"),
     ("f9", "reports", "Reports"),
 )
+
+# The themes offered (Ctrl+P, Colours): their contrast meets WCAG AA, as with NO_COLOR=1.
+THEMES = ("textual-dark", "textual-light")
 
 # How often the app asks SQLite whether another process or TUI wrote: one PRAGMA, no rows read.
 POLL_SECONDS = 1.0
@@ -102,6 +106,9 @@ class TimebankApp(App):
         self.plugin_screens = self._plugin_screens()
         self.MODES = {name: screen for name, (_, screen) in {**SCREENS, **self.plugin_screens}.items()}
         super().__init__()
+        for name in list(self.available_themes):  # the themes whose contrast is checked
+            if name not in THEMES:
+                self.unregister_theme(name)
 
     def _plugin_screens(self) -> dict[str, tuple[str, type[Screen]]]:
         found = {}
@@ -186,6 +193,10 @@ class TimebankApp(App):
         if actor is not None and actor.is_coordinator and "ordinator" not in actor.name.lower():
             who += " (co-ordinator)"
         self.sub_title = f"{who} · {self.display_path}"  # who first: a long path is what gets cut
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """Title and who is recording at full contrast (Textual dims the sub-title: 4.4:1)."""
+        return Content.assemble(Content(title), " — ", Content(sub_title)) if sub_title else Content(title)
 
     def mode_of(self, screen: Screen) -> str | None:
         """The mode a screen is the base of (None for a dialog or a plugin's own screen)."""
