@@ -183,7 +183,7 @@ async def test_pending_says_when_empty_and_shows_my_own_waiting_claims(app_for, 
     app = app_for(actor="alice", today=TODAY)
     async with app.run_test(size=SMALL) as pilot:
         await keys(pilot, "f6")
-        assert text(app, "#pending-message") == "no claims waiting for you"
+        assert text(app, "#pending-empty") == "no claims waiting for you"
         await keys(pilot, "f2", "tab", *"bob", "enter", *"1h", "enter")
         await keys(pilot, "f6")
         table = wholly_on_screen(app, "#claims")

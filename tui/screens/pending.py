@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, Static
 from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.screens.modals import ConfirmModal, ReasonModal
 
@@ -18,6 +18,7 @@ class PendingScreen(LedgerScreen):
     def compose_body(self) -> ComposeResult:
         yield Label("Claims awaiting confirmation", classes="screen-title")
         yield DataTable(id="claims", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="pending-empty", markup=False)
         yield Label("", id="pending-message", classes="message")
 
     def on_mount(self) -> None:
@@ -49,7 +50,7 @@ class PendingScreen(LedgerScreen):
                 ", ".join(claim.awaiting),
                 e.note,
             )
-        self.query_one("#pending-message", Label).update(
+        self.query_one("#pending-empty", Static).update(
             "" if claims else "no claims waiting for you" if mine else "no claims waiting for anyone"
         )
 
