@@ -7,6 +7,8 @@ row naming a member (or an account such as ``@chest``) opens their statement.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -30,7 +32,9 @@ class ReportsScreen(LedgerScreen):
         with Horizontal(id="report-bar"):
             yield Select([], id="report", allow_blank=True, prompt="choose a report")
             yield Label("from", classes="field-label")
-            yield Input(value="-89", id="since", placeholder="e.g. 1/9")
+            yield Input(
+                value=f"{self.today - dt.timedelta(days=89):%d/%m/%Y}", id="since", placeholder="e.g. 1/9"
+            )
             yield Label("to", classes="field-label")
             yield Input(value="today", id="until", placeholder="today")
         yield Static("", id="report-title", markup=False)
