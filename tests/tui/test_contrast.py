@@ -2,7 +2,7 @@
 field against the others) in every theme the app offers, and with NO_COLOR=1."""
 
 import pytest
-from rich.color import Color
+from rich.color import Color, ColorSystem
 from test_fit import SMALL, TODAY, keys
 from timebank.tui.app import THEMES
 
@@ -16,7 +16,12 @@ def luminance(color: Color) -> float:
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
+DOWNGRADE: list[ColorSystem] = []  # set for a 256-colour terminal
+
+
 def ratio(a: Color, b: Color) -> float:
+    for system in DOWNGRADE:  # what a 256-colour terminal shows
+        a, b = a.downgrade(system), b.downgrade(system)
     high, low = sorted((luminance(a), luminance(b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
 
@@ -51,14 +56,30 @@ def background(app, selector):
     return max(cells, key=cells.get)
 
 
-@pytest.mark.parametrize("theme", [*THEMES, "NO_COLOR"])
-async def test_log_form_text_and_focus_meet_wcag_aa(app_for, coop, monkeypatch, theme):
-    if theme == "NO_COLOR":
-        monkeypatch.setenv("NO_COLOR", "1")
+@pytest.fixture
+def colours(monkeypatch):
+    """NO_COLOR=1, or a 256-colour terminal, or a theme's full colours."""
+
+    def set_up(theme):
+        if theme == "NO_COLOR":
+            monkeypatch.setenv("NO_COLOR", "1")
+        if theme == "256":
+            monkeypatch.setattr("test_contrast.DOWNGRADE", [ColorSystem.EIGHT_BIT])
+
+    return set_up
+
+
+KINDS = [*THEMES, "NO_COLOR", "256"]
+
+
+@pytest.mark.parametrize("theme", KINDS)
+async def test_log_form_text_and_focus_meet_wcag_aa(app_for, coop, colours, theme):
+    colours(theme)
+    assert bool(DOWNGRADE) == (theme == "256")
     app = app_for(today=TODAY)
     async with app.run_test(size=SMALL) as pilot:
         assert sorted(app.available_themes) == sorted(THEMES)  # only the themes checked here
-        if theme != "NO_COLOR":
+        if theme in THEMES:
             app.theme = theme
         await keys(pilot, *"alice", "enter", *"nobody", "enter")  # an error beside Receivers
         await keys(pilot, "tab", "tab", *"2x")  # the duration focused, the receiver wrong
@@ -72,3 +93,15 @@ async def test_log_form_text_and_focus_meet_wcag_aa(app_for, coop, monkeypatch, 
         assert all(r >= 4.5 for r in found.values()), {s: round(r, 2) for s, r in found.items()}
         focus = ratio(background(app, "#date"), background(app, "#giver"))
         assert focus >= 3, f"the focused field is {focus:.2f}:1 against the others"
+
+
+@pytest.mark.parametrize("theme", KINDS)
+async def test_who_highlight_meets_wcag_aa(app_for, coop, colours, theme):
+    colours(theme)
+    app = app_for(actor=None, today=TODAY)
+    async with app.run_test(size=SMALL) as pilot:
+        if theme in THEMES:
+            app.theme = theme
+        await keys(pilot, *"a")
+        found = {s: text_contrast(app, s) for s in ("#who-list", "#who-search", ".question")}
+        assert all(r >= 4.5 for r in found.values()), {s: round(r, 2) for s, r in found.items()}
