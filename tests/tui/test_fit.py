@@ -94,3 +94,22 @@ async def test_reports_period_and_choice_by_keys(app_for, coop):
         await keys(pilot, "shift+tab", "shift+tab", "shift+tab", "enter")  # back to the report choice
         await keys(pilot, "down", "down", "down", "enter")
         assert text(app, "#report-title") == "Hours given by kind of service, 2026-11-01 to 2026-11-27: none"
+
+
+async def test_every_dialog_fits_60_by_20(app_for, coop):
+    coop.record(exchange("alice", "bob", 60, day=TODAY))
+    app = app_for(today=TODAY)
+    async with app.run_test(size=(60, 20)) as pilot:
+        for opening, inside in (
+            (("f3", "r"), "#ok"),  # the reason for a reversal
+            (("f4", "g"), "#give-ok"),  # a gift to the chest
+            (("f7", "x"), "#ok"),  # retiring, with a reason
+            (("f7", "e"), "#save"),
+            (("f1",), "#help"),
+        ):
+            await keys(pilot, *opening)
+            dialog = wholly_on_screen(app, ".dialog")
+            assert dialog.region.width <= 60
+            wholly_on_screen(app, inside)
+            await keys(pilot, "escape")
+            assert not app.screen.query(".dialog"), opening
