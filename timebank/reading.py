@@ -180,7 +180,9 @@ class ReadingMixin:
     def entries_of_day(self, day: dt.date, *, or_after: int | None = None, limit: int = 200) -> list[Entry]:
         """Entries for service on ``day``, and any written after entry ``or_after``, newest first."""
         rows = self.conn.execute(
-            "SELECT id FROM entries WHERE day = ? OR id > ? ORDER BY id DESC LIMIT ?",
+            # Two indexed look-ups: "day = ? OR id > ?" scans every entry when the day has none.
+            "SELECT id FROM entries WHERE day = ? UNION SELECT id FROM entries WHERE id > ?"
+            " ORDER BY id DESC LIMIT ?",
             (day.isoformat(), or_after if or_after is not None else 2**62, limit),
         ).fetchall()
         return self.entries(ids=[r[0] for r in rows]) if rows else []
