@@ -188,3 +188,12 @@ async def test_pending_says_when_empty_and_shows_my_own_waiting_claims(app_for, 
         await keys(pilot, "f6")
         table = wholly_on_screen(app, "#claims")
         assert table.row_count == 1 and table.get_row_at(0)[5] == "bob"  # waiting for bob
+
+
+async def test_the_header_never_cuts_who_is_recording_at_80_columns(app_for, coop):
+    app = app_for(actor="alice", today=TODAY)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        title = app.screen.query_one("HeaderTitle")
+        shown = "".join(s.text for y in range(title.region.height) for s in title.render_line(y))
+        assert "recording as Alice Ames · " in shown, shown  # the path after it is what gets cut
