@@ -49,19 +49,26 @@ def inactive_members(ledger, since: dt.date, until: dt.date) -> list[tuple]:
     ):
         took_part.update(givers.split())
         took_part.update(receivers.split())
+    members = [
+        m for m in ledger.members(include_retired=False) if m.handle not in took_part and m.joined < since
+    ]
+    # The day each of them last took part: newest days first, stopping once all are found.
+    wanted = {m.handle for m in members}
     last: dict[str, str] = {}
-    for givers, receivers, day in ledger.conn.execute(
-        f"SELECT e.givers, e.receivers, max(e.day) FROM entries e WHERE e.kind = 'service'"
-        f" AND e.day < ? AND {STANDING} GROUP BY e.givers, e.receivers",
+    rows = ledger.conn.execute(
+        f"SELECT e.givers, e.receivers, e.day FROM entries e WHERE e.kind = 'service' AND e.day < ?"
+        f" AND {STANDING} ORDER BY e.day DESC",
         (since.isoformat(),),
-    ):
+    )
+    for givers, receivers, day in rows:
         for handle in (*givers.split(), *receivers.split()):
-            if day > last.get(handle, ""):
+            if handle in wanted and handle not in last:
                 last[handle] = day
+        if len(last) == len(wanted):
+            break
     return [
         (m.handle, m.name, m.member_class, last.get(m.handle, "never"))
-        for m in sorted(ledger.members(include_retired=False), key=lambda m: m.name.lower())
-        if m.handle not in took_part and m.joined < since
+        for m in sorted(members, key=lambda m: m.name.lower())
     ]
 
 
