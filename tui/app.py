@@ -130,13 +130,15 @@ class TimebankApp(App):
         version = self.ledger.store.data_version()
         if version != self.data_version:
             self.data_version = version
-            self.refresh_screen()
+            self.refresh_screen(auto=True)
 
-    def refresh_screen(self) -> None:
-        """Reload the screen under any dialog (a dialog keeps what it was asked about)."""
+    def refresh_screen(self, auto: bool = False) -> None:
+        """Reload the screen under any dialog (a dialog keeps what it was asked about); on
+        its own only a screen cheap to reload (Reports waits for Ctrl+R)."""
         for screen in reversed(self.screen_stack):
             if hasattr(screen, "refresh_data") and screen.is_mounted:
-                screen.refresh_data()
+                if not auto or getattr(screen, "AUTO_REFRESH", True):
+                    screen.refresh_data()
                 return
 
     def action_refresh_screen(self) -> None:

@@ -22,6 +22,7 @@ from timebank.units import parse_day
 
 class ReportsScreen(LedgerScreen):
     BINDINGS = [("slash", "period", "Period")]
+    AUTO_REFRESH = False  # reading a large ledger's history takes seconds: Ctrl+R refreshes
 
     def __init__(self) -> None:
         super().__init__()
