@@ -55,8 +55,8 @@ def test_every_bad_row_is_named_and_nothing_is_written(ledger, tmp_path, ledger_
     errors = caught.value.errors
     assert errors == [
         "line 5, receiver: no member has the handle 'zed'",
-        "line 6, date: '2026-13-01' is not a date; try today, yesterday, -2, saturday, last sat, 21/11, 21 Nov"
-        " or 2026-11-21",
+        "line 6, date: '2026-13-01' is not a date; try today, yesterday, -2, saturday, last sat,"
+        " 21/11, 21 Nov or 2026-11-21",
         "line 7, duration: '1e308' is not a duration; try 1.5, 1h30, 90m or 1:30",
         "line 8, category: 'juggling' is not a kind of care here (kinds: companionship, shopping,"
         " transport, gardening, household, personal care, admin help, other)",

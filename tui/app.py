@@ -165,7 +165,7 @@ class TimebankApp(App):
         def done(entry) -> None:
             if entry is not None:
                 given = format_minutes(entry.postings[-1].amount)
-                self.notify(f"Entry #{entry.id}: {giver.name} gave the chest {given}")
+                self.notify(f"Entry #{entry.id}: {giver.name} gave the chest {given}", markup=False)
                 self.refresh_screen()
 
         self.push_screen(GiveModal(giver.name, give), done)
@@ -178,9 +178,11 @@ class TimebankApp(App):
         try:
             written = export_csv(self.ledger, self.actor.handle, self.today)
         except (TimebankError, OSError) as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
-        self.notify(f"exported to {written[0].parent}: " + ", ".join(p.name for p in written), timeout=8)
+        self.notify(
+            f"exported to {written[0].parent}: " + ", ".join(p.name for p in written), timeout=8, markup=False
+        )
 
     def open_statement(self, code: str) -> None:
         """Show the statement of ``code`` (a member's handle or an account such as @chest)."""

@@ -74,7 +74,7 @@ async def test_reports_screen_by_keys_opens_a_statement(app_for, coop):
         assert type(app.screen).__name__ == "ReportsScreen"
         assert text(app, "#report-title").startswith("Members who neither gave nor received")
         table = wholly_on_screen(app, "#report-rows")
-        shown = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        shown = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert "carol" not in shown and "alice" not in shown and "bob" in shown  # received counts
         wholly_on_screen(app, "#since")
         wholly_on_screen(app, "#until")
@@ -113,3 +113,13 @@ async def test_every_dialog_fits_60_by_20(app_for, coop):
             wholly_on_screen(app, inside)
             await keys(pilot, "escape")
             assert not app.screen.query(".dialog"), opening
+
+
+async def test_report_rows_show_names_as_typed(app_for, coop):
+    coop.update_member("bob", actor="coord", name="[b]Bob[/b] [red]")
+    app = app_for(today=TODAY)
+    async with app.run_test(size=SMALL) as pilot:
+        await keys(pilot, "f9")
+        table = app.screen.query_one("#report-rows")
+        names = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
+        assert "[b]Bob[/b] [red]" in names

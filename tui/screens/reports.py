@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -81,7 +82,7 @@ class ReportsScreen(LedgerScreen):
         title.update(report.title)
         table.add_columns(*report.columns)
         for row in report.rows:
-            table.add_row(*(str(v) for v in row))
+            table.add_row(*(Text(str(v)) for v in row))  # as text: a name is never markup
         if not report.rows:
             title.update(f"{report.title}: none")
 
