@@ -93,6 +93,9 @@ async def test_log_form_text_and_focus_meet_wcag_aa(app_for, coop, colours, them
         assert all(r >= 4.5 for r in found.values()), {s: round(r, 2) for s, r in found.items()}
         focus = ratio(background(app, "#date"), background(app, "#giver"))
         assert focus >= 3, f"the focused field is {focus:.2f}:1 against the others"
+        await keys(pilot, "tab", "tab")  # the kind of care, a drop-down
+        assert app.focused.id == "category"
+        assert text_contrast(app, "#category #label") >= 4.5
 
 
 @pytest.mark.parametrize("theme", KINDS)
@@ -104,4 +107,17 @@ async def test_who_highlight_meets_wcag_aa(app_for, coop, colours, theme):
             app.theme = theme
         await keys(pilot, *"a")
         found = {s: text_contrast(app, s) for s in ("#who-list", "#who-search", ".question")}
+        assert all(r >= 4.5 for r in found.values()), {s: round(r, 2) for s, r in found.items()}
+
+
+@pytest.mark.parametrize("theme", KINDS)
+async def test_reports_choice_focused_meets_wcag_aa(app_for, coop, colours, theme):
+    colours(theme)
+    app = app_for(today=TODAY)
+    async with app.run_test(size=SMALL) as pilot:
+        if theme in THEMES:
+            app.theme = theme
+        await keys(pilot, "f9")
+        assert app.focused.id == "report"
+        found = {s: text_contrast(app, s) for s in ("#report #label", "#report-title", "#reports-message")}
         assert all(r >= 4.5 for r in found.values()), {s: round(r, 2) for s, r in found.items()}
