@@ -14,6 +14,15 @@ from timebank.units import format_minutes
 PAGE = 100
 
 
+# What each kind of entry is, in the words members use.
+PLAIN_KIND = {
+    "service": "time given",
+    "transfer": "gift",
+    "adjustment": "adjustment",
+    "reversal": "taken back",
+}
+
+
 def reversed_by(ledger, ids: list[int]) -> dict[int, int]:
     """Which of these entries a later entry reverses, and by which."""
     if not ids:
@@ -59,7 +68,7 @@ class RecentScreen(LedgerScreen):
             table.add_row(
                 str(e.id),
                 f"{e.day:%a} {e.day.isoformat()}",
-                e.kind,
+                PLAIN_KIND.get(e.kind, e.kind),
                 who,
                 time,
                 e.category,
