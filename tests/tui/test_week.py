@@ -73,8 +73,10 @@ async def test_recent_marks_reversed_entries_and_reasons_by_number(app_for, coop
         await keys(pilot, "1", "enter")
         table = wholly_on_screen(app, "#entries")
         rows = {table.get_row_at(i)[0]: table.get_row_at(i) for i in range(table.row_count)}
-        assert rows["1"][6] == "reversed by #2" and rows["2"][7] == "reverses #1: logged twice"
+        assert rows["1"][4] == "reversed by #2" and rows["2"][7] == "reverses #1: logged twice"
         assert (rows["1"][2], rows["2"][2]) == ("time given", "taken back")  # in plain words
+        through_state = sum(c.get_render_width(table) for c in list(table.columns.values())[:5])
+        assert through_state <= table.region.width, "the reversed mark is on screen at 80 columns"
         await keys(pilot, "f2")
         today = wholly_on_screen(app, "#today")
         assert [today.get_row_at(0)[0], today.get_row_at(0)[6]] == ["1", "reversed"]

@@ -42,7 +42,7 @@ class RecentScreen(LedgerScreen):
 
     def on_mount(self) -> None:
         self.query_one("#entries", DataTable).add_columns(
-            "#", "date", "what", "who", "time", "kind of care", "state", "note"
+            "#", "date", "what", "time", "state", "who", "kind of care", "note"
         )
         self.query_one("#entries", DataTable).focus()
 
@@ -69,10 +69,10 @@ class RecentScreen(LedgerScreen):
                 str(e.id),
                 f"{e.day:%a} {e.day.isoformat()}",
                 PLAIN_KIND.get(e.kind, e.kind),
-                who,
                 time,
-                e.category,
                 state,
+                who,
+                e.category,
                 note,
                 key=str(e.id),
             )
