@@ -199,8 +199,15 @@ class TimebankApp(App):
         self.sub_title = f"{who} · {self.display_path}"  # who first: a long path is what gets cut
 
     def format_title(self, title: str, sub_title: str) -> Content:
-        """Title and who is recording at full contrast (Textual dims the sub-title: 4.4:1)."""
-        return Content.assemble(Content(title), " — ", Content(sub_title)) if sub_title else Content(title)
+        """Title and who is recording at full contrast (Textual dims the sub-title: 4.4:1); in a
+        narrow terminal who is recording comes first and the co-op's name goes."""
+        if not sub_title:
+            return Content(title)
+        if len(title) + len(sub_title) + 16 > self.size.width:
+            who = sub_title.partition(" · ")[0]
+            if len(title) + len(who) + 16 > self.size.width:
+                return Content(sub_title)
+        return Content.assemble(Content(title), " — ", Content(sub_title))
 
     def mode_of(self, screen: Screen) -> str | None:
         """The mode a screen is the base of (None for a dialog or a plugin's own screen)."""

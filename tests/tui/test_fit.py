@@ -59,6 +59,9 @@ async def test_at_60_by_20_dialogs_fit_and_every_screen_key_shows(app_for, coop)
         await keys(pilot, "f7")
         line = app.screen.query_one(ScreenBar).render().plain
         assert len(line) <= 60 and all(f"F{n}" in line for n in range(2, 10)), line
+        title = app.screen.query_one("HeaderTitle")
+        header = "".join(s.text for s in title.render_line(0))
+        assert "recording as Cora Ordin (co-ordinator)" in header, header  # the co-op's name gives way
         await keys(pilot, "a")
         dialog = app.screen.query_one(".dialog")
         assert dialog.region.width <= 60
