@@ -84,3 +84,8 @@ def validate_settings(settings):
                 )
             ]
     return []
+
+
+@hookimpl
+def member_limits(ledger, members, settings):
+    return {m.handle: limits_for(settings, m.member_class) for m in members}

@@ -152,3 +152,13 @@ def validate_settings(settings):
             )
         ]
     return []
+
+
+@hookimpl
+def member_limits(ledger, members, settings):
+    """Each member's floor as it stands today: lower by what they have earned, if it grows."""
+    handles = [m.handle for m in members]
+    so_far = earned(ledger, handles) if settings["floor_grows_percent"] else {}
+    return {
+        h: Limits(floor=floor_for(settings, so_far.get(h, 0)), ceiling=settings["ceiling"]) for h in handles
+    }

@@ -88,8 +88,8 @@ def test_claims_member_list_rules_history_as_json(run):
 def test_report_as_json_and_csv(run):
     run("rules", "enable", "care_coop")
     reports = json.loads(run("report", "--format", "json"))
-    assert [r["report"] for r in reports] == ["inactive", "paid-and-voluntary"]
-    assert reports[1]["rows"][1] == {"kind": "voluntary time credits", "hours": "1.02 h"}
+    assert [r["report"] for r in reports][-2:] == ["inactive", "paid-and-voluntary"]
+    assert reports[-1]["rows"][1] == {"kind": "voluntary time credits", "hours": "1.02 h"}
     table = list(csv.DictReader(io.StringIO(run("report", "paid-and-voluntary", "--format", "csv"))))
     assert table[1] == {"kind": "voluntary time credits", "hours": "1.02 h"}
 

@@ -419,6 +419,45 @@ def test_hook_make_reports(tmp_path):
     assert report.rows == ((3,),)
 
 
+def test_hook_make_reports_gets_the_period(tmp_path):
+    class Period:
+        @hookimpl
+        def make_reports(self, ledger, since, until, settings):
+            return [Report("period", "Period", ("since", "until"), [(since, until)])]
+
+    led = ledger_with(tmp_path, Period())
+    got = {r.name: r for r in led.reports(since=dt.date(2024, 2, 1), until=dt.date(2024, 3, 1))}
+    assert got["period"].rows == ((dt.date(2024, 2, 1), dt.date(2024, 3, 1)),)
+
+
+def test_hook_member_limits(tmp_path):
+    from timebank.limits import Limits
+
+    class Tight:
+        @hookimpl
+        def member_limits(self, ledger, members, settings):
+            return {m.handle: Limits(floor=-60, ceiling=600) for m in members if m.handle == "alice"}
+
+    led = ledger_with(tmp_path, Tight())
+    limits = led.member_limits()
+    assert limits["alice"] == Limits(floor=-60, ceiling=600, warn_below=-15 * 60)  # tightest of both
+    assert limits["bob"] == Limits(floor=-20 * 60, ceiling=200 * 60, warn_below=-15 * 60)  # credit_limits
+
+
+def test_hook_member_limits_mutual_credit_floor_grows(tmp_path):
+    led = Ledger.create(
+        tmp_path / "m.sqlite",
+        rules={"plugins": {"classic": {}, "mutual_credit": {"floor_grows_percent": 50}}},
+    )
+    led.add_member(Member("coord", "Cora", "member", dt.date(2024, 1, 1), role="coordinator"), actor="system")
+    for handle in ("alice", "bob"):
+        led.add_member(Member(handle, handle.title(), "member", dt.date(2024, 1, 1)), actor="coord")
+    led.record(exchange("alice", "bob", 120, day=dt.date(2024, 1, 2), recorded_by="coord"))
+    limits = led.member_limits()
+    assert limits["alice"].floor == -10 * 60 - 60  # half of the 2h earned
+    assert limits["bob"].floor == -10 * 60
+
+
 async def test_hook_add_tui_screens(tmp_path):
     from textual.screen import Screen
     from textual.widgets import Label

@@ -84,10 +84,29 @@ def test_days():
     assert parse_day("yesterday", today=today) == dt.date(2026, 3, 9)
     assert parse_day("-2", today=today) == dt.date(2026, 3, 8)
     assert parse_day("2025-12-31", today=today) == dt.date(2025, 12, 31)
-    with pytest.raises(InputError, match="'31/12/2025' is not a date"):
-        parse_day("31/12/2025", today=today)
+    with pytest.raises(InputError, match="'12/31/2025' is not a day of the calendar"):
+        parse_day("12/31/2025", today=today)  # day first, as in the UK
+    with pytest.raises(InputError, match="'someday' is not a date; try today"):
+        parse_day("someday", today=today)
     with pytest.raises(InputError, match="out of range"):
         parse_day("0001-01-01", today=today)
+
+
+def test_days_as_people_say_them():
+    """One reader for the CLI and the TUI: weekdays, and the UK's day first."""
+    friday = dt.date(2026, 11, 27)
+    assert parse_day("saturday", today=friday) == dt.date(2026, 11, 21)  # never in the future
+    assert parse_day("last sat", today=friday) == dt.date(2026, 11, 21)
+    assert parse_day("Fri", today=friday) == friday
+    assert parse_day("mon", today=friday) == dt.date(2026, 11, 23)
+    assert parse_day("21/11", today=friday) == dt.date(2026, 11, 21)
+    assert parse_day("21 Nov", today=friday) == dt.date(2026, 11, 21)
+    assert parse_day("21 november 2025", today=friday) == dt.date(2025, 11, 21)
+    assert parse_day("28/11", today=friday) == dt.date(2025, 11, 28)  # the latest 28 Nov not ahead
+    assert parse_day("31/12/2025", today=friday) == dt.date(2025, 12, 31)
+    assert parse_day("1/1/26", today=friday) == dt.date(2026, 1, 1)
+    with pytest.raises(InputError, match="'31/11' is not a day of the calendar"):
+        parse_day("31/11", today=friday)
 
 
 def test_split_evenly_never_loses_a_minute():

@@ -123,9 +123,17 @@ def close_period(ledger, through, settings):
 
 
 @hookspec
-def make_reports(ledger, settings):
+def make_reports(ledger, since, until, settings):
     """Return ``Report`` records a co-ordinator checks (activity by class, inactive members,
-    fund health)."""
+    fund health) for the days ``since`` to ``until`` (dates, both included); a report that
+    is not about a period may ignore them (leave the arguments out)."""
+
+
+@hookspec
+def member_limits(ledger, members, settings):
+    """Return ``{handle: Limits}`` for those of ``members`` (``Member`` records) whose
+    balance this plugin bounds, or None. Reports and the terminal UI ask here rather than
+    reading each plugin's settings; when several plugins answer, the tightest limit holds."""
 
 
 @hookspec

@@ -22,6 +22,7 @@ from timebank import pipeline
 from timebank.anchors import append_anchor, ledger_id, set_aside_orphans
 from timebank.claims import ClaimsMixin
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused, TimebankError
+from timebank.limits import Limits
 from timebank.members import MembersMixin
 from timebank.models import (
     Claim,
@@ -53,7 +54,7 @@ from timebank.units import NOTE_LENGTH, check_text, text_fault
 
 DEFAULT_RULES: dict[str, Any] = {
     "coop": {},
-    "plugins": {"classic": {}, "credit_limits": {}, "confirmation": {}},
+    "plugins": {"classic": {}, "credit_limits": {}, "confirmation": {}, "reports": {}},
 }
 
 
@@ -516,14 +517,30 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
         first = self.conn.execute("SELECT min(day) FROM entries").fetchone()[0]
         return dt.date.fromisoformat(first) if first else None
 
-    def reports(self) -> list[Report]:
-        """Every report the enabled plugins offer a co-ordinator."""
+    def reports(self, *, since: dt.date | None = None, until: dt.date | None = None) -> list[Report]:
+        """Every report the enabled plugins offer a co-ordinator, for ``since`` to ``until``
+        (both included; by default the 90 days to today)."""
+        until = until or dt.date.today()
+        since = since or until - dt.timedelta(days=89)
         out = []
-        for plugin, found in self.plugins.call("make_reports", self.rules, ledger=self):
+        for plugin, found in self.plugins.call(
+            "make_reports", self.rules, ledger=self, since=since, until=until
+        ):
             for report in found:
                 if not isinstance(report, Report):
                     raise PluginFailed(plugin, "make_reports", f"returned {report!r}, not a Report")
                 out.append(report)
+        return out
+
+    def member_limits(self, members: Iterable[Member] | None = None) -> dict[str, Limits]:
+        """Each member's floor and ceiling as the enabled plugins set them (``member_limits``);
+        a member no plugin bounds is absent. The tightest answer holds."""
+        chosen = list(members) if members is not None else self.members(include_retired=False)
+        out: dict[str, Limits] = {}
+        for _, answer in self.plugins.call("member_limits", self.rules, ledger=self, members=chosen):
+            for handle, limits in answer.items():
+                had = out.get(handle)
+                out[handle] = limits if had is None else _tighter(had, limits)
         return out
 
     def transfer(
@@ -645,6 +662,11 @@ def _saved(entries: Sequence[Entry]) -> str:
     if len(entries) == 1:
         return f"entry #{entries[0].id} is saved"
     return f"entries #{entries[0].id} to #{entries[-1].id} are saved"
+
+
+def _tighter(a: Limits, b: Limits) -> Limits:
+    warn = [w for w in (a.warn_below, b.warn_below) if w is not None]
+    return Limits(max(a.floor, b.floor), min(a.ceiling, b.ceiling), max(warn) if warn else None)
 
 
 def _union(lists: Iterable[Iterable[str]]) -> list[str]:

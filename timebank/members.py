@@ -79,13 +79,15 @@ class MembersMixin:
             batch = self._member_entries(conn, member, None)
         return self._after_member(member, batch)
 
-    def update_member(self, handle: str, *, actor: Actor, **changes: Any) -> Member:
+    def update_member(self, handle: str, *, actor: Actor, reason: str = "", **changes: Any) -> Member:
         """Change a member's details; the handle, which the ledger refers to, cannot change.
+        ``reason`` (why they retired, say) is kept with the change.
 
         The last active co-ordinator cannot retire or step down: nobody could then
         admit members, change the rules or correct an entry.
         """
         self.require(actor, MANAGE_MEMBERS, handle)
+        check_text(reason, field="reason")
         if "handle" in changes:
             raise InputError("handle: a member's handle cannot change; it names their history")
         with self.transaction() as conn:
@@ -110,7 +112,9 @@ class MembersMixin:
             member_id = conn.execute("SELECT id FROM members WHERE handle = ?", (handle,)).fetchone()
             before, after = _member_dict(previous), _member_dict(updated)
             diff = {k: [str(v), str(after[k])] for k, v in before.items() if after[k] != v}
-            self._log_member_change(conn, member_id[0], actor, {"changed": diff})
+            self._log_member_change(
+                conn, member_id[0], actor, {"changed": diff, **({"reason": reason} if reason else {})}
+            )
             if self._members is not None:
                 self._members[handle] = updated
             batch = self._member_entries(conn, updated, previous)
@@ -136,9 +140,14 @@ class MembersMixin:
             self._after(batch.written)
         return member
 
-    def retire_member(self, handle: str, *, actor: Actor, day: dt.date | None = None) -> Member:
-        """Retire a member: they keep their history and balance but can no longer exchange."""
-        return self.update_member(handle, actor=actor, status="retired", left=day or dt.date.today())
+    def retire_member(
+        self, handle: str, *, actor: Actor, day: dt.date | None = None, reason: str = ""
+    ) -> Member:
+        """Retire a member: they keep their history but can no longer exchange; what happens to
+        their balance is the plugins' rule (``entries_for_member_change``)."""
+        return self.update_member(
+            handle, actor=actor, reason=reason, status="retired", left=day or dt.date.today()
+        )
 
     def _check_member(self, member: Member, previous: Member | None) -> None:
         check_text(member.name, field="name", max_length=NAME_LENGTH)

@@ -37,6 +37,7 @@ BUILTIN_PLUGINS = (
     "timebank.plugins.social_prescribing",
     "timebank.plugins.care_coop",
     "timebank.plugins.safeguarding",
+    "timebank.plugins.reports",
 )
 
 PLUGINS_DIR_ENV = "TIMEBANK_PLUGINS_DIR"

@@ -90,6 +90,60 @@ class ReadingMixin:
             for r in rows
         ]
 
+    def statement_by_day(
+        self, code: str, *, limit: int = 50, before: tuple[str, int, int] | None = None
+    ) -> list[StatementLine]:
+        """An account's postings newest day first (then entry, then posting), each with the
+        balance after it in that order: a slip typed today for last Saturday sits with
+        Saturday, and its running balance is recomputed there rather than read from the
+        entry order. Page back with ``before`` = (day ISO, entry id, seq) of the last line
+        shown; ``statement`` (entry order, stored balances) stays the cheap audit view."""
+        account_id = self.account_ids().get(code)
+        if account_id is None:
+            raise NotFound(f"account: no account {code!r}")
+        after = (
+            ""
+            if before is None
+            else " AND (e.day > ? OR (e.day = ? AND (p.entry_id > ? OR (p.entry_id = ? AND p.seq >= ?))))"
+        )
+        key: tuple[Any, ...] = (
+            () if before is None else (before[0], before[0], before[1], before[1], before[2])
+        )
+        newer = self.conn.execute(
+            "SELECT coalesce(sum(p.amount), 0) FROM postings p JOIN entries e ON e.id = p.entry_id"
+            f" WHERE p.account_id = ?{after}",
+            (account_id, *key),
+        ).fetchone()[0]
+        balance = self.balance(code) - (newer if before is not None else 0)
+        older = (
+            ""
+            if before is None
+            else " AND (e.day < ? OR (e.day = ? AND (p.entry_id < ? OR (p.entry_id = ? AND p.seq < ?))))"
+        )
+        rows = self.conn.execute(
+            "SELECT p.entry_id, e.day, e.kind, p.amount, e.category, e.note, e.givers, e.receivers, p.seq"
+            " FROM postings p JOIN entries e ON e.id = p.entry_id"
+            f" WHERE p.account_id = ?{older} ORDER BY e.day DESC, p.entry_id DESC, p.seq DESC LIMIT ?",
+            (account_id, *key, limit),
+        )
+        lines = []
+        for r in rows:
+            lines.append(
+                StatementLine(
+                    entry_id=r[0],
+                    day=dt.date.fromisoformat(r[1]),
+                    kind=r[2],
+                    amount=r[3],
+                    balance=balance,
+                    category=r[4],
+                    note=r[5],
+                    counterparties=_other_side(code, r[6].split(), r[7].split()),
+                    seq=r[8],
+                )
+            )
+            balance -= r[3]
+        return lines
+
     def entry(self, entry_id: int) -> Entry:
         entries = self.entries(ids=[entry_id])
         if not entries:
@@ -126,7 +180,9 @@ class ReadingMixin:
     def entries_of_day(self, day: dt.date, *, or_after: int | None = None, limit: int = 200) -> list[Entry]:
         """Entries for service on ``day``, and any written after entry ``or_after``, newest first."""
         rows = self.conn.execute(
-            "SELECT id FROM entries WHERE day = ? OR id > ? ORDER BY id DESC LIMIT ?",
+            # Two indexed look-ups: "day = ? OR id > ?" scans every entry when the day has none.
+            "SELECT id FROM entries WHERE day = ? UNION SELECT id FROM entries WHERE id > ?"
+            " ORDER BY id DESC LIMIT ?",
             (day.isoformat(), or_after if or_after is not None else 2**62, limit),
         ).fetchall()
         return self.entries(ids=[r[0] for r in rows]) if rows else []

@@ -117,33 +117,82 @@ def format_hours(minutes: int) -> str:
     return f"{sign}{hours}.{rest:02d} h"
 
 
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+_DAY_MONTH = re.compile(
+    r"^(?P<d>\d{1,2})(?:/(?P<m>\d{1,2})|\s+(?P<name>[a-z]+)\.?)(?:[/\s]+(?P<y>\d{2}|\d{4}))?$"
+)
+DATE_HINT = "try today, yesterday, -2, saturday, last sat, 21/11, 21 Nov or 2026-11-21"
+
+
+def _named(word: str, names: tuple[str, ...]) -> int | None:
+    """The index of the name ``word`` spells or starts (three letters at least)."""
+    if len(word) < 3:
+        return None
+    found = [i for i, name in enumerate(names) if name.startswith(word)]
+    return found[0] if len(found) == 1 else None
+
+
 def parse_day(
     text: str | None, *, today: dt.date | None = None, field: str = "date", relative: bool = True
 ) -> dt.date:
-    """Read the day of a service: ``today``, ``yesterday``, ``-2`` (days ago) or an ISO date.
+    """Read the day of a service as people say it, the one reader for the CLI and the TUI.
 
-    A file is read with ``relative=False``: ``today`` in a file would mean the day it
-    happens to be imported, and change if it is imported again.
+    ``today``, ``yesterday``, ``-2`` (days ago), a weekday (``saturday``, ``last sat``: the
+    latest such day not in the future), the UK day first (``21/11``, ``21/11/2026``,
+    ``21 Nov``; without a year, the latest such day not in the future) or ISO ``2026-11-21``.
+    A file is read with ``relative=False``: ISO dates only, since ``today`` or ``saturday``
+    in a file would mean the day it happens to be imported, and move if imported again.
     """
     today = today or dt.date.today()
     raw = "" if text is None else str(text)
-    cleaned = raw.strip().lower()
-    if relative:
-        if cleaned in ("", "today"):
-            return today
-        if cleaned == "yesterday":
-            return today - dt.timedelta(days=1)
-        if re.fullmatch(r"-\d{1,4}", cleaned):
-            return today - dt.timedelta(days=int(cleaned[1:]))
-    try:
-        day = dt.date.fromisoformat(cleaned)
-    except ValueError:
-        if not relative:
+    cleaned = " ".join(raw.strip().lower().split())
+    if not relative:
+        try:
+            day = dt.date.fromisoformat(cleaned)
+        except ValueError:
             raise InputError(f"{field}: {raw!r} is not a date; a file needs YYYY-MM-DD") from None
-        raise InputError(f"{field}: {raw!r} is not a date; use YYYY-MM-DD, today, yesterday or -N") from None
+        if not 1900 <= day.year <= 2200:
+            raise InputError(f"{field}: {raw!r} is out of range")
+        return day
+    if cleaned in ("", "today"):
+        return today
+    if cleaned == "yesterday":
+        return today - dt.timedelta(days=1)
+    if re.fullmatch(r"-\d{1,4}", cleaned):
+        return today - dt.timedelta(days=int(cleaned[1:]))
+    weekday = _named(cleaned.removeprefix("last ").rstrip("."), _WEEKDAYS)
+    if weekday is not None:
+        return today - dt.timedelta(days=(today.weekday() - weekday) % 7)
+    if match := _DAY_MONTH.match(cleaned):
+        day = _day_month(match, raw, today, field)
+    else:
+        try:
+            day = dt.date.fromisoformat(cleaned)
+        except ValueError:
+            raise InputError(f"{field}: {raw!r} is not a date; {DATE_HINT}") from None
     if not 1900 <= day.year <= 2200:
         raise InputError(f"{field}: {raw!r} is out of range")
     return day
+
+
+def _day_month(match: re.Match[str], raw: str, today: dt.date, field: str) -> dt.date:
+    month = int(match["m"]) if match["m"] else _named(match["name"], _MONTHS)
+    if month is None:
+        raise InputError(f"{field}: {raw!r} is not a date; {DATE_HINT}")
+    if match["name"] is not None:
+        month += 1
+    year = match["y"]
+    try:
+        if year is not None:
+            return dt.date(int(year) + (2000 if len(year) == 2 else 0), month, int(match["d"]))
+        day = dt.date(today.year, month, int(match["d"]))
+        return day if day <= today else day.replace(year=today.year - 1)
+    except ValueError:
+        raise InputError(f"{field}: {raw!r} is not a day of the calendar") from None
 
 
 def split_evenly(total: int, parts: int) -> list[int]:

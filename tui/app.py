@@ -10,24 +10,29 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
+from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from timebank.tui.screens.balances import BalancesScreen
+from timebank.tui.screens.give import CHEST, GiveModal, export_csv
 from timebank.tui.screens.help import HelpScreen
 from timebank.tui.screens.listings import ListingsScreen
 from timebank.tui.screens.log import LogScreen
 from timebank.tui.screens.members import MembersScreen
 from timebank.tui.screens.pending import PendingScreen
 from timebank.tui.screens.recent import RecentScreen
+from timebank.tui.screens.reports import ReportsScreen
 from timebank.tui.screens.statement import StatementScreen
 from timebank.tui.screens.who import WhoScreen
 from timebank.tui.widgets.screen_bar import ScreenKey
 
+from timebank.errors import TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import Plugins
-from timebank.units import printable
+from timebank.units import format_minutes, printable
 
 SCREENS = {
     "log": ("Log hours", LogScreen),
@@ -37,6 +42,7 @@ SCREENS = {
     "pending": ("Pending confirmations", PendingScreen),
     "members": ("Members", MembersScreen),
     "listings": ("Offers and requests", ListingsScreen),
+    "reports": ("Reports", ReportsScreen),
 }
 
 # The screens' keys, shown on the line under the header (ScreenBar) rather than the footer.
@@ -48,7 +54,25 @@ SCREEN_KEYS: tuple[ScreenKey, ...] = (
     ("f6", "pending", "Pending"),
     ("f7", "members", "Members"),
     ("f8", None, "Who"),
+    ("f9", "reports", "Reports"),
+    ("f10", "listings", "Board"),
 )
+
+# The themes offered (Ctrl+P, Colours): their contrast meets WCAG AA, as with NO_COLOR=1.
+THEMES = ("textual-dark", "textual-light")
+
+# How often the app asks SQLite whether another process or TUI wrote: one PRAGMA, no rows read.
+POLL_SECONDS = 1.0
+
+# Textual's own palette commands, in plain words (None: not offered).
+PLAIN_COMMANDS = {
+    "Theme": ("Colours", "Choose the colours"),
+    "Quit": ("Quit", "Close timebank (everything saved stays saved)"),
+    "Keys": ("Keys", "Show or hide the keys of this screen (Escape hides them)"),
+    "Maximize": None,
+    "Minimize": None,
+    "Screenshot": None,
+}
 
 
 class TimebankApp(App):
@@ -63,7 +87,8 @@ class TimebankApp(App):
             Binding(key, f"switch_mode('{mode}')" if mode else "who", name, show=False)
             for key, mode, name in SCREEN_KEYS
         ),
-        Binding("f9", "switch_mode('listings')", "Offers and requests", show=False),
+        Binding("ctrl+r", "refresh_screen", "Refresh"),
+        Binding("escape", "hide_keys", "Hide keys", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit", show=False),
     ]
 
@@ -80,9 +105,13 @@ class TimebankApp(App):
         self.display_path = display_path or str(ledger.path)
         self.actor: Member | None = ledger.actor(actor) if actor else None
         self.session_start = ledger.last_entry_id()
+        self.data_version = ledger.store.data_version()
         self.plugin_screens = self._plugin_screens()
         self.MODES = {name: screen for name, (_, screen) in {**SCREENS, **self.plugin_screens}.items()}
         super().__init__()
+        for name in list(self.available_themes):  # the themes whose contrast is checked
+            if name not in THEMES:
+                self.unregister_theme(name)
 
     def _plugin_screens(self) -> dict[str, tuple[str, type[Screen]]]:
         found = {}
@@ -97,12 +126,92 @@ class TimebankApp(App):
         self.switch_mode("log")
         if self.actor is None:
             self.action_who()
+        self.set_interval(POLL_SECONDS, self.poll_ledger)
+
+    def poll_ledger(self) -> None:
+        """Refresh the screen shown when another process or TUI has committed to the ledger."""
+        version = self.ledger.store.data_version()
+        if version != self.data_version:
+            self.data_version = version
+            self.refresh_screen(auto=True)
+
+    def refresh_screen(self, auto: bool = False) -> None:
+        """Reload the screen under any dialog (a dialog keeps what it was asked about); on
+        its own only a screen cheap to reload (Reports waits for Ctrl+R)."""
+        for screen in reversed(self.screen_stack):
+            if hasattr(screen, "refresh_data") and screen.is_mounted:
+                if not auto or getattr(screen, "AUTO_REFRESH", True):
+                    screen.refresh_data()
+                return
+
+    def action_refresh_screen(self) -> None:
+        self.data_version = self.ledger.store.data_version()
+        self.refresh_screen()
+
+    def action_hide_keys(self) -> None:
+        """Escape closes the Keys panel the palette opens; otherwise Escape does as before."""
+        if not self.screen.query("HelpPanel"):
+            raise SkipAction()
+        self.action_hide_help_panel()
+
+    def action_give(self, source: str | None = None) -> None:
+        """Give credits to the chest: from ``source`` (a co-ordinator's choice) or oneself."""
+        if self.actor is None:
+            self.notify("choose who is recording first (F8)", severity="warning")
+            return
+        actor = self.actor.handle
+        giver = self.ledger.member(source) if source else self.actor
+
+        def give(minutes: int, note: str):
+            return self.ledger.transfer(giver.handle, CHEST, minutes, actor=actor, note=note, day=self.today)
+
+        def done(entry) -> None:
+            if entry is not None:
+                given = format_minutes(entry.postings[-1].amount)
+                self.notify(f"Entry #{entry.id}: {giver.name} gave the chest {given}", markup=False)
+                self.refresh_screen()
+
+        self.push_screen(GiveModal(giver.name, give), done)
+
+    def action_export(self) -> None:
+        """Co-ordinators: entries and postings as CSV into the exports folder by the ledger."""
+        if self.actor is None or not self.actor.is_coordinator:
+            self.notify("only a co-ordinator may export", severity="error")
+            return
+        try:
+            written = export_csv(self.ledger, self.actor.handle, self.today)
+        except (TimebankError, OSError) as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(
+            f"exported to {written[0].parent}: " + ", ".join(p.name for p in written), timeout=8, markup=False
+        )
+
+    def open_statement(self, code: str) -> None:
+        """Show the statement of ``code`` (a member's handle or an account such as @chest)."""
+        self.switch_mode("statement")
+        screen = self.screen
+        if isinstance(screen, StatementScreen):
+            screen.show_account(code)
 
     def show_who(self) -> None:
         who = f"recording as {self.actor.name}" if self.actor else "choose who is recording (F8)"
-        if self.actor is not None and self.actor.is_coordinator:
+        actor = self.actor
+        if actor is not None and actor.is_coordinator and "ordinator" not in actor.name.lower():
             who += " (co-ordinator)"
         self.sub_title = printable(f"{self.display_path} · {who}")
+        self.sub_title = f"{who} · {self.display_path}"  # who first: a long path is what gets cut
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """Title and who is recording at full contrast (Textual dims the sub-title: 4.4:1); in a
+        narrow terminal who is recording comes first and the co-op's name goes."""
+        if not sub_title:
+            return Content(title)
+        if len(title) + len(sub_title) + 16 > self.size.width:
+            who = sub_title.partition(" · ")[0]
+            if len(title) + len(who) + 16 > self.size.width:
+                return Content(sub_title)
+        return Content.assemble(Content(title), " — ", Content(sub_title))
 
     def mode_of(self, screen: Screen) -> str | None:
         """The mode a screen is the base of (None for a dialog or a plugin's own screen)."""
@@ -125,10 +234,18 @@ class TimebankApp(App):
         self.push_screen(WhoScreen(self.ledger), chosen)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            plain = PLAIN_COMMANDS.get(command.title, (command.title, command.help))
+            if plain is not None:
+                yield command._replace(title=plain[0], help=plain[1])
         for name, (title, _) in {**SCREENS, **self.plugin_screens}.items():
             yield SystemCommand(title, f"Open {title.lower()}", lambda name=name: self.switch_mode(name))
         yield SystemCommand("Who is recording", "Choose who is recording", self.action_who)
+        yield SystemCommand("Give to the chest", "Give time credits to the community chest", self.action_give)
+        if self.actor is not None and self.actor.is_coordinator:
+            yield SystemCommand(
+                "Export", "Write entries and postings as CSV into the exports folder", self.action_export
+            )
         yield SystemCommand("Help", "Keys and screens", self.action_help)
 
 

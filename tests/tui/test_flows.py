@@ -32,14 +32,17 @@ async def test_log_hours_previews_then_saves(app_for, coop):
         await type_into(pilot, "#receiver", "bob")
         await type_into(pilot, "#duration", "1h30")
         preview = str(app.screen.query_one("#preview").render())
-        assert preview == "Preview: alice +1h30 · bob -1h30"
+        assert preview == (
+            f"Preview: {dt.date.today():%a %d %b %Y}: Alice Ames gave Bob 1h30 of companionship;"
+            " credits: Alice Ames gets 1h30, Bob pays 1h30"
+        )
         assert entries(coop.path) == [], "a preview writes nothing"
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.query_one("#receiver").value == "" and app.screen.query_one("#duration").value == ""
-        assert str(app.screen.query_one("#saved").render()) == "Entry #1 saved"
+        assert str(app.screen.query_one("#saved").render()).startswith("Entry #1 saved; the date")
         table = app.screen.query_one("#today")
-        assert table.row_count == 1 and row_text(table, 0)[1:4] == ["alice", "bob", "1h30"]
+        assert table.row_count == 1 and row_text(table, 0)[2:5] == ["alice", "bob", "1h30"]
     [entry] = entries(coop.path)
     assert (entry.givers, entry.receivers, entry.minutes, entry.recorded_by) == (
         ("alice",),
@@ -109,7 +112,7 @@ async def test_member_records_a_claim_and_the_other_side_confirms(app_for, coop)
     async with app.run_test(size=SIZE) as pilot:
         assert app.screen.query_one("#giver").value == "alice"
         await log(pilot, "alice", "bob", "45m")
-        assert row_text(app.screen.query_one("#today"), 0)[5] == "to confirm"
+        assert row_text(app.screen.query_one("#today"), 0)[6] == "to confirm"
     assert entries(coop.path) == [] and len(coop.claims()) == 1
     app = app_for(actor="bob")
     async with app.run_test(size=SIZE) as pilot:
@@ -167,8 +170,9 @@ async def test_balances_search_sort_and_near_limit(app_for, coop):
         await pilot.pause()
         table = app.screen.query_one("#balances")
         rows = {row_text(table, i)[0]: row_text(table, i) for i in range(table.row_count)}
-        assert str(rows["bob"][3]) == "-16h" and rows["bob"][4] == "⚠ near limit"
-        assert rows["alice"][4] == ""
+        assert str(rows["bob"][3]) == "-16h" and rows["bob"][6] == "⚠ near floor"
+        assert [str(v) for v in rows["bob"][4:6]] == ["-20h", "200h"]  # asked of the plugins
+        assert rows["alice"][6] == ""
         await pilot.press("s")  # by balance
         await pilot.pause()
         assert row_text(table, 0)[0] == "bob" and row_text(table, table.row_count - 1)[0] == "alice"
@@ -224,10 +228,13 @@ async def test_members_add_change_and_retire(app_for, coop):
         await pilot.pause()
         await pilot.press("x")
         await pilot.pause()
-        await pilot.press("y")
+        assert "Their balance is 0." in str(app.screen.query_one(".question").render())
+        await pilot.press("1", "enter")  # the first common reason: moved away
         await pilot.pause()
     with Ledger(coop.path) as ledger:
         eve = ledger.member("eve")
+        change = ledger.conn.execute("SELECT change FROM member_changes ORDER BY id DESC").fetchone()[0]
+    assert '"reason": "moved away"' in change
     assert (eve.name, eve.area, eve.status) == ("Eve Evans", "north", "retired")
 
 
@@ -279,10 +286,10 @@ async def test_dates_as_people_type_them(app_for, coop):
 
 
 async def test_every_screen_key_shows_at_80_columns_and_marks_where_you_are(app_for, coop):
-    """F2–F8 with their names fit an 80×24 terminal; pressing one marks that screen in the line."""
+    """F2–F10 fit an 80×24 terminal (short names where needed); a pressed one is marked."""
     from timebank.tui.widgets.screen_bar import ScreenBar
 
-    names = ["F2 Log", "F3 Recent", "F4 Balances", "F5 Statement", "F6 Pending", "F7 Members", "F8 Who"]
+    names = [f"F{n} " for n in range(2, 11)]  # every key; names are shortened to fit, but the current one
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
         for key, shown in (
@@ -296,6 +303,6 @@ async def test_every_screen_key_shows_at_80_columns_and_marks_where_you_are(app_
             bar = app.screen.query_one(ScreenBar)
             line = bar.render()
             assert bar.size.width == 80 and line.cell_length <= 80
-            assert all(name in line.plain for name in names)
+            assert all(name in line.plain for name in names), line.plain
             marked = [line.plain[span.start : span.end] for span in line.spans if span.style.reverse]
             assert marked == [shown]

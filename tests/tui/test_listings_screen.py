@@ -1,4 +1,4 @@
-"""The board (F9) under Pilot at 80x24: browse, filter, search, post, answer, accept,
+"""The board (F10) under Pilot at 80x24: browse, filter, search, post, answer, accept,
 withdraw; members' text shown as text, never as markup."""
 
 import datetime as dt
@@ -51,7 +51,7 @@ async def test_browse_filter_and_search_showing_text_not_markup(coop):
     seed(coop)
     app = make_app(coop.path, actor="alice")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f9")
+        await pilot.press("f10")
         await pilot.pause()
         rows = cells(app)
         assert [r[0] for r in rows] == ["3", "2", "1"]
@@ -82,7 +82,7 @@ async def test_post_answer_accept_and_withdraw(coop):
     seed(coop)
     app = make_app(coop.path, actor="carol")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f9")
+        await pilot.press("f10")
         await pilot.pause()
         await pilot.press("n")
         await pilot.pause()
@@ -100,7 +100,7 @@ async def test_post_answer_accept_and_withdraw(coop):
         ledger.close()
     app = make_app(coop.path, actor="bob")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f9")
+        await pilot.press("f10")
         await pilot.pause()
         table = app.screen.query_one("#board")
         table.move_cursor(row=table.get_row_index("1"))
@@ -111,7 +111,7 @@ async def test_post_answer_accept_and_withdraw(coop):
         assert "who may fit #1:" in str(app.screen.query_one("#listing-detail").render())
     app = make_app(coop.path, actor="alice")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f9")
+        await pilot.press("f10")
         await pilot.pause()
         table = app.screen.query_one("#board")
         table.move_cursor(row=table.get_row_index("1"))

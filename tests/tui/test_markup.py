@@ -37,7 +37,8 @@ async def test_every_screen_shows_markup_as_literal_text(make_ledger):
         await type_into(pilot, "#receiver", "bob")
         await type_into(pilot, "#duration", "1h")
         await type_into(pilot, "#note", NOTE)
-        assert str(app.screen.query_one("#preview").render()).startswith("Preview: mal +1h")
+        preview = str(app.screen.query_one("#preview").render())
+        assert preview.startswith("Preview: ") and f"{NAME} gave Bob 1h" in preview, preview
         await pilot.press("enter")
         await pilot.pause()
         assert any(KIND in row for row in shown(app.screen.query_one("#today")))

@@ -21,6 +21,8 @@ SCREENS = {
     "pending": ["f6"],
     "members": ["f7"],
     "help": ["f1"],
+    "reports": ["f9"],
+    "add-member": ["f7", "a"],
 }
 
 
@@ -50,3 +52,20 @@ def test_screen(snap_compare, demo_dir, monkeypatch, screen, size):
 def test_who_screen(snap_compare, demo_dir, monkeypatch):
     monkeypatch.chdir(demo_dir)
     assert snap_compare(make_app("demo.sqlite", today=DAY), terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("theme", ["textual-light", "NO_COLOR"])
+def test_log_per_theme(snap_compare, demo_dir, monkeypatch, theme):
+    """The themes whose contrast tests/tui/test_contrast.py checks, and NO_COLOR=1."""
+    monkeypatch.chdir(demo_dir)
+    if theme == "NO_COLOR":
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app("demo.sqlite", actor="coordinator", today=DAY)
+
+    async def settle(pilot):
+        if theme != "NO_COLOR":
+            pilot.app.theme = theme
+        await pilot.press(*"zz", "enter")  # an error beside Giver
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)

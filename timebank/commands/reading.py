@@ -163,12 +163,19 @@ def close_period(ledger: Ledger, actor: str | None, through: str) -> None:
 @with_ledger
 @_as_option
 @click.argument("name", required=False)
+@click.option("--since", help="First day of the period (default: 90 days before --until).")
+@click.option("--until", help="Last day of the period (default: today).")
 @format_option
-def report(ledger: Ledger, actor: str | None, name: str | None, fmt: str) -> None:
-    """Reports a co-ordinator checks (activity by class, inactive members, fund health)."""
+def report(
+    ledger: Ledger, actor: str | None, name: str | None, since: str | None, until: str | None, fmt: str
+) -> None:
+    """Reports a co-ordinator checks (inactive members, near limit, the chest, hours by kind
+    and month) for a period: --since and --until take dates as the Log form does."""
     if actor:  # they name other members: a co-ordinator's (the file's owner may read them all)
         ledger.require(actor, READ_REPORTS)
-    reports = ledger.reports()
+    last = parse_day(until, field="until") if until else None
+    first = parse_day(since, today=last, field="since") if since else None
+    reports = ledger.reports(since=first, until=last)
     if name:
         reports = [r for r in reports if r.name == name]
         if not reports:

@@ -34,7 +34,9 @@ def _handles(text: str, field: str) -> tuple[str, ...]:
 @click.argument("receivers")
 @click.argument("duration")
 @click.option("-k", "--kind", "category", help="Kind of care (default: the first kind the rules list).")
-@click.option("-d", "--date", "day", help="today, yesterday, -N or YYYY-MM-DD (default today).")
+@click.option(
+    "-d", "--date", "day", help="today, yesterday, -N, saturday, 21/11, 21 Nov or YYYY-MM-DD (default today)."
+)
 @click.option("-n", "--note", default="")
 @click.option("--ref", "refs", multiple=True, help="A reference KEY=VALUE (han=riverside, episode=3).")
 @click.option("--yes", is_flag=True, help="Accept warnings (soft limits).")

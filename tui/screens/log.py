@@ -23,6 +23,7 @@ from timebank.models import Claim, Exchange
 from timebank.units import format_minutes, parse_day, parse_duration
 
 FIELDS = ("giver", "receiver", "date", "duration", "category", "note")
+REQUIRED = (("giver", "giver"), ("receiver", "receivers"), ("duration", "duration"))
 FIELD_OF_PROBLEM = {
     "giver": "giver",
     "receiver": "receiver",
@@ -33,6 +34,15 @@ FIELD_OF_PROBLEM = {
     "from": "giver",
     "to": "receiver",
 }
+
+
+def reversed_among(ledger, ids: list[int]) -> set[int]:
+    """Which of these entries a later entry reverses."""
+    if not ids:
+        return set()
+    marks = ",".join("?" * len(ids))
+    rows = ledger.conn.execute(f"SELECT reverses FROM entries WHERE reverses IN ({marks})", tuple(ids))
+    return {r[0] for r in rows}
 
 
 class LogScreen(LedgerScreen):
@@ -47,17 +57,17 @@ class LogScreen(LedgerScreen):
             with Grid(id="fields"):
                 yield Label("Giver", classes="field-label")
                 yield Input(placeholder="handle or name", id="giver", suggester=suggester)
-                yield Label("", id="giver-error", classes="field-error", markup=False)
+                yield Static("", id="giver-error", classes="field-error", markup=False)
                 yield Label("Receivers", classes="field-label")
                 yield Input(placeholder="one, or several for a group", id="receiver", suggester=suggester)
-                yield Label("", id="receiver-error", classes="field-error", markup=False)
-                yield Label("Date", classes="field-label")
-                yield Input(value="today", placeholder="today, yesterday, -2, 2026-11-26", id="date")
-                yield Label("", id="date-error", classes="field-error", markup=False)
+                yield Static("", id="receiver-error", classes="field-error", markup=False)
+                yield Label("Date", classes="field-label", id="date-label")
+                yield Input(value="today", placeholder="today, saturday, 21/11, 21 Nov", id="date")
+                yield Static("", id="date-error", classes="field-error", markup=False)
                 yield Label("Duration", classes="field-label")
                 yield Input(placeholder="1.5, 1h30, 90m", id="duration")
-                yield Label("", id="duration-error", classes="field-error", markup=False)
-                yield Label("Kind", classes="field-label")
+                yield Static("", id="duration-error", classes="field-error", markup=False)
+                yield Label("Kind", classes="field-label", id="category-label")
                 yield (
                     Select(
                         [(plain(c), c) for c in categories],
@@ -68,19 +78,19 @@ class LogScreen(LedgerScreen):
                     if categories
                     else Select([], id="category")
                 )
-                yield Label("", id="category-error", classes="field-error", markup=False)
+                yield Static("", id="category-error", classes="field-error", markup=False)
                 yield Label("Note", classes="field-label")
                 yield Input(placeholder="optional", id="note")
-                yield Label("", id="note-error", classes="field-error", markup=False)
+                yield Static("", id="note-error", classes="field-error", markup=False)
             yield Static("", id="matches", markup=False)
             yield Static("Preview: fill in giver, receivers and duration", id="preview", markup=False)
-            yield Label("", id="saved", classes="message", markup=False)
+            yield Static("", id="saved", classes="message", markup=False)
         yield Label("Today", id="today-title")
         yield DataTable(id="today", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#today", DataTable)
-        table.add_columns("#", "giver", "receivers", "time", "kind", "state")
+        table.add_columns("#", "date", "giver", "receivers", "time", "kind", "state")
         self.query_one("#giver", Input).focus()
         if self.actor is not None and not self.actor.is_coordinator:
             self.query_one("#giver", Input).value = self.actor.handle
@@ -88,24 +98,28 @@ class LogScreen(LedgerScreen):
     def refresh_data(self) -> None:
         table = self.query_one("#today", DataTable)
         table.clear()
-        for entry in self.ledger.entries_of_day(self.today, or_after=self.tb.session_start):
-            if entry.kind == "service":
-                table.add_row(
-                    *plain_row(
-                        entry.id,
-                        ",".join(entry.givers),
-                        ",".join(entry.receivers),
-                        format_minutes(entry.minutes),
-                        entry.category,
-                        "saved",
-                    )
+        day_entries = self.ledger.entries_of_day(self.today, or_after=self.tb.session_start)
+        entries = [e for e in day_entries if e.kind == "service"]
+        reversed_ids = reversed_among(self.ledger, [e.id for e in entries])
+        for entry in entries:
+            table.add_row(
+                *plain_row(
+                    entry.id,
+                    f"{entry.day:%a %d %b}",
+                    ",".join(entry.givers),
+                    ",".join(entry.receivers),
+                    format_minutes(entry.minutes),
+                    entry.category,
+                    "reversed" if entry.id in reversed_ids else "saved",
                 )
+            )
         for claim in self.ledger.claims():
             if claim.exchange.day == self.today or claim.created_at[:10] == self.today.isoformat():
                 e = claim.exchange
                 table.add_row(
                     *plain_row(
                         f"c{claim.id}",
+                        f"{e.day:%a %d %b}",
                         ",".join(e.givers),
                         ",".join(e.receivers),
                         format_minutes(e.minutes),
@@ -113,6 +127,10 @@ class LogScreen(LedgerScreen):
                         "to confirm",
                     )
                 )
+        if not table.row_count:
+            self.query_one("#today-title", Label).update("Today: nothing recorded yet")
+        else:
+            self.query_one("#today-title", Label).update("Today")
 
     # reading the form -------------------------------------------------------
 
@@ -140,9 +158,11 @@ class LogScreen(LedgerScreen):
         for field, message in problems:
             by_field.setdefault(FIELD_OF_PROBLEM.get(field, "giver"), []).append(message)
         for field in FIELDS:
-            label = self.query_one(f"#{field}-error", Label)
+            label = self.query_one(f"#{field}-error", Static)
             label.update("; ".join(by_field.get(field, [])))
             self.query_one(f"#{field}").set_class(field in by_field, "invalid")
+        if problems:
+            self.query_one("#saved", Static).update("")  # an earlier "Entry #N saved" is stale now
 
     # live preview -------------------------------------------------------------
 
@@ -151,11 +171,19 @@ class LogScreen(LedgerScreen):
     def update_preview(self, event: Input.Changed | Select.Changed) -> None:
         if isinstance(event, Input.Changed) and event.input.id in ("giver", "receiver"):
             self.query_one("#matches", Static).update(matches_text(self.ledger, event.value))
+        if isinstance(event, Input.Changed) and event.input.id in ("date", "category"):
+            self.carried(event.input.id, False)
+        if isinstance(event, Select.Changed) and event.select.id == "category":
+            self.carried("category", False)
         preview = self.query_one("#preview", Static)
+        missing = [name for field, name in REQUIRED if not self._value(field).strip()]
+        if missing:
+            preview.update(f"Preview: fill in {', '.join(missing)}")
+            return
         try:
             exchange = self.read_exchange()
-        except (InputError, NotAllowed, NotFound):
-            preview.update("Preview: fill in giver, receivers and duration")
+        except (InputError, NotAllowed, NotFound) as exc:
+            preview.update(f"Preview: check {exc}")
             return
         try:
             result = self.ledger.preview(exchange, actor=exchange.recorded_by)
@@ -165,24 +193,73 @@ class LogScreen(LedgerScreen):
         if result.draft is None:
             preview.update("Preview: " + "; ".join(p.message for p in result.errors))
             return
-        credits = (
-            " · ".join(
-                f"{p.account} {'+' if p.amount > 0 else ''}{format_minutes(p.amount)}"
+        credits = "; credits: " + (
+            ", ".join(
+                f"{self.who(p.account)} {'gets' if p.amount > 0 else 'pays'} {format_minutes(abs(p.amount))}"
                 for p in result.draft.postings
             )
-            or "no credits move"
+            or "none move"
         )
         waiting = ""
         if result.decision is not None and not result.decision.direct:
             waiting = f"  (waits for {', '.join(result.decision.needs_confirmation_from)} to confirm)"
         warning = f"  ⚠ {result.warnings[0].message}" if result.warnings else ""
-        preview.update(f"Preview: {credits}{waiting}{warning}")
+        said = (
+            f"{exchange.day:%a %d %b %Y}: {' and '.join(map(self.who, exchange.givers))} gave"
+            f" {' and '.join(map(self.who, exchange.receivers))} {format_minutes(exchange.minutes)}"
+            f" of {exchange.category or 'time'}"
+        )
+        preview.update(f"Preview: {said}{credits}{waiting}{warning}")
+
+    def who(self, code: str) -> str:
+        """A member's name, or a shared account's (the chest) in plain words."""
+        member = self.ledger.members_by_handle().get(code)
+        if member is not None:
+            return member.name
+        return {"@chest": "the chest", "@coop": "the co-op"}.get(code, code)
 
     # saving -------------------------------------------------------------------
 
     @on(Input.Submitted)
-    def submitted(self) -> None:
+    def submitted(self, event: Input.Submitted) -> None:
+        """Enter: stay on a wrong field (its error shown), else go to the next empty or wrong
+        field, and save when none is left."""
+        here = event.input.id or ""
+        problem = self.field_problem(here)
+        if problem:
+            self.show_errors([(here, problem)])
+            return
+        order = [f for f, _ in REQUIRED] + ["date"]
+        start = order.index(here) + 1 if here in order else 0
+        for field in order[start:] + order[:start]:
+            problem = self.field_problem(field)
+            if field != here and (problem or not self._value(field).strip()):
+                self.show_errors([(field, problem)] if problem and self._value(field).strip() else [])
+                self.query_one(f"#{field}").focus()
+                return
         self.action_save()
+
+    def field_problem(self, field: str) -> str:
+        """What is wrong with one field as typed ('' when it reads, or is empty)."""
+        value = self._value(field)
+        if not value.strip() and field != "date":
+            return ""
+        try:
+            if field in ("giver", "receiver"):
+                resolve_handles(self.ledger, value, field)
+            elif field == "date":
+                parse_day(value, today=self.today)
+            elif field == "duration":
+                parse_duration(value)
+        except InputError as exc:
+            return str(exc).partition(": ")[2] or str(exc)
+        return ""
+
+    def carried(self, field: str, kept: bool) -> None:
+        """Mark the date or kind as carried over from the slip just saved."""
+        label = self.query_one(f"#{field}-label", Label)
+        label.update(f"{'Date' if field == 'date' else 'Kind'}{' kept' if kept else ''}")
+        label.set_class(kept, "carried")
 
     def action_save(self) -> None:
         """Save straight away; only a warning waits, in a worker, for the member's answer."""
@@ -229,7 +306,11 @@ class LogScreen(LedgerScreen):
             message = f"Claim #{result.id} saved; waiting for {', '.join(result.awaiting)} to confirm"
         else:
             message = f"Entry #{result.id} saved"
-        self.query_one("#saved", Label).update(message)
+        day = parse_day(self._value("date"), today=self.today)
+        message += f"; the date ({day:%a %d %b}) and kind are kept for the next slip"
+        self.query_one("#saved", Static).update(message)
+        self.carried("date", True)
+        self.carried("category", True)
         self.refresh_data()
         focus = "#receiver" if self.actor is not None and not self.actor.is_coordinator else "#giver"
         self.query_one(focus, Input).focus()

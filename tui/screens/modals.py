@@ -46,17 +46,31 @@ class ReasonModal(ModalScreen[str | None]):
 
     BINDINGS = [("escape", "cancel", "Cancel")]
 
-    def __init__(self, question: str, action: str = "Confirm", required: bool = True) -> None:
+    def __init__(
+        self,
+        question: str,
+        action: str = "Confirm",
+        required: bool = True,
+        reasons: tuple[str, ...] = (),
+    ) -> None:
         super().__init__()
         self.question = question
         self.action = action
         self.required = required
+        self.reasons = reasons
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.question, classes="question", markup=False)
+            if self.reasons:
+                yield Static(
+                    "Type your own, or a number: "
+                    + "  ".join(f"{i} {r}" for i, r in enumerate(self.reasons, 1)),
+                    id="reason-choices",
+                    markup=False,
+                )
             yield Input(placeholder="reason", id="reason")
-            yield Label("", id="reason-error", classes="field-error", markup=False)
+            yield Static("", id="reason-error", classes="field-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(self.action, id="ok", variant="warning")
                 yield Button("Cancel", id="cancel")
@@ -68,8 +82,10 @@ class ReasonModal(ModalScreen[str | None]):
     @on(Button.Pressed, "#ok")
     def confirm(self) -> None:
         reason = self.query_one("#reason", Input).value.strip()
+        if reason.isdigit() and 1 <= int(reason) <= len(self.reasons):
+            reason = self.reasons[int(reason) - 1]  # a number picks a common reason
         if self.required and not reason:
-            self.query_one("#reason-error", Label).update("say why")
+            self.query_one("#reason-error", Static).update("say why")
             return
         self.dismiss(reason)
 
@@ -99,13 +115,20 @@ class MemberFormModal(ModalScreen[Member | None]):
     def compose(self) -> ComposeResult:
         m = self.member
         with Vertical(classes="dialog wide"):
-            yield Static("Change member" if m else "Add a member", classes="question")
+            yield Static(
+                f"Change {m.name}'s details" if m else "Add a member", classes="question", markup=False
+            )
             with Grid(classes="form"):
-                yield Label("Handle")
-                yield Input(m.handle if m else "", id="handle", disabled=m is not None)
-                yield Label("Name")
+                yield Label("Short name")
+                yield Input(
+                    m.handle if m else "",
+                    id="handle",
+                    disabled=m is not None,
+                    placeholder="lower case, e.g. alice (cannot change later)",
+                )
+                yield Label("Full name")
                 yield Input(m.name if m else "", id="name")
-                yield Label("Class")
+                yield Label("Member type")
                 yield Select(
                     [(plain(c), c) for c in self.member_classes],
                     id="member_class",
@@ -114,9 +137,9 @@ class MemberFormModal(ModalScreen[Member | None]):
                 )
                 yield Label("Area")
                 yield Input(m.area or "" if m else "", id="area", placeholder="optional")
-                yield Label("Flags")
+                yield Label("Marks")
                 yield Input(",".join(sorted(m.flags)) if m else "", id="flags", placeholder="e.g. supported")
-            yield Label("", id="form-error", classes="field-error", markup=False)
+            yield Static("", id="form-error", classes="field-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
@@ -139,7 +162,7 @@ class MemberFormModal(ModalScreen[Member | None]):
         try:
             saved = self.submit(values)
         except (TimebankError, ValueError) as exc:
-            self.query_one("#form-error", Label).update(str(exc))
+            self.query_one("#form-error", Static).update(str(exc))
             return
         self.dismiss(saved)
 

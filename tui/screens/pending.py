@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, Static
 from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.screens.modals import ConfirmModal, ReasonModal
 from timebank.tui.widgets.plain import plain_row
@@ -19,6 +19,7 @@ class PendingScreen(LedgerScreen):
     def compose_body(self) -> ComposeResult:
         yield Label("Claims awaiting confirmation", classes="screen-title")
         yield DataTable(id="claims", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="pending-empty", markup=False)
         yield Label("", id="pending-message", classes="message", markup=False)
 
     def on_mount(self) -> None:
@@ -30,7 +31,15 @@ class PendingScreen(LedgerScreen):
         table = self.query_one("#claims", DataTable)
         table.clear()
         mine = self.actor is not None and not self.actor.is_coordinator
-        for claim in self.ledger.claims(awaiting=self.actor.handle if mine else None):
+        claims = list(self.ledger.claims(awaiting=self.actor.handle if mine else None))
+        if mine:  # and the member's own claims, waiting for someone else to confirm
+            shown = {c.id for c in claims}
+            claims += [
+                c
+                for c in self.ledger.claims()
+                if c.id not in shown and c.exchange.recorded_by == self.actor.handle
+            ]
+        for claim in claims:
             e = claim.exchange
             table.add_row(
                 *plain_row(
@@ -43,6 +52,9 @@ class PendingScreen(LedgerScreen):
                     e.note,
                 )
             )
+        self.query_one("#pending-empty", Static).update(
+            "" if claims else "no claims waiting for you" if mine else "no claims waiting for anyone"
+        )
 
     def selected(self) -> int | None:
         table = self.query_one("#claims", DataTable)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, Static
 from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.screens.modals import ReasonModal
 from timebank.tui.widgets.plain import plain_row
@@ -15,26 +15,48 @@ from timebank.units import format_minutes
 PAGE = 100
 
 
+# What each kind of entry is, in the words members use.
+PLAIN_KIND = {
+    "service": "time given",
+    "transfer": "gift",
+    "adjustment": "adjustment",
+    "reversal": "taken back",
+}
+
+
+def reversed_by(ledger, ids: list[int]) -> dict[int, int]:
+    """Which of these entries a later entry reverses, and by which."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = ledger.conn.execute(f"SELECT reverses, id FROM entries WHERE reverses IN ({marks})", tuple(ids))
+    return dict(rows.fetchall())
+
+
 class RecentScreen(LedgerScreen):
     BINDINGS = [("r", "reverse", "Reverse"), ("m", "more", "Older")]
 
     def compose_body(self) -> ComposeResult:
         yield Label("Recent entries (newest first)", classes="screen-title")
         yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
-        yield Label("", id="recent-message", classes="message", markup=False)
+        yield Static("", id="recent-message", classes="message", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#entries", DataTable).add_columns(
-            "#", "date", "kind", "who", "time", "kind of care", "note"
+            "#", "date", "what", "time", "state", "who", "kind of care", "note"
         )
+        self.query_one("#entries", DataTable).focus()
 
     def refresh_data(self) -> None:
         table = self.query_one("#entries", DataTable)
         table.clear()
         self._add(self.ledger.entries(limit=PAGE))
+        if not table.row_count:
+            self.query_one("#recent-message", Static).update("no entries yet: F2 logs hours")
 
     def _add(self, entries) -> None:
         table = self.query_one("#entries", DataTable)
+        undone = reversed_by(self.ledger, [e.id for e in entries])
         for e in entries:
             if e.kind == "service":
                 who = f"{','.join(e.givers)} → {','.join(e.receivers)}"
@@ -43,8 +65,19 @@ class RecentScreen(LedgerScreen):
                 who = " ".join(f"{p.account} {format_minutes(p.amount)}" for p in e.postings[:2])
                 time = ""
             note = f"reverses #{e.reverses}: {e.note}" if e.reverses else e.note
+            state = f"reversed by #{undone[e.id]}" if e.id in undone else ""
             table.add_row(
-                *plain_row(e.id, e.day.isoformat(), e.kind, who, time, e.category, note), key=str(e.id)
+                *plain_row(
+                    e.id,
+                    f"{e.day:%a} {e.day.isoformat()}",
+                    PLAIN_KIND.get(e.kind, e.kind),
+                    time,
+                    state,
+                    who,
+                    e.category,
+                    note,
+                ),
+                key=str(e.id),
             )
 
     def action_more(self) -> None:
@@ -62,12 +95,16 @@ class RecentScreen(LedgerScreen):
     @work(exclusive=True)
     async def action_reverse(self) -> None:
         entry_id = self.selected_entry()
-        message = self.query_one("#recent-message", Label)
+        message = self.query_one("#recent-message", Static)
         if entry_id is None or self.actor is None:
             message.update("choose who is recording (F8) and an entry")
             return
         reason = await self.app.push_screen_wait(
-            ReasonModal(f"Reverse entry #{entry_id}? Say why.", "Reverse")
+            ReasonModal(
+                f"Reverse entry #{entry_id}? Say why.",
+                "Reverse",
+                reasons=("logged twice", "wrong member", "wrong time", "wrong date", "did not happen"),
+            )
         )
         if reason is None:
             return
