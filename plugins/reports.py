@@ -31,7 +31,9 @@ GIVEN = "e.minutes * (length(e.givers) - length(replace(e.givers, ' ', '')) + 1)
 @hookimpl
 def declare_settings():
     return [
-        Setting("near_limit_within", "minutes", 2 * 60, "list members this close to a limit"),
+        Setting(
+            "near_limit_within", "minutes", 2 * 60, "list members this close to a limit", min=0, max=1000 * 60
+        ),
     ]
 
 

@@ -449,7 +449,7 @@ def test_hook_member_limits_mutual_credit_floor_grows(tmp_path):
         tmp_path / "m.sqlite",
         rules={"plugins": {"classic": {}, "mutual_credit": {"floor_grows_percent": 50}}},
     )
-    led.add_member(Member("coord", "Cora", "member", dt.date(2024, 1, 1), role="coordinator"), actor="system")
+    led.add_member(Member("coord", "Cora", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
     for handle in ("alice", "bob"):
         led.add_member(Member(handle, handle.title(), "member", dt.date(2024, 1, 1)), actor="coord")
     led.record(exchange("alice", "bob", 120, day=dt.date(2024, 1, 2), recorded_by="coord"))

@@ -65,6 +65,17 @@ def _one_of(kind: str, types: tuple[type, ...]) -> Callable[[Any], str]:
     return lambda result: "" if isinstance(result, types) else f"returned {_shown(result)}, not {kind}"
 
 
+def _limits_by_handle(result: Any) -> str:
+    from timebank.limits import Limits
+
+    if not isinstance(result, dict):
+        return f"returned {_shown(result)}, not a dict of handle to Limits"
+    for handle, limits in result.items():
+        if not isinstance(handle, str) or not isinstance(limits, Limits):
+            return f"returned {_shown(handle)}: {_shown(limits)} in its dict, not a handle and Limits"
+    return ""
+
+
 def _is(*types: type) -> Callable[[Any], bool]:
     return lambda item: isinstance(item, types)
 
@@ -119,6 +130,7 @@ def _result_checks() -> dict[str, Callable[[Any], str] | None]:
         "validate_listing": problems,
         "refuse_matches": problems,
         "rank_matches": _list_of("a Match", _is(Match)),
+        "member_limits": _limits_by_handle,
     }
 
 
