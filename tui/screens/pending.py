@@ -10,6 +10,7 @@ from timebank.tui.screens.modals import ConfirmModal, ReasonModal
 from timebank.tui.widgets.plain import plain_row
 
 from timebank.errors import RulesRefused, TimebankError
+from timebank.models import Entry
 from timebank.units import format_minutes
 
 
@@ -66,7 +67,12 @@ class PendingScreen(LedgerScreen):
         except TimebankError as exc:
             message.update(str(exc))
             return
-        message.update(f"claim #{claim_id} confirmed as entry #{entry.id}")
+        if isinstance(entry, Entry):
+            message.update(f"claim #{claim_id} confirmed as entry #{entry.id}")
+        else:  # a group claim: others it charges still confirm for themselves
+            message.update(
+                f"claim #{claim_id}: your confirmation is recorded; waiting for {', '.join(entry.waiting_for)}"
+            )
         self.refresh_data()
 
     @work(exclusive=True)
