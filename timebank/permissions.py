@@ -172,7 +172,8 @@ class Sight:
     def require_statement(self, code: str) -> None:
         if not self.statement(code):
             raise NotAllowed(
-                f"statement: {self.member.handle if self.member else ''} may read only their own statement, not {code!r}"
+                f"statement: {self.member.handle if self.member else ''} may read only "
+                f"their own statement, not {code!r}"
             )
 
 

@@ -71,7 +71,8 @@ class PendingScreen(LedgerScreen):
             message.update(f"claim #{claim_id} confirmed as entry #{entry.id}")
         else:  # a group claim: others it charges still confirm for themselves
             message.update(
-                f"claim #{claim_id}: your confirmation is recorded; waiting for {', '.join(entry.waiting_for)}"
+                f"claim #{claim_id}: your confirmation is recorded; "
+                f"waiting for {', '.join(entry.waiting_for)}"
             )
         self.refresh_data()
 
