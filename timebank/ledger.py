@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from timebank import pipeline
+from timebank.access import AccessMixin
 from timebank.anchors import append_anchor, ledger_id, set_aside_orphans
 from timebank.claims import ClaimsMixin
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused, TimebankError
@@ -74,7 +75,7 @@ class Preview:
         return tuple(p for p in self.problems if p.severity == "warning")
 
 
-class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
+class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMixin):
     """One ledger file and the plugins that apply its rules."""
 
     def __init__(
