@@ -46,6 +46,7 @@ from timebank.permissions import (
     PermissionsMixin,
     actor_label,
 )
+from timebank.pins import PinsMixin
 from timebank.plugin_manager import Plugins, default_plugins
 from timebank.reading import ReadingMixin
 from timebank.rules import MissingPlugin, Rules, build_rules, check_rules
@@ -75,7 +76,7 @@ class Preview:
         return tuple(p for p in self.problems if p.severity == "warning")
 
 
-class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMixin):
+class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMixin, PinsMixin):
     """One ledger file and the plugins that apply its rules."""
 
     def __init__(

@@ -33,6 +33,7 @@ MEMBER_COMMANDS: dict[str, frozenset[str] | None] = {
     "confirm": None,
     "decline": None,
     "withdraw": None,
+    "pin": None,
     "match": None,
     "offer": frozenset({"list", "add"}),
     "request": frozenset({"list", "add"}),
@@ -112,6 +113,46 @@ def revoke(ledger, actor, authorized_keys, program, key) -> None:  # type: ignor
         program=program,
     )
     click.echo(f"key #{done.id} of {done.member} revoked")
+
+
+@cli.command()
+@with_ledger
+@_as_option
+@click.option("--issue", "issue_for", default=None, help="Issue HANDLE a one-time code (co-ordinators).")
+def pin(ledger, actor, issue_for) -> None:  # type: ignore[no-untyped-def]
+    """Set your own kiosk PIN (asked twice, never shown), or issue a member a one-time code."""
+    if issue_for:
+        code = ledger.issue_code(issue_for, actor=actor or "")
+        click.echo(f"one-time code for {issue_for}: {code} (they choose their own PIN with it at the kiosk)")
+        return
+    me = ledger.actor(actor or "")
+    new = click.prompt("new PIN (4 to 12 digits)", hide_input=True, confirmation_prompt=True, err=True)
+    ledger.set_pin(me.handle, new, actor=me.handle)
+    click.echo(f"PIN set for {me.handle}")
+
+
+@cli.command()
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Ledger file (default: TIMEBANK_LEDGER, else ~/.local/share/timebank/ledger.sqlite).",
+)
+@click.option(
+    "--idle", type=click.IntRange(1, 240), default=5, show_default=True, help="Minutes idle before it locks."
+)
+def kiosk(ledger_path: Path | None, idle: int) -> None:
+    """The TUI for a shared terminal: it opens locked; a member unlocks it with handle and PIN."""
+    from timebank.cli import default_ledger_path
+
+    try:
+        from timebank.tui.screens.lock import run_kiosk
+    except ImportError:
+        raise InputError("kiosk: the terminal UI is not installed") from None
+    if not sys.stdout.isatty():
+        raise InputError("kiosk: it needs a terminal")
+    run_kiosk(ledger_path or default_ledger_path(), idle_minutes=idle)
 
 
 def member_command(text: str) -> list[str]:
