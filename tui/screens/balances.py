@@ -45,9 +45,10 @@ class BalancesScreen(LedgerScreen):
         needle = self.query_one("#search", Input).value.strip().lower()
         rows = []
         members = self.ledger.members_by_handle()
+        sight = self.sight
         for account, balance in self.ledger.balances():
             member = members.get(account.code)
-            if member is None or not member.is_active:
+            if member is None or not member.is_active or not sight.balance(account.code):
                 continue
             if needle and needle not in member.handle and needle not in member.name.lower():
                 continue

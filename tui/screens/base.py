@@ -12,6 +12,7 @@ from timebank.tui.widgets.screen_bar import ScreenBar
 
 from timebank.ledger import Ledger
 from timebank.models import Member
+from timebank.permissions import Sight
 
 if TYPE_CHECKING:
     from timebank.tui.app import TimebankApp
@@ -31,6 +32,11 @@ class LedgerScreen(Screen):
     @property
     def actor(self) -> Member | None:
         return self.tb.actor
+
+    @property
+    def sight(self) -> Sight:
+        """What the acting member may read (the core's rule, ``Ledger.visible_to``)."""
+        return self.ledger.visible_to(self.actor.handle if self.actor else None)
 
     @property
     def today(self) -> dt.date:

@@ -100,7 +100,10 @@ class LogScreen(LedgerScreen):
                         "saved",
                     )
                 )
+        sight = self.sight
         for claim in self.ledger.claims():
+            if not sight.claim(claim):
+                continue
             if claim.exchange.day == self.today or claim.created_at[:10] == self.today.isoformat():
                 e = claim.exchange
                 table.add_row(

@@ -30,8 +30,8 @@ class PendingScreen(LedgerScreen):
     def refresh_data(self) -> None:
         table = self.query_one("#claims", DataTable)
         table.clear()
-        mine = self.actor is not None and not self.actor.is_coordinator
-        for claim in self.ledger.claims(awaiting=self.actor.handle if mine else None):
+        sight = self.sight  # a member: claims waiting for them, and their own waiting for others
+        for claim in (c for c in self.ledger.claims() if sight.claim(c)):
             e = claim.exchange
             table.add_row(
                 *plain_row(
@@ -40,7 +40,7 @@ class PendingScreen(LedgerScreen):
                     f"{','.join(e.givers)} → {','.join(e.receivers)}",
                     format_minutes(e.minutes),
                     e.category,
-                    ", ".join(claim.awaiting),
+                    ", ".join(claim.waiting_for),
                     e.note,
                 )
             )

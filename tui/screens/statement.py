@@ -51,6 +51,9 @@ class StatementScreen(LedgerScreen):
         table.clear()
         if not code:
             return
+        if not self.sight.statement(code):
+            title.update(f"Statement: {self.actor.handle if self.actor else ''} may read only their own")
+            return
         try:
             lines = self.ledger.statement(code, limit=PAGE, before=self.pages[-1])
             balance = self.ledger.balance(code)
