@@ -105,6 +105,8 @@ class TimebankApp(App):
         if self.actor is not None and self.actor.is_coordinator:
             who += " (co-ordinator)"
         self.sub_title = printable(f"{self.display_path} · {who}")
+        if self.is_running:
+            self.screen.refresh_bindings()  # a member is not shown a co-ordinator's keys
 
     def mode_of(self, screen: Screen) -> str | None:
         """The mode a screen is the base of (None for a dialog or a plugin's own screen)."""

@@ -33,6 +33,14 @@ class LedgerScreen(Screen):
     def actor(self) -> Member | None:
         return self.tb.actor
 
+    COORDINATOR_ACTIONS: frozenset[str] = frozenset()
+    """This screen's actions only a co-ordinator may take: a member is never shown their keys."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.COORDINATOR_ACTIONS:
+            return self.actor is None or self.actor.is_coordinator
+        return True
+
     @property
     def sight(self) -> Sight:
         """What the acting member may read (the core's rule, ``Ledger.visible_to``)."""

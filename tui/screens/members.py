@@ -15,6 +15,7 @@ from timebank.models import Member
 
 class MembersScreen(LedgerScreen):
     BINDINGS = [("a", "add", "Add"), ("e", "edit", "Change"), ("x", "retire", "Retire")]
+    COORDINATOR_ACTIONS = frozenset({"add", "edit", "retire"})
 
     def compose_body(self) -> ComposeResult:
         yield Label("Members", classes="screen-title")

@@ -17,6 +17,7 @@ PAGE = 100
 
 class RecentScreen(LedgerScreen):
     BINDINGS = [("r", "reverse", "Reverse"), ("m", "more", "Older")]
+    COORDINATOR_ACTIONS = frozenset({"reverse"})
 
     def compose_body(self) -> ComposeResult:
         yield Label("Recent entries (newest first)", classes="screen-title")
@@ -35,7 +36,10 @@ class RecentScreen(LedgerScreen):
 
     def _add(self, entries) -> None:
         table = self.query_one("#entries", DataTable)
+        sight = self.sight
         for e in entries:
+            if not sight.entry(e):
+                continue  # a member sees the entries that concern them
             if e.kind == "service":
                 who = f"{','.join(e.givers)} → {','.join(e.receivers)}"
                 time = format_minutes(e.minutes)
