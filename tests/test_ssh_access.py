@@ -99,7 +99,7 @@ def server(tmp_path_factory):
         tb("log", "cora", "bob", "2h", "-k", "shopping", "--as", "coordinator")
         keys = {}
         authorized = home / ".ssh" / "authorized_keys"
-        for handle in ("alice", "bob"):
+        for handle in ("alice", "bob", "cora"):  # cora's key is the one revoked
             key = work / f"{handle}_key"
             assert run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", handle, "-f", key).returncode == 0
             keys[handle] = key
@@ -129,13 +129,17 @@ def server(tmp_path_factory):
             assert sshd.poll() is None, (work / "sshd.log").read_text()
             time.sleep(0.05)
 
+        def ssh_args(handle: str, *options: str) -> list[str]:
+            return [
+                "ssh", *options, "-i", str(keys[handle]), "-p", str(port), "-o", "BatchMode=yes",
+                "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", f"{user}@127.0.0.1",
+            ]  # fmt: skip
+
         def ssh(handle: str, *command: str) -> subprocess.CompletedProcess:
-            return run(
-                "ssh", "-i", keys[handle], "-p", port, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
-                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                "-o", "LogLevel=ERROR", f"{user}@127.0.0.1", *command,
-                timeout=30,
-            )  # fmt: skip
+            return run(*ssh_args(handle), *command, timeout=30)
+
+        ssh.ssh_args = ssh_args
 
         ssh.tb = tb
         ssh.authorized = authorized
@@ -186,13 +190,42 @@ def test_a_key_cannot_confirm_its_own_claim_and_the_other_side_can(server):
 
 
 def test_a_revoked_key_is_refused(server):
-    assert server("bob", "balance").returncode == 0
+    assert server("cora", "balance").returncode == 0
     listed = server.tb("access", "list", "--as", "coordinator").stdout
-    bob_key = next(line.split()[0].lstrip("#") for line in listed.splitlines() if " bob " in line)
-    server.tb("access", "revoke", bob_key, "--authorized-keys", server.authorized,
+    cora_key = next(line.split()[0].lstrip("#") for line in listed.splitlines() if " cora " in line)
+    server.tb("access", "revoke", cora_key, "--authorized-keys", server.authorized,
               "--program", server.program, "--as", "coordinator")  # fmt: skip
-    assert "bob" not in server.authorized.read_text().split("end of keys")[0].split("below are")[1]
-    done = server("bob", "balance")
+    assert "--member cora" not in server.authorized.read_text()
+    done = server("cora", "balance")
     assert done.returncode == 255 and "Permission denied" in done.stderr
     assert "revoked" in server.tb("access", "list", "--all", "--as", "coordinator").stdout
     assert server("alice", "balance").returncode == 0
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux to drive the terminal")
+def test_the_tui_over_ssh_shows_the_member_and_offers_no_f8(server, tmp_path):
+    socket_name = f"tb{secrets.token_hex(3)}"
+    ssh = " ".join(server.ssh_args("alice", "-t"))
+    tmux = ["tmux", "-L", socket_name]
+    run(*tmux, "new-session", "-d", "-s", "tui", "-x", "140", "-y", "40", f"TERM=xterm-256color {ssh}")
+    try:
+
+        def screen() -> str:
+            return run(*tmux, "capture-pane", "-p", "-t", "tui").stdout
+
+        def wait_for(text: str) -> str:
+            for _ in range(150):
+                shown = screen()
+                if text in shown:
+                    return shown
+                time.sleep(0.1)
+            raise AssertionError(f"{text!r} never appeared:\n{shown}")
+
+        shown = wait_for("signed in as Alice (alice)")
+        assert "choose who is recording" not in shown
+        run(*tmux, "send-keys", "-t", "tui", "F8")
+        time.sleep(1)
+        assert "Who is recording?" not in screen()
+        assert "signed in as Alice (alice)" in screen()
+    finally:
+        run(*tmux, "kill-server")
