@@ -123,3 +123,30 @@ def test_shell_runs_only_allowed_commands_as_its_member(coop):
     assert done.returncode == 1 and "TIMEBANK_LEDGER is set" in done.stderr
     no_tty = shell(coop, "")
     assert no_tty.returncode == 1 and "needs a terminal" in no_tty.stderr
+
+
+def test_pin_sets_ones_own_and_a_coordinator_issues_a_one_time_code(coop):
+    from timebank.ledger import Ledger
+
+    runner = CliRunner()
+    done = runner.invoke(cli, ["pin", "--as", "alice"], input="2468\n2468\n")
+    assert done.exit_code == 0 and "PIN set for alice" in done.output and "2468" not in done.output
+    refused = coop("pin", "--issue", "bob", "--as", "alice", ok=False)
+    assert "only a co-ordinator" in refused.stderr
+    code = coop("pin", "--issue", "bob", "--as", "coordinator").output.split()[4]
+    assert len(code) == 8 and code.isdigit()
+    bad = runner.invoke(cli, ["pin", "--as", "alice"], input="12\n12\n")
+    assert bad.exit_code == 1 and "a PIN is 4 to 12 digits" in bad.output + bad.stderr
+    with Ledger(coop.ledger) as ledger:
+        assert ledger.check_pin("alice", "2468").member.handle == "alice"
+        assert ledger.check_pin("bob", code).one_time
+    over_ssh = subprocess.run(
+        [sys.executable, "-m", "timebank", "shell", "--member", "bob", "--ledger", coop.ledger],
+        capture_output=True,
+        text=True,
+        input="1357\n1357\n",
+        env={"PATH": "/usr/bin:/bin", "SSH_ORIGINAL_COMMAND": "pin"},
+    )
+    assert over_ssh.returncode == 0 and "PIN set for bob" in over_ssh.stdout, over_ssh.stderr
+    with Ledger(coop.ledger) as ledger:
+        assert not ledger.check_pin("bob", "1357").one_time
