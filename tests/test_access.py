@@ -123,6 +123,9 @@ def test_shell_runs_only_allowed_commands_as_its_member(coop):
     assert done.returncode == 1 and "TIMEBANK_LEDGER is set" in done.stderr
     no_tty = shell(coop, "")
     assert no_tty.returncode == 1 and "needs a terminal" in no_tty.stderr
+    coop("member", "retire", "alice", "--as", "coordinator")
+    retired = shell(coop, "balance")
+    assert retired.returncode == 1 and "'alice' is retired and cannot act" in retired.stderr
 
 
 def test_pin_sets_ones_own_and_a_coordinator_issues_a_one_time_code(coop):

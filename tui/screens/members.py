@@ -31,8 +31,10 @@ class MembersScreen(LedgerScreen):
         table = self.query_one("#members", DataTable)
         keep = str(table.get_row_at(table.cursor_row)[0]) if table.row_count else None
         table.clear()
+        sees_flags = self.actor is None or self.actor.is_coordinator
         for m in self.ledger.members():
             role = "co-ordinator" if m.is_coordinator else ""
+            flags = sorted(m.flags) if sees_flags or m.handle == self.actor.handle else []
             table.add_row(
                 *plain_row(
                     m.handle,
@@ -40,7 +42,7 @@ class MembersScreen(LedgerScreen):
                     m.member_class,
                     m.joined.isoformat(),
                     m.status if m.is_active else f"retired {m.left}",
-                    " ".join([role, *sorted(m.flags)]).strip(),
+                    " ".join([role, *flags]).strip(),  # a member sees only their own flags
                 ),
                 key=m.handle,
             )
