@@ -146,10 +146,9 @@ def kiosk(ledger_path: Path | None, idle: int) -> None:
     """The TUI for a shared terminal: it opens locked; a member unlocks it with handle and PIN."""
     from timebank.cli import default_ledger_path
 
-    try:
-        from timebank.tui.screens.lock import run_kiosk
-    except ImportError:
-        raise InputError("kiosk: the terminal UI is not installed") from None
+    run_kiosk = _ui("kiosk")
+    if run_kiosk is None:
+        raise InputError("kiosk: the terminal UI is not installed")
     if not sys.stdout.isatty():
         raise InputError("kiosk: it needs a terminal")
     run_kiosk(ledger_path or default_ledger_path(), idle_minutes=idle)
@@ -196,7 +195,7 @@ def shell(member: str, ledger_path: Path) -> None:
     with open_ledger(ledger_path) as ledger:
         ledger.prove(member)  # refuses a retired or unknown member
     if not words:
-        ui = _ui()
+        ui = _ui("member")
         if ui is None or not sys.stdout.isatty():
             raise InputError("shell: the terminal UI needs a terminal (ssh -t), or give a command")
         ui(ledger_path, member=member)
@@ -208,14 +207,12 @@ def shell(member: str, ledger_path: Path) -> None:
         cli_module.PROVEN = None
 
 
-def _ui():  # type: ignore[no-untyped-def]
+def _ui(name: str):  # type: ignore[no-untyped-def]
+    """The TUI's ``member`` or ``kiosk`` entry point (the core never imports the TUI)."""
     import importlib.metadata
 
-    found = next(iter(importlib.metadata.entry_points(group="timebank.ui", name="tui")), None)
-    if found is None:
-        return None
-    module = sys.modules.get(found.module) or __import__(found.module, fromlist=["run_member"])
-    return getattr(module, "run_member", None)
+    found = next(iter(importlib.metadata.entry_points(group="timebank.ui", name=name)), None)
+    return found.load() if found is not None else None
 
 
 __all__ = ["MEMBER_COMMANDS", "access", "default_program", "member_command", "shell"]
