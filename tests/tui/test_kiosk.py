@@ -147,3 +147,38 @@ def test_pins_are_stored_only_as_scrypt_hashes_and_only_by_their_member(coop):
         proven.prove("bob")
         with pytest.raises(NotAllowed):
             proven.set_pin("alice", "1111", actor="")
+
+
+@pytest.mark.skipif(__import__("shutil").which("tmux") is None, reason="needs tmux to drive a terminal")
+def test_timebank_kiosk_in_a_real_terminal_opens_locked_and_unlocks_with_a_pin(coop):
+    import secrets
+    import subprocess
+    import sys
+    import time
+
+    coop.set_pin("alice", "2468", actor="alice")
+    tmux = ["tmux", "-L", f"tbk{secrets.token_hex(3)}"]
+    command = f"TERM=xterm-256color {sys.executable} -m timebank kiosk --ledger {coop.path}"
+    subprocess.run([*tmux, "new-session", "-d", "-s", "k", "-x", "300", "-y", "40", command], check=True)
+
+    def wait_for(text):
+        for _ in range(150):
+            shown = subprocess.run(
+                [*tmux, "capture-pane", "-p", "-t", "k"], capture_output=True, text=True
+            ).stdout
+            if text in shown:
+                return shown
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared:\n{shown}")
+
+    try:
+        wait_for("locked. Your handle and PIN")
+        subprocess.run([*tmux, "send-keys", "-t", "k", "alice", "Enter"], check=True)
+        time.sleep(0.5)  # Enter moves to the PIN field once the app has handled it
+        subprocess.run([*tmux, "send-keys", "-t", "k", "2468", "Enter"], check=True)
+        shown = wait_for("signed in as Alice Ames (alice)")
+        assert "2468" not in shown  # the PIN is never shown
+        subprocess.run([*tmux, "send-keys", "-t", "k", "C-q"], check=True)
+        wait_for("Quit the kiosk: a co-ordinator's handle and PIN")
+    finally:
+        subprocess.run([*tmux, "kill-server"], check=False)

@@ -24,6 +24,7 @@ from timebank.tui.app import TimebankApp
 from timebank.errors import TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Member
+from timebank.units import printable
 
 
 class PinForm:
@@ -213,10 +214,13 @@ class KioskApp(TimebankApp):
             self.screen.refresh_data()
 
     def show_who(self) -> None:
+        """Who is signed in; a shared screen does not show the ledger's path."""
         if self.locked or self.actor is None:
             self.sub_title = "locked"
-            return
-        super().show_who()
+        else:
+            self.sub_title = printable(f"signed in as {self.actor.name} ({self.actor.handle})")
+        if self.is_running:
+            self.screen.refresh_bindings()
 
     def action_who(self) -> None:  # F8 locks the kiosk
         if not self.locked:
