@@ -236,6 +236,9 @@ class KioskApp(TimebankApp):
     async def action_help_quit(self) -> None:
         await self.action_quit()
 
+    def action_suspend_process(self) -> None:
+        """Never suspend to the shell of the account the kiosk runs as."""
+
     def get_system_commands(self, screen: Screen):  # type: ignore[no-untyped-def]
         if not self.locked:
             yield from (c for c in super().get_system_commands(screen) if c.title != "Quit")
