@@ -7,7 +7,7 @@ DEMO := demo.sqlite
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser tools run test soak bench lint format clean
+.PHONY: install browser tools sshd run test soak bench lint format clean
 
 $(STAMP): pyproject.toml constraints.txt examples/timebank-tea-levy/pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -38,7 +38,19 @@ tools:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq hledger >/dev/null; }
 
-test: $(STAMP) browser tools
+# The SSH tests start Debian's OpenSSH server (on 127.0.0.1, a free port, as root only).
+# A policy-rc.d that refuses keeps the package from starting the system's own sshd.
+sshd:
+	@test -x /usr/sbin/sshd || { \
+	  echo "installing Debian's openssh-server for the SSH access tests"; \
+	  if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null && \
+	    $(SUDO) chmod 755 /usr/sbin/policy-rc.d && added=1; fi; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openssh-server openssh-client >/dev/null; \
+	  status=$$?; [ -z "$$added" ] || $(SUDO) rm -f /usr/sbin/policy-rc.d; exit $$status; }
+
+test: $(STAMP) browser tools sshd
 	$(BIN)/python -m pytest
 
 # Longer reliability runs: 50 SIGKILLs, 4 x 3,000 concurrent writes, more fuzzing.

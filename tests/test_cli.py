@@ -37,7 +37,10 @@ def test_a_first_session(run, tmp_path):
     out = run("log", "bob", "alice,carol", "1h", "-k", "transport", "-d", "yesterday", "--as", "bob").output
     assert out == "claim #1 saved; waiting for alice, carol to confirm\n"
     assert "#1 pending" in run("claims", "--as", "alice").output
-    assert run("confirm", "1", "--as", "carol").output == "claim #1 confirmed as entry #2\n"
+    out = run("confirm", "1", "--as", "carol").output
+    assert out == "claim #1: your confirmation is recorded; waiting for alice; confirmed by carol\n"
+    assert run("balance", "alice").output == "alice: 1h30\n"  # alice is charged: she confirms too
+    assert run("confirm", "1", "--as", "alice").output == "claim #1 confirmed as entry #2\n"
     assert run("balance", "alice").output == "alice: 1h\n"
     assert "Bob Brown" in run("balance").output
     statement = run("statement", "bob").output.splitlines()

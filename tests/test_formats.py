@@ -64,7 +64,8 @@ def test_claims_member_list_rules_history_as_json(run):
     assert claim["awaiting"] == ["alice"] and claim["givers"] == ["bob"]
     header = run("claims", "--format", "csv").splitlines()[0]
     assert (
-        header == "claim,status,day,givers,receivers,minutes,category,note,awaiting,decided_by,entry,reason"
+        header == "claim,status,day,givers,receivers,minutes,category,note,awaiting,confirmed,withdrawn,"
+        "decided_by,entry,reason"
     )
     members = json.loads(run("member", "list", "--format", "json"))
     assert {m["handle"]: m["minutes"] for m in members} == {"alice": 61, "bob": -61, "cora": 0}

@@ -14,7 +14,7 @@ from typing import Any
 
 from timebank.errors import InputError, NotFound, RulesRefused, TimebankError
 from timebank.models import Claim, Entry, Exchange, decode_refs
-from timebank.permissions import AUTO_ACCEPT, actor_label
+from timebank.permissions import AUTO_ACCEPT, WITHDRAW, actor_label
 from timebank.store import now_utc
 from timebank.units import check_text
 
@@ -29,14 +29,34 @@ class ClaimsMixin:
         rows = list(self.store.db.query("SELECT * FROM claims WHERE id = ?", (claim_id,)))
         if not rows:
             raise NotFound(f"claim: no claim #{claim_id}")
-        return _claim_from_row(rows[0])
+        return _claim_from_row(rows[0], self._confirmations([claim_id]).get(claim_id, ()))
 
     def claims(self, *, status: str = "pending", awaiting: str | None = None) -> list[Claim]:
-        rows = self.store.db.query("SELECT * FROM claims WHERE status = ? ORDER BY id", (status,))
-        claims = [_claim_from_row(row) for row in rows]
+        """Claims with ``status``; ``awaiting`` keeps those still waiting for that member."""
+        rows = list(self.store.db.query("SELECT * FROM claims WHERE status = ? ORDER BY id", (status,)))
+        confirmed = self._confirmations([row["id"] for row in rows]) if status == "pending" else {}
+        claims = [_claim_from_row(row, confirmed.get(row["id"], ())) for row in rows]
         if awaiting:
-            claims = [c for c in claims if awaiting in c.awaiting]
+            claims = [c for c in claims if awaiting in c.waiting_for]
         return claims
+
+    def _confirmations(self, claim_ids: list[int]) -> dict[int, tuple[str, ...]]:
+        """Who has confirmed each of these claims so far, in the order they did."""
+        if not claim_ids:
+            return {}
+        found: dict[int, list[str]] = {}
+        if len(claim_ids) == 1:
+            rows = self.conn.execute(
+                "SELECT claim_id, member FROM claim_confirmations WHERE claim_id = ? ORDER BY at, member",
+                (claim_ids[0],),
+            )
+        else:
+            rows = self.conn.execute(
+                "SELECT claim_id, member FROM claim_confirmations ORDER BY claim_id, at, member"
+            )
+        for claim_id, member in rows:
+            found.setdefault(claim_id, []).append(member)
+        return {k: tuple(v) for k, v in found.items()}
 
     def accept_overdue_claims(self, today: dt.date | None = None) -> list[Entry]:
         """Confirm claims whose auto-accept day has come (the rules set the delay).
@@ -74,16 +94,40 @@ class ClaimsMixin:
         )
         return [row[0] for row in rows]
 
-    def confirm(self, claim_id: int, *, actor: str, acknowledge: bool = False) -> Entry:
-        """The other side (or a co-ordinator) confirms: the exchange enters the ledger."""
-        entry = self._confirm(claim_id, actor, acknowledge=acknowledge)
-        assert entry is not None
-        return entry
+    def confirm(self, claim_id: int, *, actor: str, acknowledge: bool = False) -> Entry | Claim:
+        """A member the claim waits for confirms for themselves; a co-ordinator for everyone.
+
+        Every member a claim charges confirms it: a group claim "waiting for alice, carol"
+        enters the ledger only when both have. Returns the entry once it has, else the claim
+        still pending with who has confirmed so far.
+        """
+        result = self._confirm(claim_id, actor, acknowledge=acknowledge)
+        assert result is not None
+        return result
+
+    def withdraw(self, claim_id: int, *, actor: str, reason: str = "") -> Claim:
+        """The member who recorded a pending claim takes it back: it never enters the ledger."""
+        check_text(reason, field="reason")
+        with self.transaction() as conn:
+            claim = self.claim(claim_id)
+            if claim.status != "pending":
+                raise InputError(f"claim: #{claim_id} is already {_decided(claim)}")
+            self.require(actor, WITHDRAW, claim)
+            conn.execute(
+                "UPDATE claims SET status = 'declined', withdrawn = 1, decided_by = ?, decided_at = ?,"
+                " reason = ? WHERE id = ? AND status = 'pending'",
+                (actor_label(actor or self.proven or ""), now_utc(), reason, claim_id),
+            )
+        return self.claim(claim_id)
 
     def _confirm(
         self, claim_id: int, actor: str, *, acknowledge: bool, due_by: dt.date | None = None
-    ) -> Entry | None:
-        """Record a pending claim; ``due_by`` for an auto-accept (None if no longer due)."""
+    ) -> Entry | Claim | None:
+        """Record a pending claim; ``due_by`` for an auto-accept (None if no longer due).
+
+        A member's confirmation is recorded inside the write transaction; the exchange
+        enters the ledger in that same transaction only if it was the last one missing.
+        """
         with self.transaction(settle_claims=due_by is None) as conn:
             if due_by is not None:
                 claim = self.claim(claim_id)
@@ -91,6 +135,15 @@ class ClaimsMixin:
                     return None  # decided by someone else since it was found due
             else:
                 claim = self._decidable(claim_id, actor, "confirm")
+                handle = actor or self.proven or ""
+                if handle in claim.waiting_for:
+                    conn.execute(
+                        "INSERT INTO claim_confirmations (claim_id, member, at) VALUES (?, ?, ?)",
+                        (claim_id, handle, now_utc()),
+                    )
+                    claim = self.claim(claim_id)
+                    if claim.waiting_for:
+                        return claim  # others it charges still have to confirm
             batch, problems = self.record_batches_in(conn, [[claim.exchange]], acknowledge=acknowledge)
             if problems:
                 raise RulesRefused(problems)
@@ -98,7 +151,7 @@ class ClaimsMixin:
             conn.execute(
                 "UPDATE claims SET status = 'confirmed', decided_by = ?, decided_at = ?,"
                 " entry_id = ? WHERE id = ? AND status = 'pending'",
-                (actor, now_utc(), entry.id, claim_id),
+                (actor_label(actor or self.proven or ""), now_utc(), entry.id, claim_id),
             )
         self._after(batch.written)
         return entry
@@ -111,7 +164,7 @@ class ClaimsMixin:
             conn.execute(
                 "UPDATE claims SET status = 'declined', decided_by = ?, decided_at = ?,"
                 " reason = ? WHERE id = ? AND status = 'pending'",
-                (actor, now_utc(), reason, claim_id),
+                (actor_label(actor or self.proven or ""), now_utc(), reason, claim_id),
             )
         return self.claim(claim_id)
 
@@ -130,11 +183,11 @@ class ClaimsMixin:
 def _decided(claim: Claim) -> str:
     """How a claim was decided, for the one who comes too late: "confirmed by bob as entry #4"."""
     who = "automatically" if claim.decided_by == AUTO else f"by {claim.decided_by}"
-    text = f"{claim.status} {who}"
+    text = f"{'withdrawn' if claim.withdrawn else claim.status} {who}"
     return text + f" as entry #{claim.entry_id}" if claim.entry_id else text
 
 
-def _claim_from_row(row: Mapping[str, Any]) -> Claim:
+def _claim_from_row(row: Mapping[str, Any], confirmed: tuple[str, ...] = ()) -> Claim:
     exchange = Exchange(
         givers=tuple(row["givers"].split()),
         receivers=tuple(row["receivers"].split()),
@@ -155,4 +208,6 @@ def _claim_from_row(row: Mapping[str, Any]) -> Claim:
         entry_id=row["entry_id"],
         reason=row["reason"],
         auto_accept_on=dt.date.fromisoformat(row["auto_accept_on"]) if row["auto_accept_on"] else None,
+        confirmed=confirmed,
+        withdrawn=bool(row.get("withdrawn", 0)),
     )

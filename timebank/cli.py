@@ -89,10 +89,22 @@ def with_ledger(f: Callable) -> Callable:
     return wrapper
 
 
+PROVEN: tuple[Path, str] | None = None
+"""Set by ``timebank shell`` while it runs a member's command: (ledger, member).
+
+Every ledger a command opens is then that ledger, proven to be that member
+(``Ledger.prove``): no option or environment variable picks another file or actor.
+"""
+
+
 @contextmanager
 def opened_ledger(ledger_path: Path | None, actor: str | None = None) -> Iterator[Ledger]:
     """The ledger a command works on, its actor checked; warnings printed when it is done."""
+    if PROVEN is not None:
+        ledger_path = PROVEN[0]
     with open_ledger(ledger_path or default_ledger_path()) as ledger:
+        if PROVEN is not None:
+            ledger.prove(PROVEN[1])
         plugin = plugin_of(click.get_current_context(silent=True))
         if plugin is not None and plugin not in ledger.rules.enabled:
             raise InputError(

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from timebank import pipeline
+from timebank.access import AccessMixin
 from timebank.anchors import append_anchor, ledger_id, set_aside_orphans
 from timebank.claims import ClaimsMixin
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused, TimebankError
@@ -46,6 +47,7 @@ from timebank.permissions import (
     PermissionsMixin,
     actor_label,
 )
+from timebank.pins import PinsMixin
 from timebank.plugin_manager import Plugins, default_plugins
 from timebank.reading import ReadingMixin
 from timebank.rules import MissingPlugin, Rules, build_rules, check_rules
@@ -75,7 +77,7 @@ class Preview:
         return tuple(p for p in self.problems if p.severity == "warning")
 
 
-class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin):
+class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMixin, PinsMixin):
     """One ledger file and the plugins that apply its rules."""
 
     def __init__(

@@ -205,6 +205,15 @@ class Claim:
     entry_id: int | None = None
     reason: str = ""
     auto_accept_on: dt.date | None = None
+    confirmed: tuple[str, ...] = ()
+    """Who of ``awaiting`` has confirmed so far: it enters the ledger when all have."""
+    withdrawn: bool = False
+    """Declined by its own recorder before anyone decided it."""
+
+    @property
+    def waiting_for(self) -> tuple[str, ...]:
+        """Who still has to confirm (every member charged confirms for themselves)."""
+        return tuple(h for h in self.awaiting if h not in self.confirmed)
 
     def due(self, today: dt.date) -> bool:
         """Pending and past its auto-accept day: the next write to the ledger accepts it."""

@@ -24,6 +24,8 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from timebank import pipeline
 from timebank.errors import NotAllowed, NotFound
 from timebank.models import Member, sub_account
@@ -62,6 +64,8 @@ TRANSFER = "transfer"
 CONFIRM = "confirm"
 DECLINE = "decline"
 READ_REPORTS = "read_reports"
+WITHDRAW = "withdraw"
+SEE_ALL = "see_all"  # read every account, statement and claim (a co-ordinator's)
 
 _INTERNAL_MAY: dict[Internal, frozenset[str] | None] = {
     SYSTEM: None,  # the file's owner acting through Python: trusted with everything
@@ -85,10 +89,20 @@ def core_refusal(member: Member, action: str, subject: Any) -> str | None:
         return None
     if action in (CONFIRM, DECLINE):
         awaiting = tuple(getattr(subject, "awaiting", ()))
+        confirmed = tuple(getattr(subject, "confirmed", ()))
+        claim_id = getattr(subject, "id", subject)
+        if member.handle in confirmed:
+            return f"claim #{claim_id}: {member.handle} has already confirmed it"
         if member.handle in awaiting:
             return None
-        claim_id = getattr(subject, "id", subject)
         return f"claim #{claim_id} waits for {', '.join(awaiting) or 'nobody'}, not {member.handle}"
+    if action == WITHDRAW:
+        recorder = getattr(getattr(subject, "exchange", None), "recorded_by", None)
+        if recorder == member.handle:
+            return None
+        return (
+            f"claim #{getattr(subject, 'id', subject)} was recorded by {recorder}; only they may withdraw it"
+        )
     if action == TRANSFER:
         if isinstance(subject, str) and (
             subject == member.handle or subject.startswith(sub_account(member.handle, ""))
@@ -98,13 +112,102 @@ def core_refusal(member: Member, action: str, subject: Any) -> str | None:
     return f"only a co-ordinator may {action.replace('_', ' ')}"
 
 
+def owns_account(handle: str, code: str) -> bool:
+    """A member's own accounts: their handle, and their sub-accounts (``alice~savings``)."""
+    return code == handle or code.startswith(sub_account(handle, ""))
+
+
+@attrs.frozen
+class Sight:
+    """What one actor may read: the core's read rule, asked by every read path.
+
+    ``member`` None is the file's owner reading without ``--as`` (or the ledger's own
+    actor): everything. A co-ordinator reads everything. A member reads their own
+    accounts and statements, the claims they take part in (recorded, give, receive or
+    are asked to confirm), and others' balances only when the rules' setting
+    ``coop.members_see_balances`` says so; never others' statements.
+    """
+
+    member: Member | None
+    others_balances: bool = False
+
+    @property
+    def everything(self) -> bool:
+        return self.member is None or self.member.is_coordinator
+
+    def balance(self, code: str) -> bool:
+        """May this actor read the balance of ``code``?"""
+        if self.everything or self.others_balances:
+            return True
+        assert self.member is not None
+        return owns_account(self.member.handle, code)
+
+    def statement(self, code: str) -> bool:
+        """May this actor read the entries of ``code``, one by one?"""
+        if self.everything:
+            return True
+        assert self.member is not None
+        return owns_account(self.member.handle, code)
+
+    def claim(self, claim: Any) -> bool:
+        """A claim is shown to those it concerns (and to co-ordinators)."""
+        if self.everything:
+            return True
+        assert self.member is not None
+        e = claim.exchange
+        return self.member.handle in {e.recorded_by, *e.givers, *e.receivers, *claim.awaiting}
+
+    def entry(self, entry: Any) -> bool:
+        """An entry is shown to whoever it moves credits for, or who is named in it."""
+        if self.everything:
+            return True
+        assert self.member is not None
+        handle = self.member.handle
+        named = {entry.recorded_by, *getattr(entry, "givers", ()), *getattr(entry, "receivers", ())}
+        return handle in named or any(owns_account(handle, p.account) for p in entry.postings)
+
+    def require_balance(self, code: str) -> None:
+        if not self.balance(code):
+            raise NotAllowed(f"balance: {self.member.handle if self.member else ''} may not read {code!r}")
+
+    def require_statement(self, code: str) -> None:
+        if not self.statement(code):
+            raise NotAllowed(
+                f"statement: {self.member.handle if self.member else ''} may read only "
+                f"their own statement, not {code!r}"
+            )
+
+
 class PermissionsMixin:
     """``Ledger.actor`` and ``Ledger.require``: who is acting, and may they."""
+
+    proven: str | None = None
+    """The member whose identity was proven (SSH key, kiosk PIN) when the ledger was opened.
+
+    Set once by ``prove``; from then on every actor this ledger is asked about must be
+    that member (an empty actor means them), so no option, setting or plugin acts as
+    anyone else through it.
+    """
+
+    def prove(self: Ledger, handle: str) -> Member:
+        """Fix who is acting for the rest of this ledger's life: once, and only to a member."""
+        if self.proven is not None and self.proven != handle:
+            raise NotAllowed(f"actor: this ledger is already opened for {self.proven}")
+        member = self.actor(handle)
+        self.proven = member.handle
+        return member
 
     def actor(self: Ledger, handle: Actor | None) -> Member:
         """The member acting, who must exist and be active (``--as`` or ``TIMEBANK_USER``)."""
         if isinstance(handle, Internal):
             raise NotAllowed(f"actor: the ledger's own {handle.value!r} actor is not a member")
+        proven = getattr(self, "proven", None)
+        if proven is not None and handle and handle != proven:
+            raise NotAllowed(
+                f"actor: this ledger was opened for {proven}, who is proven; it cannot act as {handle!r}"
+            )
+        if proven is not None and not handle:
+            handle = proven
         if not handle:
             raise NotAllowed("actor: say who is acting with --as HANDLE or TIMEBANK_USER")
         try:
@@ -116,6 +219,20 @@ class PermissionsMixin:
         if not member.is_active:
             raise NotAllowed(f"actor: {handle!r} is retired and cannot act")
         return member
+
+    def visible_to(self: Ledger, actor: Actor | None) -> Sight:
+        """What ``actor`` may read (see ``Sight``); a proven member reads as themselves.
+
+        ``actor`` None is the file's owner with no ``--as``: everything, unless the
+        ledger was opened for a proven member, who then reads as that member.
+        """
+        proven = getattr(self, "proven", None)
+        if actor is None and proven is None:
+            return Sight(None)
+        if isinstance(actor, Internal):
+            return Sight(None)
+        member = self.actor(actor if actor is not None else proven)
+        return Sight(member, others_balances=bool(self.rules.coop.get("members_see_balances", False)))
 
     def require(self: Ledger, actor: Actor | None, action: str, subject: Any = None) -> Member | None:
         """Refuse with ``NotAllowed`` unless ``actor`` may do ``action`` on ``subject``.
@@ -148,6 +265,8 @@ __all__ = [
     "PermissionsMixin",
     "RESERVED_HANDLES",
     "SYSTEM",
+    "Sight",
+    "owns_account",
     "actor_label",
     "core_refusal",
 ]

@@ -236,6 +236,12 @@ COOP_SETTINGS = (
         max=100 * 60,
     ),
     Setting("public_areas", "str_list", [], "areas that may be named in published figures"),
+    Setting(
+        "members_see_balances",
+        "bool",
+        False,
+        "members may read each other's balances (never statements); co-ordinators always may",
+    ),
 )
 
 

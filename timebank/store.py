@@ -323,6 +323,61 @@ MIGRATIONS += (
     ),
 )
 
+
+# 6: proven identity (timebank/access.py, timebank/pins.py) and group claims. Each member
+# charged by a claim confirms it themselves (``claim_confirmations``); the recorder may
+# withdraw a pending claim (a declined claim with ``withdrawn`` = 1). Members' SSH keys with
+# their fingerprints, who added and revoked them; kiosk PINs only as scrypt hashes; every
+# PIN attempt, which is what a lockout is computed from. All append-only except the keys'
+# revocation and a PIN's replacement.
+MIGRATIONS += (
+    (
+        6,
+        "proven identity: group claim confirmations, withdrawals, SSH keys, PINs, PIN attempts",
+        """
+        ALTER TABLE claims ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE claim_confirmations (
+            claim_id INTEGER NOT NULL REFERENCES claims(id),
+            member TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (claim_id, member)
+        );
+        CREATE TABLE member_keys (
+            id INTEGER PRIMARY KEY,
+            member TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            added_by TEXT NOT NULL,
+            revoked_at TEXT,
+            revoked_by TEXT
+        );
+        CREATE INDEX member_keys_by_fingerprint ON member_keys(fingerprint);
+        CREATE TABLE member_pins (
+            member TEXT PRIMARY KEY,
+            hash TEXT NOT NULL,
+            one_time INTEGER NOT NULL DEFAULT 0,
+            set_at TEXT NOT NULL,
+            set_by TEXT NOT NULL
+        );
+        CREATE TABLE pin_attempts (
+            id INTEGER PRIMARY KEY,
+            member TEXT NOT NULL,
+            at TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            place TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX pin_attempts_by_member ON pin_attempts(member, id);
+        CREATE TRIGGER claim_confirmations_no_delete BEFORE DELETE ON claim_confirmations
+        BEGIN SELECT RAISE(ABORT, 'claim confirmations are append-only'); END;
+        CREATE TRIGGER pin_attempts_no_update BEFORE UPDATE ON pin_attempts
+        BEGIN SELECT RAISE(ABORT, 'PIN attempts are append-only'); END;
+        CREATE TRIGGER pin_attempts_no_delete BEFORE DELETE ON pin_attempts
+        BEGIN SELECT RAISE(ABORT, 'PIN attempts are append-only'); END;
+        """,
+    ),
+)
+
 SCHEMA_VERSION = max(version for version, _, _ in MIGRATIONS)
 
 # SQL for "entry ``e`` stands": no reversal undoes it. Every figure built from service

@@ -196,11 +196,14 @@ class TimebankApp(App):
 
     def show_who(self) -> None:
         who = f"recording as {self.actor.name}" if self.actor else "choose who is recording (F8)"
+        if self.ledger.proven is not None and self.actor is not None:
+            who = f"signed in as {self.actor.name} ({self.actor.handle})"
         actor = self.actor
         if actor is not None and actor.is_coordinator and "ordinator" not in actor.name.lower():
             who += " (co-ordinator)"
-        self.sub_title = printable(f"{self.display_path} · {who}")
-        self.sub_title = f"{who} · {self.display_path}"  # who first: a long path is what gets cut
+        self.sub_title = printable(f"{who} · {self.display_path}")  # who first: a long path is cut
+        if self.is_running:
+            self.screen.refresh_bindings()  # a member is not shown a co-ordinator's keys
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """Title and who is recording at full contrast (Textual dims the sub-title: 4.4:1); in a
@@ -220,7 +223,14 @@ class TimebankApp(App):
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A proven member (SSH key, kiosk PIN) cannot choose someone else: no F8."""
+        return not (action == "who" and self.ledger.proven is not None)
+
     def action_who(self) -> None:
+        if self.ledger.proven is not None:
+            return  # the member was proven when the ledger was opened
+
         def chosen(member: Member | None) -> None:
             if member is not None:
                 self.actor = member
@@ -240,7 +250,8 @@ class TimebankApp(App):
                 yield command._replace(title=plain[0], help=plain[1])
         for name, (title, _) in {**SCREENS, **self.plugin_screens}.items():
             yield SystemCommand(title, f"Open {title.lower()}", lambda name=name: self.switch_mode(name))
-        yield SystemCommand("Who is recording", "Choose who is recording", self.action_who)
+        if self.ledger.proven is None:
+            yield SystemCommand("Who is recording", "Choose who is recording", self.action_who)
         yield SystemCommand("Give to the chest", "Give time credits to the community chest", self.action_give)
         if self.actor is not None and self.actor.is_coordinator:
             yield SystemCommand(
@@ -258,6 +269,17 @@ def make_app(
 ) -> TimebankApp:
     """Open the ledger at ``path`` and build the app around it."""
     return TimebankApp(Ledger(path, plugins), actor=actor, today=today, display_path=str(path))
+
+
+def run_member(path: str | Path, *, member: str) -> None:
+    """``timebank shell`` with no command: the TUI as a member proven by their SSH key."""
+    ledger = Ledger(path)
+    try:
+        ledger.prove(member)
+        app = TimebankApp(ledger, actor=member, display_path=str(path))
+        app.run()
+    finally:
+        ledger.close()
 
 
 def run(path: str | Path, actor: str | None = None) -> None:

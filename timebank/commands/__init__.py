@@ -1,5 +1,27 @@
 """The CLI's commands, a module per area; importing them registers them on ``timebank.cli.cli``."""
 
-from timebank.commands import backups, files, listings, members, public, reading, recording, rules, setup
+from timebank.commands import (
+    access,
+    backups,
+    files,
+    listings,
+    members,
+    public,
+    reading,
+    recording,
+    rules,
+    setup,
+)
 
-__all__ = ["backups", "files", "listings", "members", "public", "reading", "recording", "rules", "setup"]
+__all__ = [
+    "access",
+    "backups",
+    "files",
+    "listings",
+    "members",
+    "public",
+    "reading",
+    "recording",
+    "rules",
+    "setup",
+]

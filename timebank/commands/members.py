@@ -70,11 +70,13 @@ def _echo_entries_since(ledger: Ledger, last: int) -> None:
 
 @member.command("list")
 @with_ledger
+@_as_option
 @click.option("--all", "show_all", is_flag=True, help="Include retired members.")
 @format_option
-def member_list(ledger: Ledger, show_all: bool, fmt: str) -> None:
-    """List members with their class and balance."""
-    members = ledger.members(include_retired=show_all)
+def member_list(ledger: Ledger, actor: str | None, show_all: bool, fmt: str) -> None:
+    """List members with their class and balance (a member: only those the rules let them see)."""
+    sight = ledger.visible_to(actor)
+    members = [m for m in ledger.members(include_retired=show_all) if sight.balance(m.handle)]
     rows = [
         {
             "handle": m.handle,

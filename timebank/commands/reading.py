@@ -14,7 +14,7 @@ from timebank.cli import (
     postings_text,
     with_ledger,
 )
-from timebank.errors import InputError, TimebankError
+from timebank.errors import InputError, NotAllowed, TimebankError
 from timebank.formats import emit, entry_rows, format_option
 from timebank.ledger import Ledger
 from timebank.permissions import READ_REPORTS
@@ -23,11 +23,16 @@ from timebank.units import format_minutes, parse_day, printable
 
 @cli.command()
 @with_ledger
+@_as_option
 @click.argument("account", required=False)
 @format_option
-def balance(ledger: Ledger, account: str | None, fmt: str) -> None:
-    """One account's balance, or every account's."""
+def balance(ledger: Ledger, actor: str | None, account: str | None, fmt: str) -> None:
+    """One account's balance, or every account's (a member: their own, unless the rules say)."""
+    sight = ledger.visible_to(actor)
+    if account:
+        sight.require_balance(account)
     pairs = [(ledger.account(account), ledger.balance(account))] if account else ledger.balances()
+    pairs = [(a, value) for a, value in pairs if sight.balance(a.code)]
     rows = [
         {"account": a.code, "name": a.name, "kind": a.kind, "member": a.member, "minutes": value}
         for a, value in pairs
@@ -45,12 +50,19 @@ def balance(ledger: Ledger, account: str | None, fmt: str) -> None:
 
 @cli.command()
 @with_ledger
-@click.argument("account")
+@_as_option
+@click.argument("account", required=False)
 @click.option("--page", default=1, type=ID, show_default=True, help="1 is the newest page.")
 @click.option("--size", default=50, type=WholeNumber(1, 100_000), show_default=True)
 @format_option
-def statement(ledger: Ledger, account: str, page: int, size: int, fmt: str) -> None:
-    """An account's entries, newest first, with the running balance."""
+def statement(ledger: Ledger, actor: str | None, account: str | None, page: int, size: int, fmt: str) -> None:
+    """An account's entries, newest first, with the running balance (a member: their own)."""
+    sight = ledger.visible_to(actor)
+    if account is None:
+        if sight.member is None:
+            raise InputError("statement: name the account (or say who is acting with --as)")
+        account = sight.member.handle
+    sight.require_statement(account)
     before = None
     lines = []
     for _ in range(max(page, 1)):
@@ -101,11 +113,14 @@ STATEMENT_COLUMNS = (
 
 @cli.command()
 @with_ledger
+@_as_option
 @click.argument("entry_id", type=ID)
 @format_option
-def show(ledger: Ledger, entry_id: int, fmt: str) -> None:
+def show(ledger: Ledger, actor: str | None, entry_id: int, fmt: str) -> None:
     """One entry with its postings: who recorded it, when, under which rules, what it reverses."""
     entry = ledger.entry(entry_id)
+    if not ledger.visible_to(actor).entry(entry):
+        raise NotAllowed(f"show: entry #{entry_id} does not concern {actor or ledger.proven}")
     row = entry_rows(entry)
     if fmt == "json":
         click.echo(json.dumps(row, ensure_ascii=False, indent=1))

@@ -111,7 +111,9 @@ def claims(ledger: Ledger, actor: str | None, show_all: bool, fmt: str) -> None:
             "minutes": c.exchange.minutes,
             "category": c.exchange.category,
             "note": c.exchange.note,
-            "awaiting": list(c.awaiting) if c.status == "pending" else [],
+            "awaiting": list(c.waiting_for) if c.status == "pending" else [],
+            "confirmed": list(c.confirmed),
+            "withdrawn": c.withdrawn,
             "decided_by": c.decided_by,
             "entry": c.entry_id,
             "reason": c.reason,
@@ -141,6 +143,8 @@ CLAIM_COLUMNS = (
     "category",
     "note",
     "awaiting",
+    "confirmed",
+    "withdrawn",
     "decided_by",
     "entry",
     "reason",
@@ -148,21 +152,27 @@ CLAIM_COLUMNS = (
 
 
 def claims_shown(ledger: Ledger, actor: str | None, show_all: bool) -> list[Claim]:
-    """The claims ``claims`` lists: a member's own waiting ones; a co-ordinator's, all."""
-    coordinator = bool(actor) and ledger.member(actor).is_coordinator
-    awaiting = None if show_all or coordinator else actor
+    """The claims ``claims`` lists, as the core's read rule (``Ledger.visible_to``) allows.
+
+    A member sees the claims they take part in: those waiting for them and their own
+    waiting for others (which they may withdraw); ``--all`` adds decided ones. A
+    co-ordinator (or the owner with no ``--as``) sees every claim.
+    """
+    sight = ledger.visible_to(actor)
     statuses = ("pending", "confirmed", "declined") if show_all else ("pending",)
-    return [c for status in statuses for c in ledger.claims(status=status, awaiting=awaiting)]
+    return [c for status in statuses for c in ledger.claims(status=status) if sight.claim(c)]
 
 
 def claim_state(claim: Claim) -> str:
     """Where a claim stands, in words: who it waits for, or who decided it."""
     if claim.status == "pending":
         due = "; accepted automatically at the next change" if claim.due(dt.date.today()) else ""
-        return f"waiting for {', '.join(claim.awaiting)}{due}"
+        done = f"; confirmed by {', '.join(claim.confirmed)}" if claim.confirmed else ""
+        return f"waiting for {', '.join(claim.waiting_for)}{done}{due}"
     if claim.status == "confirmed":
         return f"confirmed by {claim.decided_by} as entry #{claim.entry_id}"
-    return f"declined by {claim.decided_by}" + (f": {claim.reason}" if claim.reason else "")
+    verb = "withdrawn" if claim.withdrawn else "declined"
+    return f"{verb} by {claim.decided_by}" + (f": {claim.reason}" if claim.reason else "")
 
 
 @cli.command()
@@ -172,8 +182,22 @@ def claim_state(claim: Claim) -> str:
 @click.option("--yes", is_flag=True, help="Accept warnings (soft limits).")
 def confirm(ledger: Ledger, actor: str | None, claim_id: int, yes: bool) -> None:
     """Confirm a claim: the exchange enters the ledger."""
-    entry = ledger.confirm(claim_id, actor=actor or "", acknowledge=yes)
-    click.echo(f"claim #{claim_id} confirmed as entry #{entry.id}")
+    result = ledger.confirm(claim_id, actor=actor or "", acknowledge=yes)
+    if isinstance(result, Claim):
+        click.echo(f"claim #{claim_id}: your confirmation is recorded; {claim_state(result)}")
+    else:
+        click.echo(f"claim #{claim_id} confirmed as entry #{result.id}")
+
+
+@cli.command()
+@with_ledger
+@_as_option
+@click.argument("claim_id", type=ID)
+@click.option("--reason", default="")
+def withdraw(ledger: Ledger, actor: str | None, claim_id: int, reason: str) -> None:
+    """Withdraw a claim you recorded that is still waiting: it never enters the ledger."""
+    ledger.withdraw(claim_id, actor=actor or "", reason=reason)
+    click.echo(f"claim #{claim_id} withdrawn")
 
 
 @cli.command()

@@ -43,9 +43,10 @@ class BalancesScreen(LedgerScreen):
         members = self.ledger.members_by_handle()
         limits = self.ledger.member_limits()  # from the plugins: a floor that grows shows as it is
         within = self.within()
+        sight = self.sight
         for account, balance in self.ledger.balances():
             member = members.get(account.code)
-            if member is None or not member.is_active:
+            if member is None or not member.is_active or not sight.balance(account.code):
                 continue
             if needle and needle not in member.handle and needle not in member.name.lower():
                 continue

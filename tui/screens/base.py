@@ -12,6 +12,7 @@ from timebank.tui.widgets.screen_bar import ScreenBar
 
 from timebank.ledger import Ledger
 from timebank.models import Member
+from timebank.permissions import Sight
 
 if TYPE_CHECKING:
     from timebank.tui.app import TimebankApp
@@ -31,6 +32,19 @@ class LedgerScreen(Screen):
     @property
     def actor(self) -> Member | None:
         return self.tb.actor
+
+    COORDINATOR_ACTIONS: frozenset[str] = frozenset()
+    """This screen's actions only a co-ordinator may take: a member is never shown their keys."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.COORDINATOR_ACTIONS:
+            return self.actor is None or self.actor.is_coordinator
+        return True
+
+    @property
+    def sight(self) -> Sight:
+        """What the acting member may read (the core's rule, ``Ledger.visible_to``)."""
+        return self.ledger.visible_to(self.actor.handle if self.actor else None)
 
     @property
     def today(self) -> dt.date:

@@ -98,8 +98,9 @@ class LogScreen(LedgerScreen):
     def refresh_data(self) -> None:
         table = self.query_one("#today", DataTable)
         table.clear()
+        sight = self.sight  # a member sees the entries that concern them
         day_entries = self.ledger.entries_of_day(self.today, or_after=self.tb.session_start)
-        entries = [e for e in day_entries if e.kind == "service"]
+        entries = [e for e in day_entries if e.kind == "service" and sight.entry(e)]
         reversed_ids = reversed_among(self.ledger, [e.id for e in entries])
         for entry in entries:
             table.add_row(
@@ -114,6 +115,8 @@ class LogScreen(LedgerScreen):
                 )
             )
         for claim in self.ledger.claims():
+            if not sight.claim(claim):
+                continue
             if claim.exchange.day == self.today or claim.created_at[:10] == self.today.isoformat():
                 e = claim.exchange
                 table.add_row(

@@ -24,6 +24,7 @@ class MembersScreen(LedgerScreen):
         ("x", "retire", "Retire"),
         ("slash", "search", "Search"),
     ]
+    COORDINATOR_ACTIONS = frozenset({"add", "edit", "retire"})
 
     def compose_body(self) -> ComposeResult:
         yield Label("Members (by name)", classes="screen-title")
@@ -52,11 +53,13 @@ class MembersScreen(LedgerScreen):
         keep = select or (str(table.get_row_at(table.cursor_row)[0]) if table.row_count else None)
         needle = self.query_one("#member-search", Input).value.strip().lower()
         table.clear()
+        sees_flags = self.actor is None or self.actor.is_coordinator
         members = sorted(self.ledger.members(), key=lambda m: (not m.is_active, m.name.lower(), m.handle))
         for m in members:
             if needle and needle not in m.handle and needle not in m.name.lower():
                 continue
             role = "co-ordinator" if m.is_coordinator else ""
+            flags = sorted(m.flags) if sees_flags or m.handle == self.actor.handle else []
             table.add_row(
                 *plain_row(
                     m.handle,
@@ -64,7 +67,7 @@ class MembersScreen(LedgerScreen):
                     m.member_class,
                     m.joined.isoformat(),
                     m.status if m.is_active else f"retired {m.left}",
-                    " ".join([role, *sorted(m.flags)]).strip(),
+                    " ".join([role, *flags]).strip(),  # a member sees only their own flags
                 ),
                 key=m.handle,
             )

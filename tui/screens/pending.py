@@ -10,6 +10,7 @@ from timebank.tui.screens.modals import ConfirmModal, ReasonModal
 from timebank.tui.widgets.plain import plain_row
 
 from timebank.errors import RulesRefused, TimebankError
+from timebank.models import Entry
 from timebank.units import format_minutes
 
 
@@ -30,15 +31,9 @@ class PendingScreen(LedgerScreen):
     def refresh_data(self) -> None:
         table = self.query_one("#claims", DataTable)
         table.clear()
+        sight = self.sight  # a member: claims waiting for them, and their own waiting for others
         mine = self.actor is not None and not self.actor.is_coordinator
-        claims = list(self.ledger.claims(awaiting=self.actor.handle if mine else None))
-        if mine:  # and the member's own claims, waiting for someone else to confirm
-            shown = {c.id for c in claims}
-            claims += [
-                c
-                for c in self.ledger.claims()
-                if c.id not in shown and c.exchange.recorded_by == self.actor.handle
-            ]
+        claims = [c for c in self.ledger.claims() if sight.claim(c)]
         for claim in claims:
             e = claim.exchange
             table.add_row(
@@ -48,7 +43,7 @@ class PendingScreen(LedgerScreen):
                     f"{','.join(e.givers)} → {','.join(e.receivers)}",
                     format_minutes(e.minutes),
                     e.category,
-                    ", ".join(claim.awaiting),
+                    ", ".join(claim.waiting_for),
                     e.note,
                 )
             )
@@ -78,7 +73,13 @@ class PendingScreen(LedgerScreen):
         except TimebankError as exc:
             message.update(str(exc))
             return
-        message.update(f"claim #{claim_id} confirmed as entry #{entry.id}")
+        if isinstance(entry, Entry):
+            message.update(f"claim #{claim_id} confirmed as entry #{entry.id}")
+        else:  # a group claim: others it charges still confirm for themselves
+            message.update(
+                f"claim #{claim_id}: your confirmation is recorded; "
+                f"waiting for {', '.join(entry.waiting_for)}"
+            )
         self.refresh_data()
 
     @work(exclusive=True)

@@ -35,6 +35,7 @@ def reversed_by(ledger, ids: list[int]) -> dict[int, int]:
 
 class RecentScreen(LedgerScreen):
     BINDINGS = [("r", "reverse", "Reverse"), ("m", "more", "Older")]
+    COORDINATOR_ACTIONS = frozenset({"reverse"})
 
     def compose_body(self) -> ComposeResult:
         yield Label("Recent entries (newest first)", classes="screen-title")
@@ -57,7 +58,10 @@ class RecentScreen(LedgerScreen):
     def _add(self, entries) -> None:
         table = self.query_one("#entries", DataTable)
         undone = reversed_by(self.ledger, [e.id for e in entries])
+        sight = self.sight
         for e in entries:
+            if not sight.entry(e):
+                continue  # a member sees the entries that concern them
             if e.kind == "service":
                 who = f"{','.join(e.givers)} → {','.join(e.receivers)}"
                 time = format_minutes(e.minutes)

@@ -101,6 +101,9 @@ class StatementScreen(LedgerScreen):
         if code is None:
             title.update(f"Statement: {why}")
             return
+        if not self.sight.statement(code):
+            title.update(f"Statement: {self.actor.handle if self.actor else ''} may read only their own")
+            return
         try:
             lines = self.ledger.statement_by_day(code, limit=PAGE, before=self.pages[-1])
             balance = self.ledger.balance(code)
