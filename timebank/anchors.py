@@ -40,6 +40,9 @@ class Anchors:
     path: Path
     ledger_id: str | None
     hashes: dict[int, str]
+    # The first line that is neither the header, a note (``#``), an anchor nor a torn last
+    # line: anchors are only ever appended by timebank, so such a line was written by hand.
+    stray_line: int | None = None
 
 
 def real_path(ledger_path: Path | str) -> Path:
@@ -143,14 +146,20 @@ def read_anchor_file(path: Path) -> Anchors:
         return Anchors(path, None, {})
     owner = None
     hashes: dict[int, str] = {}
-    for number, line in enumerate(path.read_text("ascii", errors="replace").splitlines()):
+    stray = None
+    text = path.read_text("ascii", errors="replace")
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
         if number == 0 and line.startswith(HEADER):
             owner = line[len(HEADER) :].strip() or None
             continue
         parts = line.split()
         if len(parts) == 2 and parts[0].isdigit() and len(parts[1]) == 64:
             hashes[int(parts[0])] = parts[1]
-    return Anchors(path, owner, hashes)
+        elif line.strip() and not line.startswith("#") and stray is None:
+            torn = number == len(lines) - 1 and not text.endswith("\n")
+            stray = None if torn else number + 1
+    return Anchors(path, owner, hashes, stray)
 
 
 def read_anchors(ledger_path: Path) -> dict[int, str]:

@@ -27,7 +27,7 @@ from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import default_plugins
 from timebank.store import LedgerReadOnly, NeedsUpgrade
-from timebank.units import NAME_LENGTH, check_text, format_hours, format_minutes, parse_day
+from timebank.units import NAME_LENGTH, check_text, format_hours, format_minutes, parse_day, printable
 
 
 def default_ledger_path() -> Path:
@@ -352,7 +352,7 @@ def summary_text(ledger: Ledger) -> str:
     ).fetchone()
     pending = len(ledger.claims())
     lines = [
-        f"{ledger.rules.coop['name']}  ({ledger.path})",
+        printable(f"{ledger.rules.coop['name']}  ({ledger.path})"),
         f"members: {active} active, {len(members) - active} retired",
         f"exchanges: {entries}, {format_hours(minutes)} of care",
         f"claims awaiting confirmation: {pending}",

@@ -20,7 +20,7 @@ import attrs
 from timebank.errors import InputError, NotAllowed
 from timebank.listings import TIERS, Listing, Listings, Match, _rows
 from timebank.models import Claim, Member
-from timebank.units import format_minutes
+from timebank.units import check_text, format_minutes
 
 if TYPE_CHECKING:
     from timebank.ledger import Ledger
@@ -411,6 +411,7 @@ def set_recipient(ledger: Ledger, handle: str, email: str | None, *, actor: str)
             conn.execute("DELETE FROM digest_recipients WHERE member = ?", (handle,))
             return
         email = email.strip()
+        check_text(email, field="email", max_length=254)  # no escapes for a terminal or a header
         if "@" not in email or any(c.isspace() or c in "<>,;\"'" for c in email) or len(email) > 254:
             raise InputError(f"email: {email!r} is not an e-mail address")
         conn.execute(

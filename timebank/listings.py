@@ -696,7 +696,7 @@ def listing_problems(ledger: Ledger, exchanges: Iterable[Exchange]) -> list[Prob
         def refuse(message: str, index: int = index) -> None:
             problems.append(Problem("error", PLUGIN, REF, message, index))
 
-        if not ref.isdigit():
+        if not ref.isdigit() or len(ref) > 18:  # SQLite's integers are 64 bits
             refuse(f"{ref!r} is not a listing number")
             continue
         rows = _rows(ledger.conn, f"SELECT {_COLUMNS} FROM listings WHERE id = ?", (int(ref),))

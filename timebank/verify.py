@@ -59,6 +59,15 @@ def verify(ledger: Ledger, extra_anchors: dict[int, str] | None = None) -> Repor
                 f"this one's is {own_id[:8] if own_id else 'missing'}): this file was copied or "
                 f"replaced, so its history is not the one those anchors vouch for",
             )
+        if beside.stray_line is not None:
+            return Report(
+                0,
+                0,
+                0,
+                None,
+                f"line {beside.stray_line} of {beside.path} is not an anchor: timebank only appends "
+                f"anchors, so the file was changed by something else and cannot vouch for the history",
+            )
         codes = dict(conn.execute("SELECT id, code FROM accounts"))
         postings = conn.execute(
             "SELECT entry_id, account_id, amount, balance_after FROM postings ORDER BY entry_id, seq"

@@ -128,3 +128,18 @@ def test_a_new_ledger_where_an_old_one_was_deleted_starts_its_own_anchors(ten):
     with Ledger.create(ten, load_template("time-bank")) as second:
         assert second.verify().ok
     assert list(ten.parent.glob(f"{ten.name}.anchors.orphaned-*"))
+
+
+@pytest.mark.parametrize("stray", ["hello world", "12 not-a-hash", "entry 3 is fine, trust me"])
+def test_anchors_with_lines_timebank_never_writes_do_not_vouch(ten, stray):
+    """An anchors file holding ``hello world`` (a digest or an export written over it) passed
+    ``verify`` as clean: it vouched for nothing and said so to no one."""
+    from timebank.anchors import anchor_path
+
+    path = anchor_path(ten)
+    lines = path.read_text().splitlines(True)
+    path.write_text("".join([*lines[:3], stray + "\n", *lines[3:]]))
+    report = Ledger(ten).verify()
+    assert not report.ok and "is not an anchor" in report.problem
+    path.write_text("".join(lines) + "7 abc")  # a torn last line, as a crash leaves: no alarm
+    assert Ledger(ten).verify().ok

@@ -247,7 +247,7 @@ def request_close(ledger: Ledger, actor: str | None, listing_id: int, done: bool
 
 @request.command("unanswered")
 @with_ledger
-@click.option("--days", type=click.IntRange(min=0), default=7, show_default=True)
+@click.option("--days", type=click.IntRange(0, 36_500), default=7, show_default=True)
 @FORMAT
 def request_unanswered(ledger: Ledger, days: int, fmt: str) -> None:
     """Open requests nobody has answered for more than DAYS days (a co-ordinator's report)."""
@@ -276,7 +276,7 @@ def _kind_of(ledger: Ledger, listing_id: int, kind: str) -> None:
 @cli.command("match")
 @with_ledger
 @click.argument("listing_id", type=ID)
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @FORMAT
 def match(ledger: Ledger, listing_id: int, limit: int, fmt: str) -> None:
     """Who may fit a request (or which requests fit an offer), best first."""
@@ -388,7 +388,7 @@ def _report(report: Any, skipped: list[str]) -> None:
 @cli.command("remind")
 @with_ledger
 @click.option(
-    "--days", type=click.IntRange(min=0), default=7, show_default=True, help="Claims older than this."
+    "--days", type=click.IntRange(0, 36_500), default=7, show_default=True, help="Claims older than this."
 )
 @click.option("--send", is_flag=True, help="E-mail the reminders to members who agreed.")
 @click.option("--smtp-config", type=click.Path(dir_okay=False, path_type=Path), help="SMTP settings file.")
