@@ -66,8 +66,8 @@ def validate_drafts(ledger, drafts, settings):
 
 @hookimpl
 def validate_settings(settings):
-    """The floor below the ceiling, for every member class too. (A warning outside them is
-    harmless: it never fires, and refusing it would make changing one limit take two steps.)"""
+    """The floor below the ceiling, and the warning level below the ceiling, for every member
+    class too. (A warning below the floor is harmless: it never fires.)"""
     classes = {*settings["floor_by_class"], *settings["ceiling_by_class"], *settings["warn_below_by_class"]}
     for member_class in [None, *sorted(classes)]:
         limits = limits_for(settings, member_class or "")
@@ -81,6 +81,17 @@ def validate_settings(settings):
                     field,
                     f"the floor ({format_minutes(limits.floor)}) must be below the ceiling "
                     f"({format_minutes(limits.ceiling)}){suffix}",
+                )
+            ]
+        if limits.warn_below is not None and limits.warn_below >= limits.ceiling:
+            # every balance would be "below the warning level": every exchange would ask
+            return [
+                Problem(
+                    "error",
+                    PLUGIN,
+                    "warn_below_by_class" if member_class else "warn_below",
+                    f"the warning level ({format_minutes(limits.warn_below)}) must be below the "
+                    f"ceiling ({format_minutes(limits.ceiling)}){suffix}",
                 )
             ]
     return []

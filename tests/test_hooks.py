@@ -230,6 +230,14 @@ def test_hook_make_postings_answers_exchange_by_exchange(tmp_path):
 
 def test_an_exchange_no_plugin_posts_is_refused_by_name(tmp_path):
     class OnlyNight:
+        @hookimpl
+        def declare_member_classes(self, settings):
+            return ["member"]
+
+        @hookimpl
+        def declare_categories(self, settings):
+            return ["shopping"]
+
         @hookimpl(tryfirst=True)
         def make_postings(self, ledger, exchanges, settings):
             return [[] if e.note == "night" else None for e in exchanges]
@@ -797,9 +805,9 @@ def test_a_string_of_categories_is_refused_not_split_into_letters(tmp_path):
 
     plugins = Plugins(entry_points=False)
     plugins.register(Careless(), "careless")
-    led = Ledger.create(tmp_path / "l.sqlite", {"plugins": {"classic": {}, "careless": {}}}, plugins=plugins)
-    with pytest.raises(
+    with pytest.raises(  # refused when the rules enabling it are checked, before any use
         PluginFailed,
         match="'careless' failed in declare_categories: returned str 'gardening', not a list",
     ):
-        led.categories()
+        Ledger.create(tmp_path / "l.sqlite", {"plugins": {"classic": {}, "careless": {}}}, plugins=plugins)
+    assert not (tmp_path / "l.sqlite").exists()

@@ -133,3 +133,28 @@ def test_an_old_ledger_with_nonsense_rules_still_opens_and_can_be_repaired(run):
     assert "claim #1 saved" in run("log", "alice", "coord", "1h", "-k", "shopping", "--as", "alice").output
     with Ledger(run.path) as ledger:
         assert ledger.rules.settings("confirmation")["auto_accept_days"] == 14
+
+
+def test_rules_that_would_stop_members_being_added_or_changed_are_refused(tmp_path):
+    """``rules load`` of an empty file, ``rules disable classic``, a class list without a class
+    members hold, and a warning level above the ceiling were all taken; ``member add`` then
+    crashed, members could not be retired, or every exchange asked for --yes."""
+    import datetime as dt
+
+    from timebank.errors import InputError
+    from timebank.ledger import Ledger
+    from timebank.models import Member
+    from timebank.permissions import SYSTEM
+
+    ledger = Ledger.create(tmp_path / "l.sqlite")
+    ledger.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
+    version = ledger.rules.version
+    with pytest.raises(InputError, match="no enabled plugin declares a member class"):
+        ledger.set_rules({"coop": {}, "plugins": {}}, actor="coord")
+    with pytest.raises(InputError, match="no enabled plugin declares a member class"):
+        ledger.disable_plugins(["classic"], actor="coord")
+    with pytest.raises(InputError, match="active members are in the class 'member'"):
+        ledger.change_settings("classic", {"member_classes": ["volunteer"]}, actor="coord")
+    with pytest.raises(InputError, match="warning level .* must be below the ceiling"):
+        ledger.change_settings("credit_limits", {"warn_below": "300h", "ceiling": "200h"}, actor="coord")
+    assert ledger.rules.version == version

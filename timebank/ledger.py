@@ -217,6 +217,13 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
                 for account in accounts:
                     self._ensure_account(conn, account)
             self._rules = rules
+            active = {m.member_class for m in self.members(include_retired=False)}
+            stranded = sorted(active - set(self.member_classes()))
+            if stranded:  # they could no longer be changed or retired
+                raise InputError(
+                    f"rules: active members are in the class {stranded[0]!r}, which these rules no "
+                    f"longer declare; move them to another class first"
+                )
             for member_id, handle in conn.execute("SELECT id, handle FROM members").fetchall():
                 self._open_member_accounts(conn, self.members_by_handle()[handle], member_id)
         self._forget()

@@ -349,6 +349,12 @@ def check_rules(rules: Rules, declared: Mapping[str, tuple[Setting, ...]], plugi
                 raise PluginFailed(plugin, "validate_settings", f"returned {problem!r}, not a Problem")
             if problem.severity == "error":
                 raise InputError(f"plugins.{plugin}.{problem.field}: {problem.message}")
+    for hook, what in (("declare_member_classes", "member class"), ("declare_categories", "kind of care")):
+        if not any(found for _, found in plugins.call(hook, rules)):
+            raise InputError(
+                f"rules: no enabled plugin declares a {what}, so no member could be added or no "
+                f"exchange recorded; keep 'classic' (or a plugin that declares them) enabled"
+            )
 
 
 def _fill(where: str, values: Mapping[str, Any], settings: tuple[Setting, ...]) -> dict[str, Any]:
