@@ -300,3 +300,37 @@ def test_import_exchanges_names_the_rows_it_cannot_reproduce(tmp_path, monkeypat
     exchanges.write_text("\n".join([lines[0], lines[2]]) + "\n")
     import_exchanges(target, exchanges, actor="cora")
     assert target.entry(target.last_entry_id()).refs == {"episode": "7"}
+
+
+EDITS = {
+    "a member's name with escapes": (lambda d: d["members"][1].update(name="Ann\x1b[2KFORGED"), "control"),
+    "the handle 'system'": (lambda d: d["members"][2].update(handle="system"), "ledger's own actions"),
+    "a flag with separators": (lambda d: d["members"][1].update(flags="a;b c"), "is not a flag"),
+    "an unknown status": (lambda d: d["members"][1].update(status="bogus"), "is not known"),
+    "a newer schema": (lambda d: d.update(schema_version=99), "schema_version: 99"),
+    "settings out of range": (
+        lambda d: d["rules"][-1]["data"]["plugins"]["classic"].update(max_per_day=10**9),
+        "plugins.classic.max_per_day",
+    ),
+    "a co-op name with escapes": (
+        lambda d: d["rules"][-1]["data"]["coop"].update(name="X\x1b[2J"),
+        "control",
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_a_bundle_is_checked_as_the_ledger_checks_what_is_typed(coop, tmp_path, edit):
+    """An edited bundle brought in a member called ``system``, names with terminal escapes,
+    a status SQLite refused with a traceback, out-of-range settings and a newer schema."""
+    bundle = tmp_path / "coop.json"
+    run("export", "ledger", "--out", bundle)
+    data = json.loads(bundle.read_text())
+    change, says = EDITS[edit]
+    change(data)
+    bundle.write_text(json.dumps(data))
+    fresh = tmp_path / "fresh.sqlite"
+    result = run("import", "ledger", bundle, "--ledger", fresh, ok=False)
+    assert says in result.output and "Traceback" not in result.output, result.output
+    assert result.output.count("\n") == 1
+    assert not fresh.exists()

@@ -28,8 +28,12 @@ from timebank.chain import GENESIS, entry_hash
 from timebank.errors import InputError, NotAllowed
 from timebank.exports import iter_entries
 from timebank.ledger import Ledger
-from timebank.models import encode_refs
+from timebank.models import Member, encode_refs
+from timebank.permissions import RESERVED_HANDLES
+from timebank.plugin_manager import default_plugins
+from timebank.rules import build_rules, check_rules
 from timebank.store import SCHEMA_VERSION, Store
+from timebank.units import NAME_LENGTH, NOTE_LENGTH, check_flag, check_text, text_fault
 
 FORMAT = "timebank-ledger"
 VERSION = 1
@@ -135,6 +139,13 @@ def _fields(entry: Mapping[str, Any]) -> tuple[Any, ...]:
 
 def check_bundle(data: Mapping[str, Any], actor: str) -> None:
     """Refuse a bundle that would not restore verbatim; each error names the entry or field."""
+    schema = data.get("schema_version")
+    if type(schema) is not int or not 1 <= schema <= SCHEMA_VERSION:
+        raise InputError(
+            f"schema_version: {schema!r}; this timebank restores bundles up to schema {SCHEMA_VERSION}"
+        )
+    _check_members(data["members"])
+    _check_rules(data["rules"])
     members = {m.get("handle"): m for m in data["members"] if isinstance(m, dict)}
     who = members.get(actor)
     if who is None or who.get("role") != "coordinator" or who.get("status") != "active":
@@ -166,9 +177,49 @@ def check_bundle(data: Mapping[str, Any], actor: str) -> None:
         reverses = entry["reverses"]
         if reverses is not None and not (type(reverses) is int and 0 < reverses < position):
             raise InputError(f"{where}: reverses {reverses!r}, which is not an earlier entry")
+        for field, value, limit in (("note", entry["note"], NOTE_LENGTH), ("kind", entry["category"], 100)):
+            fault = text_fault(value, limit) if isinstance(value, str) else "is not text"
+            if fault is not None:
+                raise InputError(f"{where}: {field} {fault}")
         if entry.get("prev_hash") != prev or entry_hash(prev, fields, postings) != entry.get("hash"):
             raise InputError(f"{where}: its hash does not match its content; the bundle was changed")
         prev = entry["hash"]
+
+
+def _check_members(rows: list[Any]) -> None:
+    """Every member as the ledger's own checks would take them: the same one text check,
+    a handle that is not the ledger's own actor, one-word flags, a known role and status."""
+    for position, row in enumerate(rows, start=1):
+        where = f"members: member #{position}"
+        try:
+            member = Member.from_row({f: row[f] for f in MEMBER_FIELDS})
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"{where}: is incomplete or malformed ({exc})") from None
+        if member.handle in RESERVED_HANDLES:
+            raise InputError(f"{where}: the handle {member.handle!r} names the ledger's own actions")
+        if member.role not in ("member", "coordinator") or member.status not in ("active", "retired"):
+            raise InputError(f"{where}: role {member.role!r} or status {member.status!r} is not known")
+        check_text(member.name, field=f"{where} name", max_length=NAME_LENGTH)
+        check_text(member.member_class, field=f"{where} class", max_length=100)
+        if member.area is not None:
+            check_text(member.area, field=f"{where} area", max_length=100)
+        for flag in member.flags:
+            check_flag(flag, field=f"{where} flags")
+
+
+def _check_rules(versions: list[Any]) -> None:
+    """The rules in force (the newest version) pass the same checks as ``rules load``."""
+    if not versions or not isinstance(versions[-1], dict):
+        raise InputError("rules: the bundle carries no rules")
+    plugins = default_plugins()
+    declared = plugins.declared_settings()
+    try:
+        newest = build_rules(versions[-1].get("data"), declared)
+    except (TypeError, AttributeError) as exc:
+        raise InputError(f"rules: the newest version is malformed ({exc})") from None
+    check_rules(newest, declared, plugins)
+    for version in versions:
+        check_text(str(version.get("note", "")), field="rules note")
 
 
 def restore_bundle(source: Path, path: Path, *, actor: str, dry_run: bool = False) -> str:
