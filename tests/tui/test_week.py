@@ -192,6 +192,11 @@ async def test_pending_says_when_empty_and_shows_my_own_waiting_claims(app_for, 
         await keys(pilot, "f6")
         table = wholly_on_screen(app, "#claims")
         assert table.row_count == 1 and row_text(table, 0)[5] == "bob"  # waiting for bob
+        claim_id = int(row_text(table, 0)[0])
+        await keys(pilot, "w", *"wrong day", "enter")  # withdraw my own, with a reason
+        assert text(app, "#pending-message") == f"claim #{claim_id} withdrawn"
+        assert app.ledger.claim(claim_id).status == "declined"  # never in the ledger
+        assert table.row_count == 0
 
 
 async def test_the_header_never_cuts_who_is_recording_at_80_columns(app_for, coop):

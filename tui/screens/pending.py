@@ -15,7 +15,7 @@ from timebank.units import format_minutes
 
 
 class PendingScreen(LedgerScreen):
-    BINDINGS = [("c", "confirm", "Confirm"), ("d", "decline", "Decline")]
+    BINDINGS = [("c", "confirm", "Confirm"), ("d", "decline", "Decline"), ("w", "withdraw", "Withdraw mine")]
 
     def compose_body(self) -> ComposeResult:
         yield Label("Claims awaiting confirmation", classes="screen-title")
@@ -99,4 +99,24 @@ class PendingScreen(LedgerScreen):
             message.update(str(exc))
             return
         message.update(f"claim #{claim_id} declined")
+        self.refresh_data()
+
+    @work(exclusive=True)
+    async def action_withdraw(self) -> None:
+        """Take back a claim you recorded that still waits for someone: it never enters the ledger."""
+        claim_id = self.selected()
+        message = self.query_one("#pending-message", Label)
+        if claim_id is None or self.actor is None:
+            return
+        reason = await self.app.push_screen_wait(
+            ReasonModal(f"Withdraw your claim #{claim_id}?", "Withdraw", required=False)
+        )
+        if reason is None:
+            return
+        try:
+            self.ledger.withdraw(claim_id, actor=self.actor.handle, reason=reason)
+        except TimebankError as exc:
+            message.update(str(exc))
+            return
+        message.update(f"claim #{claim_id} withdrawn")
         self.refresh_data()
