@@ -151,32 +151,29 @@ def parse_day(
     raw = "" if text is None else str(text)
     cleaned = " ".join(raw.strip().lower().split())
     if not relative:
-        try:
-            day = dt.date.fromisoformat(cleaned)
-        except ValueError:
-            raise InputError(f"{field}: {raw!r} is not a date; a file needs YYYY-MM-DD") from None
-        if not 1900 <= day.year <= 2200:
-            raise InputError(f"{field}: {raw!r} is out of range")
-        return day
-    if cleaned in ("", "today"):
+        day = _iso_day(cleaned, raw, field, "a file needs YYYY-MM-DD")
+    elif cleaned in ("", "today"):
         return today
-    if cleaned == "yesterday":
+    elif cleaned == "yesterday":
         return today - dt.timedelta(days=1)
-    if re.fullmatch(r"-\d{1,4}", cleaned):
+    elif re.fullmatch(r"-\d{1,4}", cleaned):
         return today - dt.timedelta(days=int(cleaned[1:]))
-    weekday = _named(cleaned.removeprefix("last ").rstrip("."), _WEEKDAYS)
-    if weekday is not None:
+    elif (weekday := _named(cleaned.removeprefix("last ").rstrip("."), _WEEKDAYS)) is not None:
         return today - dt.timedelta(days=(today.weekday() - weekday) % 7)
-    if match := _DAY_MONTH.match(cleaned):
+    elif match := _DAY_MONTH.match(cleaned):
         day = _day_month(match, raw, today, field)
     else:
-        try:
-            day = dt.date.fromisoformat(cleaned)
-        except ValueError:
-            raise InputError(f"{field}: {raw!r} is not a date; {DATE_HINT}") from None
+        day = _iso_day(cleaned, raw, field, DATE_HINT)
     if not 1900 <= day.year <= 2200:
         raise InputError(f"{field}: {raw!r} is out of range")
     return day
+
+
+def _iso_day(cleaned: str, raw: str, field: str, hint: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(cleaned)
+    except ValueError:
+        raise InputError(f"{field}: {raw!r} is not a date; {hint}") from None
 
 
 def _day_month(match: re.Match[str], raw: str, today: dt.date, field: str) -> dt.date:

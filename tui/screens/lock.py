@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -44,6 +45,21 @@ class PinForm:
     def message(self, text: str) -> None:
         self.query_one("#lock-message", Label).update(text)  # type: ignore[attr-defined]
 
+    def on_mount(self) -> None:
+        self.query_one("#lock-handle", Input).focus()  # type: ignore[attr-defined]
+
+    def checked_pin(self, **where: str) -> tuple[str, Any] | None:
+        """The handle typed and what ``check_pin`` made of the PIN (which is cleared at once),
+        or None with the reason shown under the form."""
+        handle = self.query_one("#lock-handle", Input).value.strip()  # type: ignore[attr-defined]
+        pin_input = self.query_one("#lock-pin", Input)  # type: ignore[attr-defined]
+        pin, pin_input.value = pin_input.value, ""
+        try:
+            return handle, self.base.check_pin(handle, pin, **where)  # type: ignore[attr-defined]
+        except TimebankError as exc:
+            self.message(str(exc))
+            return None
+
 
 _CSS = ".hidden { display: none; }"
 
@@ -61,23 +77,16 @@ class LockScreen(PinForm, Screen[Member]):
     def compose(self) -> ComposeResult:
         yield from self.compose_form(f"{self.base.rules.coop['name']}: locked. Your handle and PIN, please.")
 
-    def on_mount(self) -> None:
-        self.query_one("#lock-handle", Input).focus()
-
     @on(Input.Submitted, "#lock-handle")
     def to_pin(self) -> None:
         self.query_one("#lock-pin", Input).focus()
 
     @on(Input.Submitted, "#lock-pin")
     def unlock(self) -> None:
-        handle = self.query_one("#lock-handle", Input).value.strip()
-        pin_input = self.query_one("#lock-pin", Input)
-        pin, pin_input.value = pin_input.value, ""
-        try:
-            opened = self.base.check_pin(handle, pin)
-        except TimebankError as exc:
-            self.message(str(exc))
+        checked = self.checked_pin()
+        if checked is None:
             return
+        _, opened = checked
         if opened.one_time:
             self.one_time = opened.member
             for field in ("#lock-new", "#lock-again"):
@@ -121,23 +130,16 @@ class QuitScreen(PinForm, ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         yield from self.compose_form("Quit the kiosk: a co-ordinator's handle and PIN (Esc to go back).")
 
-    def on_mount(self) -> None:
-        self.query_one("#lock-handle", Input).focus()
-
     @on(Input.Submitted, "#lock-handle")
     def to_pin(self) -> None:
         self.query_one("#lock-pin", Input).focus()
 
     @on(Input.Submitted, "#lock-pin")
     def check(self) -> None:
-        handle = self.query_one("#lock-handle", Input).value.strip()
-        pin_input = self.query_one("#lock-pin", Input)
-        pin, pin_input.value = pin_input.value, ""
-        try:
-            opened = self.base.check_pin(handle, pin, place="kiosk quit")
-        except TimebankError as exc:
-            self.message(str(exc))
+        checked = self.checked_pin(place="kiosk quit")
+        if checked is None:
             return
+        handle, opened = checked
         if not opened.member.is_coordinator or opened.one_time:
             self.message(f"{handle} is not a co-ordinator: the kiosk stays open.")
             return
