@@ -291,7 +291,7 @@ def test_hook_decide_recording(tmp_path):
 
     led = ledger_with(tmp_path, CoordinatorConfirms())
     claim = led.record(exchange(recorded_by="alice"))
-    assert claim.awaiting == ("coord",)
+    assert claim.awaiting == ("coord", "bob")  # and bob, whom it charges: the core adds him
 
 
 def test_hook_check_permission(tmp_path):

@@ -56,6 +56,17 @@ def test_every_member_charged_confirms_a_group_claim(run):
         assert ledger.claim(1).status == "confirmed" and ledger.claim(1).entry_id == 3
 
 
+def test_a_recorder_cannot_charge_a_co_receiver_without_their_word(run):
+    """Alice, a receiver, logged a group session for herself and carol: the claim waited for
+    bob (the giver, who is credited) only, and carol was charged without being asked."""
+    out = run("log", "bob", "alice,carol", "1h", "-k", "transport", "--as", "alice").output
+    assert out == "claim #1 saved; waiting for bob, carol to confirm\n"
+    assert "waiting for carol" in run("confirm", "1", "--as", "bob").output
+    with Ledger(run.path) as ledger:
+        assert ledger.claim(1).status == "pending" and ledger.balance("carol") == 20
+    assert run("confirm", "1", "--as", "carol").output == "claim #1 confirmed as entry #3\n"
+
+
 def test_a_coordinator_still_confirms_for_everyone(run):
     run("log", "bob", "alice,carol", "1h", "-k", "transport", "--as", "bob")
     assert run("confirm", "1", "--as", "coordinator").output == "claim #1 confirmed as entry #3\n"

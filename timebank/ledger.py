@@ -353,13 +353,13 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
             "decide_recording", self.rules, ledger=self, exchange=exchange, actor=member
         )
         if answer is None:
-            return _default_decision(exchange, member)
+            return _every_charged_confirms(_default_decision(exchange, member), exchange)
         plugin, result = answer
         if isinstance(result, Problem):
             raise NotAllowed(result.message)
         if not isinstance(result, Decision):
             raise PluginFailed(plugin, "decide_recording", f"returned {result!r}, not a Decision")
-        return result
+        return _every_charged_confirms(result, exchange)
 
     def record_many(
         self,
@@ -649,6 +649,17 @@ def _text_problems(exchanges: Sequence[Exchange]) -> list[Problem]:
             if fault is not None:
                 problems.append(Problem("error", "timebank", field, fault, index))
     return problems
+
+
+def _every_charged_confirms(decision: Decision, exchange: Exchange) -> Decision:
+    """A claim waits for every member it charges, whatever a plugin decided: a recorder who
+    names a co-receiver of a group session cannot charge them without their word. (A direct
+    recording, which a rule such as "either side records" allows, stays direct.)"""
+    if decision.direct:
+        return decision
+    charged = [r for r in exchange.receivers if r != exchange.recorded_by]
+    waiting = tuple(dict.fromkeys([*decision.needs_confirmation_from, *charged]))
+    return attrs.evolve(decision, needs_confirmation_from=waiting)
 
 
 def _default_decision(exchange: Exchange, member: Member) -> Decision:
