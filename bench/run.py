@@ -18,11 +18,11 @@ from pathlib import Path
 
 from timing import median_of
 
-from timebank import csvio
+from timebank.interchange import csvio
 from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
 from timebank.permissions import SYSTEM
-from timebank.store import Store
+from timebank.storage.store import Store
 
 DATA = Path(__file__).parent / "data"
 N_EXCHANGES = int(os.environ.get("BENCH_EXCHANGES", 1_000_000))
@@ -285,7 +285,7 @@ def main() -> int:
 
     import public_site
 
-    from timebank.publish import publish
+    from timebank.publishing.publish import publish
 
     print("public figures")
     began = time.perf_counter()
