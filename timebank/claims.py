@@ -15,7 +15,7 @@ from typing import Any
 from timebank.errors import InputError, NotFound, RulesRefused, TimebankError
 from timebank.models import Claim, Entry, Exchange, decode_refs
 from timebank.permissions import AUTO_ACCEPT, WITHDRAW, actor_label
-from timebank.storage.store import now_utc
+from timebank.storage import writes
 from timebank.units import check_text
 
 # Who decided a claim its auto-accept day accepted, as the claims table records it.
@@ -113,10 +113,13 @@ class ClaimsMixin:
             if claim.status != "pending":
                 raise InputError(f"claim: #{claim_id} is already {_decided(claim)}")
             self.require(actor, WITHDRAW, claim)
-            conn.execute(
-                "UPDATE claims SET status = 'declined', withdrawn = 1, decided_by = ?, decided_at = ?,"
-                " reason = ? WHERE id = ? AND status = 'pending'",
-                (actor_label(actor or self.proven or ""), now_utc(), reason, claim_id),
+            writes.decide_claim(
+                conn,
+                claim_id,
+                status="declined",
+                decided_by=actor_label(actor or self.proven or ""),
+                reason=reason,
+                withdrawn=1,
             )
         return self.claim(claim_id)
 
@@ -137,23 +140,18 @@ class ClaimsMixin:
                 claim = self._decidable(claim_id, actor, "confirm")
                 handle = actor or self.proven or ""
                 if handle in claim.waiting_for:
-                    conn.execute(
-                        "INSERT INTO claim_confirmations (claim_id, member, at) VALUES (?, ?, ?)",
-                        (claim_id, handle, now_utc()),
-                    )
+                    writes.add_confirmation(conn, claim_id, handle)
                     claim = self.claim(claim_id)
                     if claim.waiting_for:
                         return claim  # others it charges still have to confirm
-            batch, problems = self.record_batches_in(conn, [[claim.exchange]], acknowledge=acknowledge)
-            if problems:
-                raise RulesRefused(problems)
-            entry = batch.written[0]
-            conn.execute(
-                "UPDATE claims SET status = 'confirmed', decided_by = ?, decided_at = ?,"
-                " entry_id = ? WHERE id = ? AND status = 'pending'",
-                (actor_label(actor or self.proven or ""), now_utc(), entry.id, claim_id),
+            entry = self.write([[claim.exchange]], acknowledge=acknowledge).refuse().entries[0]
+            writes.decide_claim(
+                conn,
+                claim_id,
+                status="confirmed",
+                decided_by=actor_label(actor or self.proven or ""),
+                entry_id=entry.id,
             )
-        self._after(batch.written)
         return entry
 
     def decline(self, claim_id: int, *, actor: str, reason: str = "") -> Claim:
@@ -161,10 +159,12 @@ class ClaimsMixin:
         check_text(reason, field="reason")
         with self.transaction() as conn:
             self._decidable(claim_id, actor, "decline")
-            conn.execute(
-                "UPDATE claims SET status = 'declined', decided_by = ?, decided_at = ?,"
-                " reason = ? WHERE id = ? AND status = 'pending'",
-                (actor_label(actor or self.proven or ""), now_utc(), reason, claim_id),
+            writes.decide_claim(
+                conn,
+                claim_id,
+                status="declined",
+                decided_by=actor_label(actor or self.proven or ""),
+                reason=reason,
             )
         return self.claim(claim_id)
 

@@ -1,16 +1,15 @@
 """The ledger: members, accounts, recording, claims, reversals, balances, statements.
 
-``Ledger`` is the API the CLI, the TUI and the importer all use. Every write runs
-in one transaction through ``timebank.pipeline``; after-hooks run only once it
-has committed.
+``Ledger`` is the API the CLI, the TUI and the importer all use. Every entry is written
+by ``Ledger.write``, the one write path: its batches go through the rules
+(``timebank.pipeline``) and into the file (``timebank.storage.writes``) in one
+transaction, and after-hooks run only once it has committed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +33,6 @@ from timebank.models import (
     Posting,
     Problem,
     Report,
-    encode_refs,
 )
 from timebank.permissions import (
     CHANGE_RULES,
@@ -50,9 +48,10 @@ from timebank.pins import PinsMixin
 from timebank.plugin_manager import Plugins, default_plugins
 from timebank.reading import ReadingMixin
 from timebank.rules import MissingPlugin, Rules, build_rules, check_rules
+from timebank.storage import writes
 from timebank.storage.anchors import append_anchor, ledger_id, set_aside_orphans
-from timebank.storage.store import Store, now_utc
-from timebank.units import NOTE_LENGTH, check_text, text_fault
+from timebank.storage.store import Store
+from timebank.units import check_text
 
 DEFAULT_RULES: dict[str, Any] = {
     "coop": {},
@@ -77,6 +76,34 @@ class Preview:
         return tuple(p for p in self.problems if p.severity == "warning")
 
 
+@attrs.frozen
+class WriteResult:
+    """What ``Ledger.write`` did: the entries written, or the problems that refused them all.
+
+    ``problems`` are the blocking ones (errors, and warnings unless acknowledged), each
+    with its index counted from the first item of the first batch; if there are any,
+    nothing was written. ``count`` is how many entries were written (or, in a dry run,
+    would have been); ``entries`` holds them unless the caller asked not to keep them
+    (an import of a million that no after-hook reads).
+    """
+
+    count: int = 0
+    entries: tuple[Entry, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    dry_run: bool = False
+
+    @property
+    def written(self) -> bool:
+        """Whether entries are now in the ledger (not refused, not a dry run, not empty)."""
+        return bool(self.count) and not self.problems and not self.dry_run
+
+    def refuse(self) -> WriteResult:
+        """This result, or ``RulesRefused`` with its problems if it has any."""
+        if self.problems:
+            raise RulesRefused(self.problems)
+        return self
+
+
 class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMixin, PinsMixin):
     """One ledger file and the plugins that apply its rules."""
 
@@ -96,12 +123,15 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         self._rules: Rules | None = None
         self._members: dict[str, Member] | None = None
         self._accounts: dict[str, int] | None = None
+        # Entries written inside the open transaction, for the after-hooks once it commits,
+        # and whether it is a dry run (nothing in it commits, so nothing follows up).
         self._deferred: list[Entry] = []
         self._wrote_entries = False
+        self._dry_run = False
         # Follow-ups that failed after a commit (an after-hook, the anchor): the change
         # stands, so these are warnings for the person, never errors that invite a retry.
         self.warnings: list[str] = []
-        if create and self.conn.execute("SELECT count(*) FROM rules").fetchone()[0] == 0:
+        if create and writes.newest_rules(self.conn) is None:
             self.set_rules(DEFAULT_RULES, actor=SYSTEM, note="initial rules")
 
     @classmethod
@@ -145,36 +175,139 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
             self._forget()
 
     @contextmanager
-    def transaction(self, *, importing: bool = False, settle_claims: bool = True) -> Iterator[Any]:
-        """A write transaction; if it rolls back, cached rows are dropped with it.
+    def transaction(
+        self, *, importing: bool = False, settle_claims: bool = True, dry_run: bool = False
+    ) -> Iterator[Any]:
+        """The write transaction; if it rolls back, cached rows are dropped with it.
 
         Nested calls join the outer transaction; after-hooks wait for the outer commit.
         Claims whose auto-accept day has come are accepted first, each in its own
         transaction (``settle_claims=False`` for those, and for dry runs). ``importing``
-        holds the import marker, so writers kept waiting know an import is running.
+        holds the import marker, so writers kept waiting know an import is running. A
+        ``dry_run`` does everything, then rolls back what it did: nothing is raised, and
+        no anchor or after-hook follows.
         """
         outermost = not self.conn.in_transaction
-        if outermost and settle_claims:
+        if outermost and settle_claims and not dry_run:
             self._accept_due_claims()
+        was_dry = self._dry_run
         try:
             with self.store.write(importing=importing) as conn:
-                yield conn
+                if dry_run:
+                    self._dry_run = True
+                    with _savepoint(conn) as undo:
+                        yield conn
+                        undo()
+                else:
+                    yield conn
         except BaseException:
             self._forget()
             if outermost:
                 self._deferred.clear()
                 self._wrote_entries = False
             raise
-        if outermost and self._wrote_entries:
+        finally:
+            self._dry_run = was_dry
+        if dry_run:
+            self._forget()
+        if outermost:
+            self._after_commit()
+
+    def _after_commit(self) -> None:
+        """Follow-ups of a committed transaction: the anchor, then the after-hooks.
+
+        The entries are committed by now: a plugin that fails here cannot undo them, and an
+        error would make the person record them again. So each plugin is called in turn and
+        a failure becomes a warning naming the plugin; the others still run.
+        """
+        if self._wrote_entries:
             self._wrote_entries = False
-            row = self.conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
             try:
-                append_anchor(self.path, *row, ledger_id=ledger_id(self.conn))
+                append_anchor(self.path, *writes.chain_head(self.conn), ledger_id=ledger_id(self.conn))
             except TimebankError as exc:
                 self.warnings.append(f"{exc}; the entry stands, so do not record it again")
-        if outermost and self._deferred:
-            entries, self._deferred = self._deferred, []
-            self._after(entries)
+        if not self._deferred:
+            return
+        entries, self._deferred = self._deferred, []
+        for _, call in self.plugins.callers("after_entries_recorded", self.rules):
+            try:
+                call(ledger=self, entries=entries)
+            except PluginFailed as exc:
+                self.warnings.append(
+                    f"{_saved(entries)}, but plugin {exc.plugin!r} failed in {exc.hook}: "
+                    f"{exc.detail}; "
+                    + (
+                        "it stands, so do not record it again"
+                        if len(entries) == 1
+                        else "they stand, so do not record them again"
+                    )
+                )
+
+    def write(
+        self,
+        batches: Iterable[Sequence[Exchange] | Sequence[Draft]],
+        *,
+        acknowledge: bool = False,
+        dry_run: bool = False,
+        importing: bool = False,
+        keep_entries: bool = True,
+    ) -> WriteResult:
+        """The one write path: batches of exchanges or of drafts, checked and written together.
+
+        Exchanges go through the exchange rules; drafts (transfers, adjustments, reversals)
+        are checked for known accounts and balanced postings. Both then meet the balance
+        rules (``validate_drafts``) and are written with their postings and balances. If
+        any problem blocks (errors; warnings unless ``acknowledge``) nothing is written and
+        the result lists them all: a later batch is still judged on the balances the earlier
+        ones would leave. Called inside an open transaction, the write joins it, and its
+        after-hooks wait for that transaction to commit. ``keep_entries=False`` keeps no
+        ``Entry`` records (a bulk import) unless an after-hook will read them.
+        """
+        rules = self.rules
+        keep = keep_entries or self.plugins.implements("after_entries_recorded", rules)
+        with self.transaction(importing=importing, dry_run=dry_run, settle_claims=not dry_run) as conn:
+            with _savepoint(conn) as undo:
+                rules = self.rules  # read again under the write lock
+                state = writes.WriteState(conn, rules.version, self.account_ids, keep_entries=keep)
+                problems = self._admit_and_write(state, rules, batches, acknowledge)
+                if problems:
+                    undo()
+                    return WriteResult(problems=tuple(problems), dry_run=dry_run or self._dry_run)
+            if state.count and not self._dry_run:
+                self._wrote_entries = True
+                self._deferred.extend(state.written)
+        return WriteResult(state.count, tuple(state.written), dry_run=dry_run or self._dry_run)
+
+    def _admit_and_write(
+        self,
+        state: writes.WriteState,
+        rules: Rules,
+        batches: Iterable[Sequence[Exchange] | Sequence[Draft]],
+        acknowledge: bool,
+    ) -> list[Problem]:
+        """Each batch through the rules and into the file; every blocking problem, indexed
+        across batches (the caller rolls back if there are any)."""
+        problems: list[Problem] = []
+        offset = 0
+        for items in batches:
+            if not items:
+                continue
+            if isinstance(items[0], Draft):
+                pipeline.check_drafts(items, self.account_ids())  # type: ignore[arg-type]
+                drafts: list[Draft | None] = list(items)  # type: ignore[arg-type]
+                found: list[Problem] = []
+            else:
+                drafts, found = pipeline.service_drafts(self, rules, items, self.account_ids())  # type: ignore[arg-type]
+                found = pipeline.text_problems(items) + found  # type: ignore[arg-type]
+            drafts, refused = pipeline.admit(self, rules, drafts, state.balance, acknowledge=acknowledge)
+            problems.extend(
+                attrs.evolve(p, index=p.index + offset)
+                for p in pipeline.blocking(found + refused, acknowledge=acknowledge)
+            )
+            writes.write_drafts(state, [d for d in drafts if d is not None])
+            offset += len(items)
+        writes.flush_balances(state)
+        return problems
 
     def _forget(self) -> None:
         self._rules = None
@@ -188,12 +321,10 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         """The rules in force: the newest version stored in the ledger."""
         self._fresh()
         if self._rules is None:
-            row = self.conn.execute(
-                "SELECT version, data FROM rules ORDER BY version DESC LIMIT 1"
-            ).fetchone()
-            if row is None:
+            stored = writes.newest_rules(self.conn)
+            if stored is None:
                 raise NotFound("ledger: no rules are stored yet")
-            self._rules = build_rules(json.loads(row[1]), self.plugins.declared_settings(), version=row[0])
+            self._rules = build_rules(stored[1], self.plugins.declared_settings(), version=stored[0])
         return self._rules
 
     def set_rules(self, data: Mapping[str, Any], *, actor: Actor, note: str = "") -> Rules:
@@ -204,11 +335,10 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         checked = build_rules(data, declared)
         check_rules(checked, declared, self.plugins)
         with self.transaction() as conn:
-            version = (conn.execute("SELECT max(version) FROM rules").fetchone()[0] or 0) + 1
+            version = writes.next_rules_version(conn)
             rules = attrs.evolve(checked, version=version)
-            conn.execute(
-                "INSERT INTO rules (version, created_at, created_by, data, note) VALUES (?, ?, ?, ?, ?)",
-                (version, now_utc(), actor_label(actor), rules.to_json(), note),
+            writes.insert_rules(
+                conn, version=version, created_by=actor_label(actor), data=rules.to_json(), note=note
             )
             for _, statements in self.plugins.call("declare_tables", rules):
                 for statement in statements:
@@ -224,7 +354,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
                     f"rules: active members are in the class {stranded[0]!r}, which these rules no "
                     f"longer declare; move them to another class first"
                 )
-            for member_id, handle in conn.execute("SELECT id, handle FROM members").fetchall():
+            for member_id, handle in writes.member_ids(conn):
                 self._open_member_accounts(conn, self.members_by_handle()[handle], member_id)
         self._forget()
         return self.rules
@@ -239,12 +369,10 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         """
         with self.transaction(settle_claims=False):  # read under the lock: a change made meanwhile is kept
             self._fresh()
-            row = self.conn.execute(
-                "SELECT version, data FROM rules ORDER BY version DESC LIMIT 1"
-            ).fetchone()
-            if row is None:
+            stored = writes.newest_rules(self.conn)
+            if stored is None:
                 raise NotFound("ledger: no rules are stored yet")
-            version, data = row[0], json.loads(row[1])
+            version, data = stored
             enabled = data.get("plugins", {})
             for name in names:
                 if name not in enabled:
@@ -275,9 +403,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
             return self.set_rules(data, actor=actor, note=note)
 
     def rules_history(self) -> list[dict[str, Any]]:
-        return list(
-            self.store.db.query("SELECT version, created_at, created_by, note FROM rules ORDER BY version")
-        )
+        return writes.rules_history(self.conn)
 
     def member_classes(self) -> list[str]:
         """Member classes from the enabled plugins, in the order the rules list the plugins."""
@@ -306,11 +432,12 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
             decision = self._decide(exchange, actor)
         rules = self.rules
         with self.store.read() as conn:
-            batch = pipeline.Batch(self, conn, rules)
-            drafts, problems = pipeline.service_drafts(self, rules, [exchange])
-            problems = _text_problems([exchange]) + problems
-            drafts, problems = pipeline.admit(batch, drafts, acknowledge=True, offset_problems=problems)
-        return Preview(drafts[0], tuple(problems), decision)
+            drafts, problems = pipeline.service_drafts(self, rules, [exchange], self.account_ids())
+            problems = pipeline.text_problems([exchange]) + problems
+            drafts, refused = pipeline.admit(
+                self, rules, drafts, lambda code: writes.stored_balance(conn, code), acknowledge=True
+            )
+        return Preview(drafts[0], tuple(problems + refused), decision)
 
     def record(self, exchange: Exchange, *, acknowledge: bool = False) -> Entry | Claim:
         """Record an exchange as its recorder; a claim if the other side must confirm.
@@ -322,29 +449,17 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         if decision.direct:
             return self.record_many([exchange], acknowledge=acknowledge)[0]
         preview = self.preview(exchange)
-        blocking = [p for p in preview.problems if p.severity == "error" or not acknowledge]
+        blocking = pipeline.blocking(preview.problems, acknowledge=acknowledge)
         if blocking:
             raise RulesRefused(blocking)
+        days = decision.auto_accept_days
         with self.transaction() as conn:
-            claim_id = conn.execute(
-                "INSERT INTO claims (created_at, recorded_by, givers, receivers, minutes, day,"
-                " category, note, awaiting, auto_accept_on, refs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    now_utc(),
-                    exchange.recorded_by,
-                    " ".join(exchange.givers),
-                    " ".join(exchange.receivers),
-                    exchange.minutes,
-                    exchange.day.isoformat(),
-                    exchange.category,
-                    exchange.note,
-                    " ".join(decision.needs_confirmation_from),
-                    (dt.date.today() + dt.timedelta(days=decision.auto_accept_days)).isoformat()
-                    if decision.auto_accept_days
-                    else None,
-                    encode_refs(exchange.refs),
-                ),
-            ).lastrowid
+            claim_id = writes.insert_claim(
+                conn,
+                exchange,
+                awaiting=decision.needs_confirmation_from,
+                auto_accept_on=dt.date.today() + dt.timedelta(days=days) if days else None,
+            )
         return self.claim(claim_id)
 
     def _decide(self, exchange: Exchange, actor: str) -> Decision:
@@ -374,117 +489,15 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         All are checked; if any is refused nothing is written and
         ``RulesRefused`` lists every problem with its index in ``exchanges``.
         """
-        return self.record_stream(
-            [exchanges[i : i + batch_size] for i in range(0, len(exchanges), batch_size)],
-            acknowledge=acknowledge,
-            dry_run=dry_run,
-        )
-
-    def record_stream(
-        self,
-        batches: Iterable[Sequence[Exchange]],
-        *,
-        acknowledge: bool = False,
-        dry_run: bool = False,
-    ) -> list[Entry]:
-        """Record batches of exchanges in one transaction (the bulk path of an import).
-
-        Problem indexes count from the first exchange of the first batch.
-        """
-        try:
-            with self.transaction(settle_claims=not dry_run) as conn:
-                batch, problems = self.record_batches_in(conn, batches, acknowledge=acknowledge)
-                if problems:
-                    raise RulesRefused(problems)
-                if dry_run:
-                    raise DryRunDone(batch.written)
-        except DryRunDone as done:
-            return done.entries
-        return self._after(batch.written)
-
-    def record_batches_in(
-        self,
-        conn: Any,
-        batches: Iterable[Sequence[Exchange]],
-        *,
-        acknowledge: bool,
-        keep_entries: bool = True,
-    ) -> tuple[pipeline.Batch, list[Problem]]:
-        """The bulk path inside the caller's transaction.
-
-        Returns the batch state and every problem (indexes count across batches);
-        the caller must roll back if there are any. Without ``keep_entries`` the
-        batch counts what it wrote instead of keeping an ``Entry`` for each.
-        """
-        problems: list[Problem] = []
-        batch = pipeline.Batch(self, conn, self.rules, keep_entries=keep_entries)
-        offset = 0
-        for exchanges in batches:
-            drafts, found = pipeline.service_drafts(self, batch.rules, exchanges)
-            found = _text_problems(exchanges) + found
-            drafts, found = pipeline.admit(batch, drafts, acknowledge=acknowledge, offset_problems=found)
-            problems.extend(
-                attrs.evolve(p, index=p.index + offset)
-                for p in found
-                if p.severity == "error" or not acknowledge
-            )
-            pipeline.write_drafts(batch, [d for d in drafts if d is not None])
-            offset += len(exchanges)
-        pipeline.flush_balances(batch)
-        return batch, problems
-
-    def _after(self, entries: list[Entry]) -> list[Entry]:
-        """Run after-hooks for committed entries (deferred while a transaction is open).
-
-        The entries are committed by now: a plugin that fails here cannot undo them, and an
-        error would make the person record them again. So each plugin is called in turn and
-        a failure becomes a warning naming the plugin; the others still run.
-        """
-        if entries and self.conn.in_transaction:
-            self._deferred.extend(entries)
-        elif entries:
-            for _, call in self.plugins.callers("after_entries_recorded", self.rules):
-                try:
-                    call(ledger=self, entries=entries)
-                except PluginFailed as exc:
-                    self.warnings.append(
-                        f"{_saved(entries)}, but plugin {exc.plugin!r} failed in {exc.hook}: "
-                        f"{exc.detail}; "
-                        + (
-                            "it stands, so do not record it again"
-                            if len(entries) == 1
-                            else "they stand, so do not record them again"
-                        )
-                    )
-        return entries
+        batches = [exchanges[i : i + batch_size] for i in range(0, len(exchanges), batch_size)]
+        return list(self.write(batches, acknowledge=acknowledge, dry_run=dry_run).refuse().entries)
 
     def write_drafts(self, drafts: Sequence[Draft], *, acknowledge: bool = False) -> list[Entry]:
         """Write drafts that are not exchanges (transfers, adjustments, reversals).
 
         They still pass ``validate_drafts`` so limits apply to gifts too.
         """
-        with self.transaction() as conn:
-            batch = self._write_drafts_in(conn, drafts, acknowledge=acknowledge)
-        return self._after(batch.written)
-
-    def _write_drafts_in(self, conn: Any, drafts: Sequence[Draft], *, acknowledge: bool) -> Any:
-        batch = pipeline.Batch(self, conn, self.rules)
-        accounts = self.account_ids()
-        for draft in drafts:
-            check_text(draft.note, field="note")
-            for posting in draft.postings:
-                if posting.account not in accounts:
-                    raise NotFound(f"account: no account {posting.account!r}")
-                if type(posting.amount) is not int:
-                    raise InputError(f"postings: {posting!r} is not in whole minutes")
-            if sum(p.amount for p in draft.postings) != 0:
-                raise InputError("postings: an entry's postings must sum to zero")
-        admitted, problems = pipeline.admit(batch, drafts, acknowledge=acknowledge, offset_problems=[])
-        if any(d is None for d in admitted):
-            raise RulesRefused(problems)
-        pipeline.write_drafts(batch, [d for d in admitted if d is not None])
-        pipeline.flush_balances(batch)
-        return batch
+        return list(self.write([drafts], acknowledge=acknowledge).refuse().entries)
 
     def close_period(self, through: dt.date, *, actor: Actor) -> list[Entry]:
         """Close the period ending on ``through``: plugins' adjustments, written together.
@@ -506,16 +519,12 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
                     if not isinstance(draft, Draft):
                         raise PluginFailed(plugin, "close_period", f"returned {draft!r}, not a Draft")
                     drafts.append(draft)
-            batch = self._write_drafts_in(conn, drafts, acknowledge=True)
-            conn.execute(
-                "INSERT INTO period_closes (through, closed_at, closed_by) VALUES (?, ?, ?)",
-                (through.isoformat(), now_utc(), actor_label(actor)),
-            )
-        return self._after(batch.written)
+            result = self.write([drafts], acknowledge=True).refuse()
+            writes.insert_period_close(conn, through, actor_label(actor))
+        return list(result.entries)
 
     def last_close(self) -> dt.date | None:
-        last = self.conn.execute("SELECT max(through) FROM period_closes").fetchone()[0]
-        return dt.date.fromisoformat(last) if last else None
+        return writes.last_close(self.conn)
 
     def period_start(self) -> dt.date | None:
         """The first day of the period a close would end: the day after the last close, else
@@ -523,8 +532,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         last = self.last_close()
         if last is not None:
             return last + dt.timedelta(days=1)
-        first = self.conn.execute("SELECT min(day) FROM entries").fetchone()[0]
-        return dt.date.fromisoformat(first) if first else None
+        return writes.first_entry_day(self.conn)
 
     def reports(self, *, since: dt.date | None = None, until: dt.date | None = None) -> list[Report]:
         """Every report the enabled plugins offer a co-ordinator, for ``since`` to ``until``
@@ -610,45 +618,34 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
             reverses=entry_id,
         )
         with self.transaction() as conn:
-            reversed_by = conn.execute("SELECT id FROM entries WHERE reverses = ?", (entry_id,)).fetchone()
-            if reversed_by:
-                raise InputError(f"entry: #{entry_id} is already reversed by #{reversed_by[0]}")
-            batch = self._write_drafts_in(conn, [draft], acknowledge=True)
-        return self._after(batch.written)[0]
+            reversed_by = writes.reversed_by(conn, entry_id)
+            if reversed_by is not None:
+                raise InputError(f"entry: #{entry_id} is already reversed by #{reversed_by}")
+            result = self.write([[draft]], acknowledge=True).refuse()
+        return result.entries[0]
 
 
-class DryRunDone(Exception):
-    """Raised inside a transaction to roll back a dry run after every check passed."""
+@contextmanager
+def _savepoint(conn: Any) -> Iterator[Any]:
+    """A part of the transaction that can be undone alone: yields ``undo``, which rolls back
+    what was done inside since the savepoint (an exception undoes it too, and propagates)."""
+    conn.execute("SAVEPOINT timebank_write")
+    undone = False
 
-    def __init__(self, entries: list[Entry]):
-        self.entries = entries
+    def undo() -> None:
+        nonlocal undone
+        if not undone:
+            undone = True
+            conn.execute("ROLLBACK TO timebank_write")
 
-
-def _text_problems(exchanges: Sequence[Exchange]) -> list[Problem]:
-    """The one text check (``check_text``) over a batch of exchanges, as problems that name
-    the exchange, so an import reports the CSV line."""
-    notes = [e.note for e in exchanges]
-    kinds = [e.category for e in exchanges]
-    try:  # the common case, a batch of clean text, in a few C-speed passes
-        clean = (
-            max(map(len, notes), default=0) <= NOTE_LENGTH
-            and max(map(len, kinds), default=0) <= 100
-            and text_fault("".join(notes) + "".join(kinds), max_length=sys.maxsize) is None
-            and not any(e.refs for e in exchanges)
-        )
-    except TypeError:  # something that is not text: the loop below names it
-        clean = False
-    if clean:
-        return []
-    problems = []
-    for index, exchange in enumerate(exchanges):
-        texts = [("note", exchange.note, NOTE_LENGTH), ("kind", exchange.category, 100)]
-        texts += [("ref", f"{key}={value}", 200) for key, value in exchange.refs.items()]
-        for field, value, limit in texts:
-            fault = text_fault(value, limit)
-            if fault is not None:
-                problems.append(Problem("error", "timebank", field, fault, index))
-    return problems
+    try:
+        yield undo
+    except BaseException:
+        if conn.in_transaction:
+            undo()
+            conn.execute("RELEASE timebank_write")
+        raise
+    conn.execute("RELEASE timebank_write")
 
 
 def _every_charged_confirms(decision: Decision, exchange: Exchange) -> Decision:
@@ -697,4 +694,4 @@ def _union(lists: Iterable[Iterable[str]]) -> list[str]:
     return list(seen)
 
 
-__all__ = ["Ledger", "Preview"]
+__all__ = ["Ledger", "Preview", "WriteResult"]

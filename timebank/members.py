@@ -7,7 +7,6 @@ entries with them (a joining bonus), written in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import attrs
@@ -16,7 +15,8 @@ from timebank import pipeline
 from timebank.errors import InputError, NotAllowed, NotFound, RulesRefused
 from timebank.models import Account, Member
 from timebank.permissions import MANAGE_MEMBERS, RESERVED_HANDLES, Actor, actor_label
-from timebank.storage.store import STANDING, now_utc
+from timebank.storage import writes
+from timebank.storage.store import STANDING
 from timebank.units import NAME_LENGTH, check_flag, check_text
 
 
@@ -64,20 +64,16 @@ class MembersMixin:
             # read under the write lock: two processes adding one handle cannot both pass
             if member.handle in self.members_by_handle():
                 raise InputError(f"handle: {member.handle!r} is already a member's handle")
-            member_id = conn.execute(
-                "INSERT INTO members (handle, name, member_class, joined, left, status, role,"
-                " area, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                _member_row(member),
-            ).lastrowid
+            member_id = writes.insert_member(conn, member)
             self._ensure_account(
                 conn, Account(member.handle, "member", member.name, member.handle), member_id
             )
             self._open_member_accounts(conn, member, member_id)
-            self._log_member_change(conn, member_id, actor, {"added": _member_dict(member)})
+            self._log_member_change(conn, member_id, actor, {"added": writes.member_row(member)})
             if self._members is not None:  # our own write: keep the directory, add one member
                 self._members[member.handle] = member
-            batch = self._member_entries(conn, member, None)
-        return self._after_member(member, batch)
+            self._member_entries(member, None)
+        return member
 
     def update_member(self, handle: str, *, actor: Actor, reason: str = "", **changes: Any) -> Member:
         """Change a member's details; the handle, which the ledger refers to, cannot change.
@@ -101,31 +97,27 @@ class MembersMixin:
             except (TypeError, ValueError) as exc:
                 raise InputError(f"member: {exc}") from None
             self._check_member(updated, previous)
-            row = _member_row(updated)
-            conn.execute(
-                "UPDATE members SET name = ?, member_class = ?, joined = ?, left = ?, status = ?,"
-                " role = ?, area = ?, flags = ? WHERE handle = ?",
-                (*row[1:], handle),
-            )
+            member_id = writes.update_member(conn, updated)
             if previous.is_active and previous.is_coordinator and not _acts(updated):
                 _keep_a_coordinator(conn, previous)
-            member_id = conn.execute("SELECT id FROM members WHERE handle = ?", (handle,)).fetchone()
-            before, after = _member_dict(previous), _member_dict(updated)
+            before, after = writes.member_row(previous), writes.member_row(updated)
             diff = {k: [str(v), str(after[k])] for k, v in before.items() if after[k] != v}
             self._log_member_change(
-                conn, member_id[0], actor, {"changed": diff, **({"reason": reason} if reason else {})}
+                conn, member_id, actor, {"changed": diff, **({"reason": reason} if reason else {})}
             )
             if self._members is not None:
                 self._members[handle] = updated
-            batch = self._member_entries(conn, updated, previous)
-        return self._after_member(updated, batch)
+            self._member_entries(updated, previous)
+        return updated
 
     def _open_member_accounts(self, conn: Any, member: Member, member_id: int) -> None:
         for _, accounts in self.plugins.call("declare_member_accounts", self.rules, member=member):
             for account in accounts:
                 self._ensure_account(conn, account, member_id)
 
-    def _member_entries(self, conn: Any, member: Member, previous: Member | None) -> Any:
+    def _member_entries(self, member: Member, previous: Member | None) -> None:
+        """The entries a member change brings (a joining bonus, a leaver's settlement), written
+        through the one write path inside the change's transaction."""
         drafts = [
             draft
             for _, found in self.plugins.call(
@@ -133,12 +125,8 @@ class MembersMixin:
             )
             for draft in found
         ]
-        return self._write_drafts_in(conn, drafts, acknowledge=True) if drafts else None
-
-    def _after_member(self, member: Member, batch: Any) -> Member:
-        if batch is not None:
-            self._after(batch.written)
-        return member
+        if drafts:
+            self.write([drafts], acknowledge=True).refuse()
 
     def retire_member(
         self, handle: str, *, actor: Actor, day: dt.date | None = None, reason: str = ""
@@ -180,10 +168,7 @@ class MembersMixin:
             raise RulesRefused(errors)
 
     def _log_member_change(self, conn: Any, member_id: int, actor: Actor, change: dict) -> None:
-        conn.execute(
-            "INSERT INTO member_changes (member_id, changed_at, changed_by, change) VALUES (?, ?, ?, ?)",
-            (member_id, now_utc(), actor_label(actor), json.dumps(change, default=str)),
-        )
+        writes.log_member_change(conn, member_id, actor_label(actor), change)
 
     def account_ids(self) -> dict[str, int]:
         """Every account's code mapped to its row id (cached until another writer commits)."""
@@ -233,13 +218,9 @@ class MembersMixin:
         return given
 
     def _ensure_account(self, conn: Any, account: Account, member_id: int | None = None) -> None:
-        row = conn.execute(
-            "INSERT INTO accounts (code, kind, name, member_id) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (code) DO NOTHING RETURNING id",
-            (account.code, account.kind, account.name, member_id),
-        ).fetchone()
-        if row and self._accounts is not None:
-            self._accounts[account.code] = row[0]
+        new_id = writes.ensure_account(conn, account, member_id)
+        if new_id is not None and self._accounts is not None:
+            self._accounts[account.code] = new_id
 
 
 def _acts(member: Member) -> bool:
@@ -249,35 +230,8 @@ def _acts(member: Member) -> bool:
 def _keep_a_coordinator(conn: Any, previous: Member) -> None:
     """Refuse (inside the write transaction, so two co-ordinators stepping down at once
     cannot both succeed) a change that leaves no active co-ordinator."""
-    left = conn.execute(
-        "SELECT count(*) FROM members WHERE role = 'coordinator' AND status = 'active'"
-    ).fetchone()[0]
-    if left == 0:
+    if writes.active_coordinators(conn) == 0:
         raise NotAllowed(
             f"member: {previous.name} ({previous.handle}) is the last active co-ordinator;"
             " make another member a co-ordinator first"
         )
-
-
-def _member_row(member: Member) -> tuple:
-    return (
-        member.handle,
-        member.name,
-        member.member_class,
-        member.joined.isoformat(),
-        member.left.isoformat() if member.left else None,
-        member.status,
-        member.role,
-        member.area,
-        ",".join(sorted(member.flags)),
-    )
-
-
-def _member_dict(member: Member) -> dict[str, Any]:
-    return dict(
-        zip(
-            ("handle", "name", "member_class", "joined", "left", "status", "role", "area", "flags"),
-            _member_row(member),
-            strict=True,
-        )
-    )

@@ -1,16 +1,17 @@
-"""The one path every change to the ledger takes: rules, drafts, checks, write.
+"""The rules of the one write path, as functions: exchanges and balances in, drafts out.
 
-An exchange typed in the TUI and a million imported from CSV go through the
-same steps, a batch at a time:
+``Ledger.write`` runs these steps over each batch, and ``timebank.storage.writes``
+writes what they admit. Nothing here reads or writes the ledger file; the ledger is
+passed only to hand it on to the plugins' hooks. An exchange typed in the TUI and a
+million imported from CSV go through the same steps, a batch at a time:
 
 1. ``validate_exchanges``: each enabled plugin may object to an exchange;
 2. ``make_postings`` (first answer) and ``add_postings``: the rules turn each
    exchange into balanced postings;
 3. the core works out every touched account's balance after each draft, in
    order, and ``validate_drafts`` may object (credit limits);
-4. accepted drafts are hashed onto the chain and written with ``executemany``
-   together with their postings and the balances, inside the caller's
-   transaction.
+4. ``Ledger.write`` hands the admitted drafts to ``storage.writes``, which hashes
+   them onto the chain and writes them with their postings and the balances.
 
 Plugin output is checked before anything is written: a plugin that returns
 unbalanced postings, unknown accounts or the wrong types is named and nothing
@@ -19,63 +20,66 @@ is written.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from timebank.chain import GENESIS, entry_hash
-from timebank.errors import PluginFailed
+from timebank.errors import InputError, NotFound, PluginFailed
 from timebank.listings import listing_problems
-from timebank.models import Draft, Entry, Exchange, Posting, Problem, encode_refs
+from timebank.models import Draft, Exchange, Posting, Problem
 from timebank.rules import Rules
-from timebank.storage.store import now_utc
+from timebank.units import NOTE_LENGTH, check_text, text_fault
 
 if TYPE_CHECKING:
     from timebank.ledger import Ledger
 
-_INSERT_ENTRY = (
-    "INSERT INTO entries (id, kind, day, recorded_at, recorded_by, givers, receivers, minutes,"
-    " category, note, rules_version, reverses, refs, prev_hash, hash)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_POSTING = (
-    "INSERT INTO postings (entry_id, seq, account_id, amount, balance_after) VALUES (?, ?, ?, ?, ?)"
-)
-_UPSERT_BALANCE = (
-    "INSERT INTO balances (account_id, balance, last_entry_id) VALUES (?, ?, ?)"
-    " ON CONFLICT (account_id) DO UPDATE SET balance = excluded.balance,"
-    " last_entry_id = excluded.last_entry_id"
-)
+
+def blocking(problems: Iterable[Problem], *, acknowledge: bool) -> list[Problem]:
+    """The problems that stop a write: every error, and warnings unless ``acknowledge``."""
+    return [p for p in problems if p.severity == "error" or not acknowledge]
 
 
-class Batch:
-    """The working state of one write transaction: balances so far and the chain head.
+def text_problems(exchanges: Sequence[Exchange]) -> list[Problem]:
+    """The one text check (``check_text``) over a batch of exchanges, as problems that name
+    the exchange, so an import reports the CSV line."""
+    notes = [e.note for e in exchanges]
+    kinds = [e.category for e in exchanges]
+    try:  # the common case, a batch of clean text, in a few C-speed passes
+        clean = (
+            max(map(len, notes), default=0) <= NOTE_LENGTH
+            and max(map(len, kinds), default=0) <= 100
+            and text_fault("".join(notes) + "".join(kinds), max_length=sys.maxsize) is None
+            and not any(e.refs for e in exchanges)
+        )
+    except TypeError:  # something that is not text: the loop below names it
+        clean = False
+    if clean:
+        return []
+    problems = []
+    for index, exchange in enumerate(exchanges):
+        texts = [("note", exchange.note, NOTE_LENGTH), ("kind", exchange.category, 100)]
+        texts += [("ref", f"{key}={value}", 200) for key, value in exchange.refs.items()]
+        for field, value, limit in texts:
+            fault = text_fault(value, limit)
+            if fault is not None:
+                problems.append(Problem("error", "timebank", field, fault, index))
+    return problems
 
-    Balances are read from the balances table once per account and then kept in
-    memory, so each draft's ``balances_after`` reflects the drafts before it in
-    the same transaction.
-    """
 
-    def __init__(self, ledger: Ledger, conn: sqlite3.Connection, rules: Rules, *, keep_entries: bool = True):
-        self.ledger = ledger
-        # A million-row import keeps no Entry records unless an after-hook will read them.
-        self.keep_entries = keep_entries
-        self.count = 0
-        self.conn = conn
-        self.rules = rules
-        self.recorded_at = now_utc()
-        row = conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
-        self.last_id, self.head = row if row else (0, GENESIS)
-        self.balances: dict[str, int] = {}
-        self.touched: set[str] = set()
-        self.written: list[Entry] = []
-
-    def balance(self, code: str) -> int:
-        if code not in self.balances:
-            self.balances[code] = self.ledger._stored_balance(code, self.conn)
-        return self.balances[code]
+def check_drafts(drafts: Sequence[Draft], accounts: dict[str, int]) -> None:
+    """Refuse drafts that are not exchanges (transfers, adjustments, reversals) unless each
+    note is clean text and the postings are whole minutes on known accounts summing to zero."""
+    for draft in drafts:
+        check_text(draft.note, field="note")
+        for posting in draft.postings:
+            if posting.account not in accounts:
+                raise NotFound(f"account: no account {posting.account!r}")
+            if type(posting.amount) is not int:
+                raise InputError(f"postings: {posting!r} is not in whole minutes")
+        if sum(p.amount for p in draft.postings) != 0:
+            raise InputError("postings: an entry's postings must sum to zero")
 
 
 def _check_posting_lists(
@@ -124,9 +128,11 @@ def gather_problems(
 
 
 def service_drafts(
-    ledger: Ledger, rules: Rules, exchanges: Sequence[Exchange]
+    ledger: Ledger, rules: Rules, exchanges: Sequence[Exchange], accounts: dict[str, int]
 ) -> tuple[list[Draft | None], list[Problem]]:
-    """Run the exchange rules over a batch: drafts (None where refused) and problems."""
+    """Run the exchange rules over a batch: drafts (None where refused) and problems.
+
+    ``ledger`` is only handed to the plugins, whose hooks read it."""
     problems = gather_problems(ledger, rules, "validate_exchanges", size=len(exchanges), exchanges=exchanges)
     problems += listing_problems(ledger, exchanges)  # an exchange that answers a listing
     refused = {p.index for p in problems if p.severity == "error"}
@@ -135,7 +141,6 @@ def service_drafts(
     drafts: list[Draft | None] = [None] * len(exchanges)
     if not good:
         return drafts, problems
-    accounts = ledger.account_ids()
     postings = make_postings(ledger, rules, good, accounts)
     for plugin, extra in ledger.plugins.call(
         "add_postings", rules, ledger=ledger, exchanges=good, postings=postings
@@ -187,21 +192,22 @@ def make_postings(
 
 
 def admit(
-    batch: Batch,
+    ledger: Ledger,
+    rules: Rules,
     drafts: Sequence[Draft | None],
+    balance: Callable[[str], int],
     *,
     acknowledge: bool,
-    offset_problems: list[Problem],
 ) -> tuple[list[Draft | None], list[Problem]]:
     """Work out balances after each draft and let ``validate_drafts`` object.
 
     A draft refused here is taken out and the balances recomputed without it,
     so the drafts after it are judged on the balances they would really meet.
-    Warnings refuse too unless ``acknowledge`` is set (a soft limit).
+    Warnings refuse too unless ``acknowledge`` is set (a soft limit). ``balance`` gives
+    an account's balance before the first of these drafts.
     """
-    ledger, rules = batch.ledger, batch.rules
     live = list(drafts)
-    problems = list(offset_problems)
+    problems: list[Problem] = []
     for _ in range(len(live) + 1):
         running: dict[str, int] = {}
         staged: list[Draft] = []
@@ -215,7 +221,7 @@ def admit(
                 code = posting.account
                 value = running.get(code)
                 if value is None:
-                    value = batch.balance(code)
+                    value = balance(code)
                 value += posting.amount
                 running[code] = after[code] = value
             staged.append(draft)
@@ -224,14 +230,14 @@ def admit(
             attrs.evolve(p, index=positions[p.index])
             for p in gather_problems(ledger, rules, "validate_drafts", size=len(staged), drafts=staged)
         ]
-        blocking = sorted({p.index for p in found if p.severity == "error" or not acknowledge})
-        if not blocking:
+        stopped = sorted({p.index for p in blocking(found, acknowledge=acknowledge)})
+        if not stopped:
             return live, problems + found
         # Refuse the first blocked draft, and any later one whose accounts it did not
         # touch (their balances do not depend on it); judge the rest again without them.
         shaken: set[str] = set()
         refused = set()
-        for i in blocking:
+        for i in stopped:
             accounts = {p.account for p in live[i].postings}
             if not accounts & shaken:
                 refused.add(i)
@@ -240,92 +246,3 @@ def admit(
             live[i] = None
         problems += [p for p in found if p.index in refused]
     raise AssertionError("admission did not settle")  # pragma: no cover
-
-
-def write_drafts(batch: Batch, drafts: Sequence[Draft]) -> list[Entry]:
-    """Hash the drafts onto the chain and write entries, postings and balances."""
-    account_ids = batch.ledger.account_ids()
-    version = batch.rules.version
-    entry_rows, posting_rows, entries = [], [], []
-    balances = batch.balances
-    recorded_at = batch.recorded_at
-    touched, keep = batch.touched, batch.keep_entries
-    head, entry_id = batch.head, batch.last_id
-    for draft in drafts:
-        entry_id += 1
-        exchange = draft.exchange
-        if exchange is not None:
-            givers, receivers = " ".join(exchange.givers), " ".join(exchange.receivers)
-            minutes, category = exchange.minutes, exchange.category
-            refs = encode_refs(exchange.refs) if exchange.refs else ""
-        else:  # a transfer, adjustment or reversal: from the accounts debited to those credited
-            givers = " ".join(dict.fromkeys(p.account for p in draft.postings if p.amount < 0))
-            receivers = " ".join(dict.fromkeys(p.account for p in draft.postings if p.amount > 0))
-            category = refs = ""
-            minutes = 0
-        day = draft.day.isoformat()
-        fields = (
-            entry_id,
-            draft.kind,
-            day,
-            recorded_at,
-            draft.recorded_by,
-            givers,
-            receivers,
-            minutes,
-            category,
-            draft.note,
-            version,
-            draft.reverses,
-            refs,
-        )
-        pairs = [(p.account, p.amount) for p in draft.postings]
-        digest = entry_hash(head, fields, pairs)
-        entry_rows.append((*fields, head, digest))
-        for seq, (code, amount) in enumerate(pairs):
-            value = balances.get(code)
-            if value is None:
-                value = batch.balance(code)
-            value += amount
-            balances[code] = value
-            touched.add(code)
-            posting_rows.append((entry_id, seq, account_ids[code], amount, value))
-        prev_hash, head = head, digest
-        if not keep:
-            continue
-        entries.append(
-            Entry(
-                id=entry_id,
-                kind=draft.kind,
-                day=draft.day,
-                recorded_at=recorded_at,
-                recorded_by=draft.recorded_by,
-                givers=tuple(givers.split()),
-                receivers=tuple(receivers.split()),
-                minutes=minutes,
-                category=category,
-                note=draft.note,
-                rules_version=version,
-                reverses=draft.reverses,
-                prev_hash=prev_hash,
-                hash=digest,
-                postings=draft.postings,
-                refs=exchange.refs if exchange is not None else {},
-            )
-        )
-    batch.head, batch.last_id = head, entry_id
-    conn = batch.conn
-    batch.ledger._wrote_entries = bool(entry_rows) or batch.ledger._wrote_entries
-    conn.executemany(_INSERT_ENTRY, entry_rows)
-    conn.executemany(_INSERT_POSTING, posting_rows)
-    batch.written.extend(entries)
-    batch.count += len(entry_rows)
-    return entries
-
-
-def flush_balances(batch: Batch) -> None:
-    """Write every balance the transaction touched; called once before commit."""
-    ids = batch.ledger.account_ids()
-    rows = [(ids[code], batch.balances[code], batch.last_id) for code in batch.touched]
-    batch.conn.executemany(_UPSERT_BALANCE, rows)
-    batch.touched.clear()

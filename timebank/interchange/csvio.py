@@ -22,14 +22,16 @@ import datetime as dt
 import io
 import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
+import attrs
+
 from timebank.errors import InputError, RulesRefused, TimebankError
 from timebank.interchange.reproduce import POSTINGS, REFS, difference, read_postings, read_refs
-from timebank.ledger import DryRunDone, Ledger
-from timebank.models import HANDLE_PATTERN, Exchange, Member
+from timebank.ledger import Ledger
+from timebank.models import HANDLE_PATTERN, Exchange, Member, Problem
 from timebank.storage.store import STANDING
 from timebank.units import check_text, format_minutes, parse_day, parse_duration
 
@@ -51,12 +53,32 @@ _QUOTE_ADVICE = 'a cell that starts with a quote mark must end with one (write "
 
 
 class ImportRefused(TimebankError):
-    """A file had bad rows; ``errors`` lists each as ``line N, field: message``."""
+    """A file had bad rows: ``problems`` holds each as a ``Problem`` whose index is its line
+    (0 for one of the whole file), in line order; ``errors`` formats them for a person."""
 
-    def __init__(self, source: str, errors: list[str]):
-        self.errors = errors
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        super().__init__(f"{source}: nothing was imported; {errors[0]}{more}")
+    def __init__(self, source: str, problems: Sequence[Problem]):
+        self.problems = tuple(problems)
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        super().__init__(f"{source}: nothing was imported; {self.errors[0]}{more}")
+
+    @property
+    def errors(self) -> list[str]:
+        """Each problem as ``line N, field: message``, a warning saying how to accept it."""
+        return [describe_line(p) for p in self.problems]
+
+
+def describe_line(problem: Problem) -> str:
+    """A problem of a file, for a person: ``line 4, duration: '' is not a duration``."""
+    where = f"line {problem.index}, " if problem.index else ""
+    text = f"{problem.field}: {problem.message}" if problem.field else problem.message
+    warning = "" if problem.severity == "error" else " (a warning: import with --accept-warnings)"
+    return where + text + warning
+
+
+def _problem(line: int, exc: InputError | str) -> Problem:
+    """An error read from a file, at ``line``: the exception's ``field: message`` kept apart."""
+    field, sep, message = str(exc).partition(": ")
+    return Problem("error", "timebank", field if sep else "", message if sep else field, line)
 
 
 def neutralise(text: str) -> str:
@@ -75,6 +97,10 @@ def _restore(text: str) -> str:
 
 class _Unreadable(InputError):
     """The file's structure is broken at a line: nothing after it can be trusted, so reading stops."""
+
+    def __init__(self, line: int, field: str, message: str):
+        self.problem = Problem("error", "timebank", field, message, line)
+        super().__init__(describe_line(self.problem))
 
 
 def _header(reader: Iterator[list[str]], source: str, kind: str) -> list[str]:
@@ -135,7 +161,7 @@ def _rows(stream: IO[str], source: str, kind: str) -> tuple[list[str], Iterator[
             except StopIteration:
                 break
             except csv.Error as exc:
-                raise _Unreadable(_quoting_problem(stream, header, start, exc)) from None
+                raise _Unreadable(*_quoting_problem(stream, header, start, exc)) from None
             end = reader.line_num
             if end != start:
                 _check_spanning(header, values, start, end, kind)
@@ -149,7 +175,7 @@ def _rows(stream: IO[str], source: str, kind: str) -> tuple[list[str], Iterator[
     return header, rows()
 
 
-def _quoting_problem(stream: IO[str], header: list[str], start: int, exc: csv.Error) -> str:
+def _quoting_problem(stream: IO[str], header: list[str], start: int, exc: csv.Error) -> tuple[int, str, str]:
     """The line, column and sentence for a row the CSV reader could not read."""
     opened = _open_quote(stream, start)
     if opened is not None:
@@ -157,19 +183,23 @@ def _quoting_problem(stream: IO[str], header: list[str], start: int, exc: csv.Er
         field = header[cell] if cell < len(header) and header[cell] else f"column {cell + 1}"
         if closed is None:
             return (
-                f"line {line}, {field}: a quote opens this cell and is never closed, so every later"
-                f" line would be read into it; {_QUOTE_ADVICE}"
+                line,
+                field,
+                "a quote opens this cell and is never closed, so every later"
+                f" line would be read into it; {_QUOTE_ADVICE}",
             )
         return (
-            f"line {line}, {field}: a quote opened here is closed only on line {closed}, and the row"
-            f" it ends cannot be read; {_QUOTE_ADVICE}"
+            line,
+            field,
+            f"a quote opened here is closed only on line {closed}, and the row"
+            f" it ends cannot be read; {_QUOTE_ADVICE}",
         )
     message = str(exc)
     if "expected after" in message:
         message = f"text follows a closing quote; {_QUOTE_ADVICE}"
     elif "NUL" in message:
         message = "contains a NUL byte, which no text holds"
-    return f"line {start}, row: {message}"
+    return start, "row", message
 
 
 def _open_quote(stream: IO[str], start: int) -> tuple[int, int, int | None] | None:
@@ -228,8 +258,10 @@ def _check_spanning(header: list[str], values: list[str], start: int, end: int, 
                 end = line + len(inner) - 1
                 swallowed = f"line {end} was" if end == line + 1 else f"lines {line + 1} to {end} were"
                 raise _Unreadable(
-                    f"line {line}, {field}: a quote opened here is closed only on line {end}, so"
-                    f" {swallowed} read into this cell; {_QUOTE_ADVICE}"
+                    line,
+                    field,
+                    f"a quote opened here is closed only on line {end}, so"
+                    f" {swallowed} read into this cell; {_QUOTE_ADVICE}",
                 )
         line += len(inner) - 1
 
@@ -329,13 +361,15 @@ def _open(path: str | Path) -> IO[str]:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
 
 
-def _not_utf8(path: str | Path, exc: UnicodeDecodeError) -> str:
-    """Why the file could not be read as text, and what to do."""
+def _not_utf8(path: str | Path, exc: UnicodeDecodeError) -> Problem:
+    """Why the file could not be read as text, and what to do (a problem of no one line)."""
     if exc.start < 2:
         with open(path, "rb") as raw:
             if raw.read(2) in (b"\xff\xfe", b"\xfe\xff"):
-                return "byte 0: the file is UTF-16 text; save it as UTF-8 CSV"
-    return f"byte {exc.start}: the file is not UTF-8 text; save it as UTF-8 CSV"
+                return Problem("error", "timebank", "byte 0", "the file is UTF-16 text; save it as UTF-8 CSV")
+    return Problem(
+        "error", "timebank", f"byte {exc.start}", "the file is not UTF-8 text; save it as UTF-8 CSV"
+    )
 
 
 def import_exchanges(
@@ -347,11 +381,17 @@ def import_exchanges(
     acknowledge: bool = False,
     max_errors: int = 100,
 ) -> int:
-    """Import a CSV of exchanges as one transaction; returns how many were recorded."""
+    """Import a CSV of exchanges as one transaction; returns how many were recorded (or, in
+    a dry run, would be).
+
+    The exchanges go through ``Ledger.write`` like any other. Every problem found, in the
+    file or by the rules, is kept as a ``Problem`` at its line and the import is refused
+    with them in line order (``ImportRefused``): nothing is written.
+    """
     ledger.require(actor, "import", str(path))
     source = str(path)
-    errors: list[str] = []
-    lines: list[int] = []
+    found: list[Problem] = []  # the file's own problems, each at its line
+    lines: list[int] = []  # the line of each exchange, by its index in the write
     expected: list[tuple[tuple[str, int], ...]] = []
 
     def batches() -> Iterator[list[Exchange]]:
@@ -366,13 +406,19 @@ def import_exchanges(
                     try:
                         exchange = parse(_check_row(header, values, unnamed))
                     except InputError as exc:
-                        errors.append(f"line {line}, {exc}")
+                        found.append(_problem(line, exc))
                         continue
                     if recorded is not None and (entry := recorded.holds(exchange)):
-                        errors.append(
-                            f"line {line}, row: the ledger already holds this exchange as entry #{entry}"
-                            " (same date, people, duration, kind and note), so importing it would"
-                            " record it twice (a warning: import with --accept-warnings)"
+                        found.append(
+                            Problem(
+                                "warning",
+                                "timebank",
+                                "row",
+                                f"the ledger already holds this exchange as entry #{entry} (same"
+                                " date, people, duration, kind and note), so importing it would"
+                                " record it twice",
+                                line,
+                            )
                         )
                     lines.append(line)
                     batch.append(exchange)
@@ -382,39 +428,26 @@ def import_exchanges(
                         yield batch
                         batch = []
             except _Unreadable as exc:
-                errors.append(str(exc))
+                found.append(exc.problem)
             except UnicodeDecodeError as exc:
-                errors.append(_not_utf8(path, exc))
+                found.append(_not_utf8(path, exc))
         if batch:
             yield batch
 
-    # Entries are kept only for after-hooks: a million Entry records cost seconds for nothing.
-    listened = ledger.plugins.implements("after_entries_recorded", ledger.rules)
     compare = _has_column(path, POSTINGS)
-    try:
-        with ledger.transaction(importing=True, settle_claims=not dry_run) as conn:
-            batch, problems = ledger.record_batches_in(
-                conn, batches(), acknowledge=acknowledge, keep_entries=listened or compare
+    with ledger.transaction(importing=True, settle_claims=not dry_run, dry_run=dry_run):
+        # Entries are kept only to compare: a million Entry records cost seconds for nothing.
+        result = ledger.write(batches(), acknowledge=acknowledge, keep_entries=compare)
+        problems = found + [attrs.evolve(p, index=lines[p.index]) for p in result.problems]
+        if compare and not problems:  # rows the rules here record differently
+            differ = (
+                difference(ln, exp, e) for ln, exp, e in zip(lines, expected, result.entries, strict=True)
             )
-            errors.extend(
-                f"line {lines[p.index]}, {p.field}: {p.message}"
-                + ("" if p.severity == "error" else " (a warning: import with --accept-warnings)")
-                for p in problems
-            )
-            if compare and not problems and not errors:  # rows the rules here record differently
-                found = (
-                    difference(ln, exp, e) for ln, exp, e in zip(lines, expected, batch.written, strict=True)
-                )
-                errors.extend(error for error in found if error)
-            if errors:
-                errors.sort(key=_line_of)
-                raise ImportRefused(source, errors[:max_errors])
-            if dry_run:
-                raise DryRunDone([])
-    except DryRunDone:
-        return batch.count
-    ledger._after(batch.written)
-    return batch.count
+            problems = [p for p in differ if p is not None]
+        if problems:  # the file's problems first on a line, then the rules'
+            problems.sort(key=operator.attrgetter("index"))
+            raise ImportRefused(source, problems[:max_errors])
+    return result.count
 
 
 def _has_column(path: str | Path, name: str) -> bool:
@@ -467,11 +500,6 @@ class _Recorded:
         return day.get(hash((*same, exchange.category, exchange.note)))
 
 
-def _line_of(error: str) -> int:
-    head = error.split(",", 1)[0]
-    return int(head[5:]) if head.startswith("line ") and head[5:].isdigit() else 0
-
-
 def import_members(ledger: Ledger, path: str | Path, *, actor: str, dry_run: bool = False) -> int:
     """Import a CSV of members as one transaction; returns how many were added.
 
@@ -479,11 +507,14 @@ def import_members(ledger: Ledger, path: str | Path, *, actor: str, dry_run: boo
     a member who retired comes back retired.
     """
     source = str(path)
-    errors: list[str] = []
+    problems: list[Problem] = []
     count = 0
     seen: set[str] = set()
     try:
-        with ledger.transaction(importing=True, settle_claims=not dry_run), _open(path) as stream:
+        with (
+            ledger.transaction(importing=True, settle_claims=not dry_run, dry_run=dry_run),
+            _open(path) as stream,
+        ):
             header, rows = _rows(stream, source, "members")
             unnamed = "" in header
             try:
@@ -497,19 +528,15 @@ def import_members(ledger: Ledger, path: str | Path, *, actor: str, dry_run: boo
                         ledger.add_member(member, actor=actor)
                         count += 1
                     except RulesRefused as exc:
-                        errors.extend(f"line {line}, {p.describe()}" for p in exc.problems)
+                        problems.extend(attrs.evolve(p, index=line) for p in exc.problems)
                     except InputError as exc:
-                        errors.append(f"line {line}, {exc}")
+                        problems.append(_problem(line, exc))
             except _Unreadable as exc:
-                errors.append(str(exc))
-            if errors:
-                raise ImportRefused(source, errors)
-            if dry_run:
-                raise DryRunDone([])
-    except DryRunDone:
-        pass
+                problems.append(exc.problem)
+            if problems:
+                raise ImportRefused(source, problems)
     except UnicodeDecodeError as exc:
-        raise InputError(f"{source}: {_not_utf8(path, exc)}") from None
+        raise InputError(f"{source}: {_not_utf8(path, exc).describe()}") from None
     return count
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from timebank.errors import InputError
-from timebank.models import Entry, Posting
+from timebank.models import Entry, Posting, Problem
 from timebank.units import format_minutes
 
 REFS = "refs"
@@ -56,8 +56,9 @@ def _shown(pairs: Sequence[tuple[str, int]]) -> str:
     return ", ".join(f"{a} {'+' if m > 0 else ''}{format_minutes(m)}" for a, m in pairs)
 
 
-def difference(line: int, expected: tuple[tuple[str, int], ...], entry: Entry) -> str | None:
-    """The error for a row the rules here record differently from the file, or None."""
+def difference(line: int, expected: tuple[tuple[str, int], ...], entry: Entry) -> Problem | None:
+    """The error for a row the rules here record differently from the file (at its
+    ``line``), or None."""
     made = tuple((p.account, p.amount) for p in entry.postings)
     if sorted(made) == sorted(expected):
         return None
@@ -67,9 +68,12 @@ def difference(line: int, expected: tuple[tuple[str, int], ...], entry: Entry) -
     if paid_there - paid_here:
         payers = ", ".join(sorted(paid_there - paid_here))
         why = f" ({payers} paid there; what funded it is not in this file)"
-    return (
-        f"line {line}, postings: the rules here would post {_shown(made)}, "
-        f"the file says {_shown(expected)}{why}"
+    return Problem(
+        "error",
+        "timebank",
+        POSTINGS,
+        f"the rules here would post {_shown(made)}, the file says {_shown(expected)}{why}",
+        line,
     )
 
 
