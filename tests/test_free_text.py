@@ -114,7 +114,7 @@ def test_the_cli_refuses_forged_notes_and_reasons(run):
 
 def test_text_an_older_ledger_holds_is_shown_escaped(run, monkeypatch):
     with monkeypatch.context() as older, Ledger(run.path) as ledger:
-        older.setattr("timebank.ledger._text_problems", lambda exchanges: [])  # an older timebank
+        older.setattr("timebank.pipeline.text_problems", lambda exchanges: [])  # an older timebank
         ledger.record(exchange(recorded_by="coord", note=REWRITE))
         ledger.record(exchange(recorded_by="coord", note=FORGED))
         ledger.conn.execute("UPDATE members SET name = ? WHERE handle = 'bob'", ("Bob\x1b[8m",))

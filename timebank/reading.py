@@ -10,10 +10,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from timebank import pipeline
 from timebank.chain import SELECT_ENTRIES
 from timebank.errors import NotFound
 from timebank.models import Account, Entry, Posting, StatementLine, decode_refs
+from timebank.storage.writes import chain_head
 
 
 class ReadingMixin:
@@ -191,8 +191,7 @@ class ReadingMixin:
         return self.conn.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()[0]
 
     def head_hash(self) -> str:
-        row = self.conn.execute("SELECT hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
-        return row[0] if row else pipeline.GENESIS
+        return chain_head(self.conn)[1]
 
     def verify(self, extra_anchors: dict[int, str] | None = None) -> Any:
         from timebank.storage.verify import verify

@@ -41,6 +41,7 @@ from timebank.storage.outputs import (
 )
 from timebank.storage.store import create_private_file, file_uri, now_utc
 from timebank.storage.verify import Report
+from timebank.storage.writes import chain_head
 
 PAGES_PER_STEP = 4096
 
@@ -72,14 +73,14 @@ def backup(ledger: Ledger, dest: str | Path, *, group: str | None = None) -> Rep
     ) as temp:
         _copy(ledger.conn, temp)
         with Ledger(temp, ledger.plugins) as copy:
-            head = copy.conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
+            last_id, last_hash = chain_head(copy.conn)
             own = ledger_id(copy.conn)
             beside = read_anchor_file(anchor_path(ledger.path))
             hashes = {}
             if beside.ledger_id in (None, own):
-                hashes = {i: h for i, h in beside.hashes.items() if head and i <= head[0]}
-            if head:
-                hashes[head[0]] = head[1]
+                hashes = {i: h for i, h in beside.hashes.items() if i <= last_id}
+            if last_id:
+                hashes[last_id] = last_hash
             _write_anchors(
                 Path(f"{temp}.anchors"),
                 anchors_text(own, hashes, [f"backup of {real_path(ledger.path)} at {now_utc()}"]),
