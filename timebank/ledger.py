@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -195,7 +195,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
             with self.store.write(importing=importing) as conn:
                 if dry_run:
                     self._dry_run = True
-                    with _savepoint(conn) as undo:
+                    with _undoable(conn, outermost) as undo:
                         yield conn
                         undo()
                 else:
@@ -251,6 +251,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         dry_run: bool = False,
         importing: bool = False,
         keep_entries: bool = True,
+        check: Callable[[WriteResult], None] | None = None,
     ) -> WriteResult:
         """The one write path: batches of exchanges or of drafts, checked and written together.
 
@@ -261,22 +262,31 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         the result lists them all: a later batch is still judged on the balances the earlier
         ones would leave. Called inside an open transaction, the write joins it, and its
         after-hooks wait for that transaction to commit. ``keep_entries=False`` keeps no
-        ``Entry`` records (a bulk import) unless an after-hook will read them.
+        ``Entry`` records (a bulk import) unless an after-hook will read them. ``check``
+        sees the result before the commit and may refuse it by raising (the importer's
+        own problems with the file), which rolls everything back.
         """
-        rules = self.rules
-        keep = keep_entries or self.plugins.implements("after_entries_recorded", rules)
+        outermost = not self.conn.in_transaction
         with self.transaction(importing=importing, dry_run=dry_run, settle_claims=not dry_run) as conn:
-            with _savepoint(conn) as undo:
-                rules = self.rules  # read again under the write lock
+            with _undoable(conn, outermost) as undo:
+                rules = self.rules  # read under the write lock
+                keep = keep_entries or self.plugins.implements("after_entries_recorded", rules)
                 state = writes.WriteState(conn, rules.version, self.account_ids, keep_entries=keep)
                 problems = self._admit_and_write(state, rules, batches, acknowledge)
+                dry = dry_run or self._dry_run
+                if problems:
+                    result = WriteResult(problems=tuple(problems), dry_run=dry)
+                else:
+                    result = WriteResult(state.count, tuple(state.written), dry_run=dry)
+                if check is not None:
+                    check(result)
                 if problems:
                     undo()
-                    return WriteResult(problems=tuple(problems), dry_run=dry_run or self._dry_run)
+                    return result
             if state.count and not self._dry_run:
                 self._wrote_entries = True
                 self._deferred.extend(state.written)
-        return WriteResult(state.count, tuple(state.written), dry_run=dry_run or self._dry_run)
+        return result
 
     def _admit_and_write(
         self,
@@ -626,9 +636,21 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
 
 
 @contextmanager
-def _savepoint(conn: Any) -> Iterator[Any]:
-    """A part of the transaction that can be undone alone: yields ``undo``, which rolls back
-    what was done inside since the savepoint (an exception undoes it too, and propagates)."""
+def _undoable(conn: Any, outermost: bool) -> Iterator[Callable[[], None]]:
+    """A part of the transaction that can be undone without raising: yields ``undo``.
+
+    In the outermost transaction ``undo`` rolls the whole of it back (and must come last:
+    the store then has nothing to commit); inside another one it rolls back to a savepoint,
+    so a refused write undoes only itself. An exception undoes it too, and propagates.
+    """
+    if outermost:
+
+        def rollback() -> None:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+        yield rollback
+        return
     conn.execute("SAVEPOINT timebank_write")
     undone = False
 

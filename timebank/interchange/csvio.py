@@ -30,7 +30,7 @@ import attrs
 
 from timebank.errors import InputError, RulesRefused, TimebankError
 from timebank.interchange.reproduce import POSTINGS, REFS, difference, read_postings, read_refs
-from timebank.ledger import Ledger
+from timebank.ledger import Ledger, WriteResult
 from timebank.models import HANDLE_PATTERN, Exchange, Member, Problem
 from timebank.storage.store import STANDING
 from timebank.units import check_text, format_minutes, parse_day, parse_duration
@@ -434,19 +434,26 @@ def import_exchanges(
         if batch:
             yield batch
 
-    compare = _has_column(path, POSTINGS)
-    with ledger.transaction(importing=True, settle_claims=not dry_run, dry_run=dry_run):
-        # Entries are kept only to compare: a million Entry records cost seconds for nothing.
-        result = ledger.write(batches(), acknowledge=acknowledge, keep_entries=compare)
+    def refuse_bad_rows(result: WriteResult) -> None:
+        """Before the commit: refuse the whole file if any line has a problem."""
         problems = found + [attrs.evolve(p, index=lines[p.index]) for p in result.problems]
         if compare and not problems:  # rows the rules here record differently
-            differ = (
-                difference(ln, exp, e) for ln, exp, e in zip(lines, expected, result.entries, strict=True)
-            )
-            problems = [p for p in differ if p is not None]
+            rows = zip(lines, expected, result.entries, strict=True)
+            problems = [p for p in (difference(*row) for row in rows) if p is not None]
         if problems:  # the file's problems first on a line, then the rules'
             problems.sort(key=operator.attrgetter("index"))
             raise ImportRefused(source, problems[:max_errors])
+
+    compare = _has_column(path, POSTINGS)
+    # Entries are kept only to compare: a million Entry records cost seconds for nothing.
+    result = ledger.write(
+        batches(),
+        acknowledge=acknowledge,
+        dry_run=dry_run,
+        importing=True,
+        keep_entries=compare,
+        check=refuse_bad_rows,
+    )
     return result.count
 
 

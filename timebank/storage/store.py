@@ -762,7 +762,8 @@ class Store:
                 if not migrating:
                     self._check_schema_for_writing()
                 yield self.conn
-                self.conn.execute("COMMIT")
+                if self.conn.in_transaction:  # a dry run or a refused write rolled back itself
+                    self.conn.execute("COMMIT")
             except BaseException as exc:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
