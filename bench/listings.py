@@ -145,7 +145,7 @@ def main() -> int:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     members = int(os.environ.get("BENCH_MEMBERS", 10_000))
     exchanges = int(os.environ.get("BENCH_LISTING_EXCHANGES", 200_000))
-    from run import RULES
+    from coop import RULES
 
     ledger = Ledger.create(path, RULES)
     ledger.add_member(
