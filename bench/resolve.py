@@ -28,6 +28,8 @@ from typing import Any
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "Store": ("timebank.storage.store", "timebank.storage", "timebank.store"),
     "csvio": (
+        "timebank.interchange.csvio",
+        "timebank.interchange",
         "timebank.csvio",
         "timebank.storage.csvio",
         "timebank.cli.csvio",
