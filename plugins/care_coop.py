@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from timebank import Problem, Report, Setting, hookimpl
-from timebank.store import STANDING
+from timebank.storage.store import STANDING
 from timebank.units import format_hours
 
 PLUGIN = "care_coop"

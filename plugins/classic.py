@@ -16,7 +16,7 @@ from collections import defaultdict
 from sys import intern
 
 from timebank import Account, Posting, Problem, Setting, hookimpl
-from timebank.store import STANDING
+from timebank.storage.store import STANDING
 from timebank.units import format_minutes, split_evenly
 
 PLUGIN = "classic"

@@ -19,7 +19,7 @@ import click
 from timebank import Account, Draft, Fact, Figure, Measure, Posting, Report, Setting, hookimpl
 from timebank.errors import InputError
 from timebank.money import percent_of
-from timebank.store import STANDING
+from timebank.storage.store import STANDING
 from timebank.units import format_minutes
 
 PLUGIN = "friendly_society"
@@ -235,7 +235,7 @@ def contribute_public_figures(ledger, settings, through):
 
 @hookimpl
 def register_commands(cli):
-    from timebank.cli import _as_option, with_ledger
+    from timebank.cli.main import _as_option, with_ledger
     from timebank.units import parse_day
 
     @cli.group()

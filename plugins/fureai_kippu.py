@@ -130,7 +130,7 @@ def send_to_other_scheme(ledger, source: str, minutes: int, *, scheme: str, rela
 
 @hookimpl
 def register_commands(cli):
-    from timebank.cli import _as_option, with_ledger
+    from timebank.cli.main import _as_option, with_ledger
     from timebank.units import format_minutes, parse_duration
 
     @cli.group()

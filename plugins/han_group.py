@@ -142,7 +142,7 @@ def make_postings(ledger, exchanges, settings):
 
 @hookimpl
 def register_commands(cli):
-    from timebank.cli import _as_option, with_ledger
+    from timebank.cli.main import _as_option, with_ledger
 
     @cli.group()
     def han():

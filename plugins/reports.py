@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 from timebank import Report, Setting, hookimpl
-from timebank.store import STANDING
+from timebank.storage.store import STANDING
 from timebank.units import format_minutes
 
 PLUGIN = "reports"

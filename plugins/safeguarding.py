@@ -26,7 +26,7 @@ import click
 from timebank import Problem, Report, Setting, hookimpl
 from timebank.errors import InputError, NotAllowed
 from timebank.permissions import actor_label
-from timebank.store import now_utc
+from timebank.storage.store import now_utc
 from timebank.units import check_text
 
 PLUGIN = "safeguarding"
@@ -239,7 +239,7 @@ def _day(text: str, field: str) -> dt.date:
 
 @hookimpl
 def register_commands(cli):
-    from timebank.cli import _as_option, with_ledger
+    from timebank.cli.main import _as_option, with_ledger
 
     @cli.group("check")
     def check_group():

@@ -17,7 +17,7 @@ import click
 
 from timebank import Fact, Figure, Measure, Problem, Report, Setting, hookimpl
 from timebank.errors import InputError, NotAllowed, NotFound
-from timebank.store import STANDING, now_utc
+from timebank.storage.store import STANDING, now_utc
 from timebank.units import check_text
 
 PLUGIN = "social_prescribing"
@@ -210,7 +210,7 @@ def add_tui_screens(settings):
 
 @hookimpl
 def register_commands(cli):
-    from timebank.cli import _as_option, with_ledger
+    from timebank.cli.main import _as_option, with_ledger
 
     @cli.group("referral")
     def referral_group():

@@ -9,7 +9,7 @@ stakeholder group's part.
 from __future__ import annotations
 
 from timebank import Report, Setting, hookimpl
-from timebank.store import STANDING
+from timebank.storage.store import STANDING
 from timebank.units import format_hours
 
 PLUGIN = "solidarity_coop"

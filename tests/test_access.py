@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from timebank.access import BEGIN, END
-from timebank.cli import cli
+from timebank.cli.main import cli
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.ledger import Ledger
 
 

@@ -10,9 +10,10 @@ from helpers import add_members, exchange
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from timebank import csvio, hookimpl
-from timebank.csvio import exchanges_csv
+from timebank import hookimpl
 from timebank.errors import InputError, NotAllowed
+from timebank.interchange import csvio
+from timebank.interchange.csvio import exchanges_csv
 from timebank.models import Member
 from timebank.permissions import SYSTEM
 from timebank.testing import snapshot_rows
@@ -557,7 +558,7 @@ def test_cli_import_members_with_an_unknown_role_is_one_sentence(ledger, ledger_
     """It ended in 'CHECK constraint failed' from SQLite."""
     from click.testing import CliRunner
 
-    from timebank.cli import cli
+    from timebank.cli.main import cli
 
     ledger.close()
     source = write(tmp_path, "handle,name,member_class,role\neve,Eve,member,treasurer\n", "m.csv")
@@ -675,7 +676,7 @@ def test_a_flag_is_one_word_everywhere_it_is_typed(ledger, ledger_path, flag):
     """A flag with ',' or ';' was split in two when stored or exported: flags nobody set."""
     from click.testing import CliRunner
 
-    from timebank.cli import cli
+    from timebank.cli.main import cli
 
     with pytest.raises(InputError, match="is not a flag; a flag is one word|control characters"):
         ledger.update_member("alice", actor="coord", flags={"supported", flag})
@@ -692,7 +693,7 @@ def test_cli_refuses_the_file_of_sixty_whose_third_note_never_closes(ledger, led
     """The finding as a co-ordinator met it: ``imported 2 exchanges`` from a file of 60, exit 0."""
     from click.testing import CliRunner
 
-    from timebank.cli import cli
+    from timebank.cli.main import cli
 
     ledger.close()
     source = write(tmp_path, sixty_rows(broken_at=2))

@@ -14,7 +14,7 @@ from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 
 from timebank import digest as digests
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.errors import InputError, NotAllowed
 from timebank.listings import Listings
 from timebank.mail import smtp_settings

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from timebank.cli import cli
-from timebank.journal import account_name
+from timebank.cli.main import cli
+from timebank.interchange.journal import account_name
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.permissions import SYSTEM
@@ -257,7 +257,7 @@ def test_a_changed_or_unbalanced_bundle_is_refused_and_leaves_no_file(coop, tmp_
 
 
 def test_import_exchanges_names_the_rows_it_cannot_reproduce(tmp_path, monkeypatch):
-    from timebank.csvio import (
+    from timebank.interchange.csvio import (
         ImportRefused,
         export_exchanges,
         export_members,

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from timebank.cli import cli
+from timebank.cli.main import cli
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from helpers import exchange
 
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.errors import InputError, RulesRefused
 from timebank.ledger import Ledger
 from timebank.models import Member

@@ -494,7 +494,7 @@ def test_hook_contribute_public_figures(tmp_path):
     import sqlite3
 
     from timebank import Fact, Figure, Measure
-    from timebank.publish import publish
+    from timebank.publishing.publish import publish
 
     class Figures:
         @hookimpl
@@ -645,7 +645,7 @@ def test_unknown_plugin_in_rules_is_named(tmp_path):
 
 def test_hook_after_entries_recorded_sees_every_imported_entry(tmp_path):
     """An import keeps Entry records only when an after-hook listens; then it sees them all."""
-    from timebank import csvio
+    from timebank.interchange import csvio
 
     seen = []
 

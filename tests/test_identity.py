@@ -14,7 +14,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.errors import NotAllowed
 from timebank.ledger import Ledger
 from timebank.models import Claim, Entry

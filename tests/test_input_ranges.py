@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from timebank.cli import cli
+from timebank.cli.main import cli
 
 HUGE = str(2**63)
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from timebank.anchors import anchor_path
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.errors import TimebankError
 from timebank.ledger import Ledger
-from timebank.store import MIGRATIONS, SCHEMA_VERSION, WRITTEN_BY_KEY, LedgerTooNew, _apply
+from timebank.storage.anchors import anchor_path
+from timebank.storage.store import MIGRATIONS, SCHEMA_VERSION, WRITTEN_BY_KEY, LedgerTooNew, _apply
 
 LOG = ("log", "alice", "bob", "1h", "-k", "shopping", "--as", "coordinator")
 
@@ -416,7 +416,7 @@ def test_opening_a_second_time_in_one_process_keeps_the_first_connections_locks(
         second.balances()
     code = (
         "import sys\n"
-        "from timebank.cli import main\n"
+        "from timebank.cli.main import main\n"
         "sys.argv = ['timebank', 'log', 'alice', 'bob', '5m', '-k', 'shopping', '--as', 'coordinator',"
         f" '--ledger', {str(path)!r}]\n"
         "main()\n"

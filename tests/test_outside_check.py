@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.permissions import SYSTEM

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from helpers import exchange
 
 from timebank import Problem, hookimpl
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.errors import InputError, NotAllowed
 from timebank.ledger import Ledger
 from timebank.models import Member

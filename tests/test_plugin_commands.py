@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 import timebank.plugin_manager
-from timebank.cli import TimebankGroup, cli
+from timebank.cli.main import TimebankGroup, cli
 
 PLUGINS = {
     "broken": "def register_commands(cli):\n    raise ZeroDivisionError('division by zero')\n",
@@ -57,7 +57,7 @@ def core_commands() -> dict:
     return {
         name: command
         for name, command in cli.commands.items()
-        if command.callback is not None and command.callback.__module__.startswith("timebank.commands")
+        if command.callback is not None and command.callback.__module__.startswith("timebank.cli.commands")
     }
 
 

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from click.testing import CliRunner
 
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.rules import MAX_RULES_BYTES, MAX_RULES_DEPTH
 
 

@@ -12,7 +12,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.plugin_manager import Plugins

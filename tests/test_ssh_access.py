@@ -74,7 +74,7 @@ def server(tmp_path_factory):
         site = sysconfig.get_paths()["purelib"]
         program.write_text(
             f"#!/bin/sh\nexec {python_for(user)} -c 'import site, sys; site.addsitedir(sys.argv.pop(1)); "
-            f'from timebank.cli import main; main()\' {site} "$@"\n'
+            f'from timebank.cli.main import main; main()\' {site} "$@"\n'
         )
         program.chmod(0o755)
         ledger = home / "coop.sqlite"

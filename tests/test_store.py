@@ -7,7 +7,7 @@ import pytest
 from helpers import exchange
 
 from timebank.ledger import Ledger
-from timebank.store import MIGRATIONS
+from timebank.storage.store import MIGRATIONS
 
 
 def test_raw_update_or_delete_of_an_entry_is_refused(ledger, ledger_path):

@@ -10,7 +10,6 @@ __version__ = "0.1.0"
 hookspec = pluggy.HookspecMarker("timebank")
 hookimpl = pluggy.HookimplMarker("timebank")
 
-from timebank.disclosure import Fact, Figure, Measure  # noqa: E402
 from timebank.errors import (  # noqa: E402
     InputError,
     NotAllowed,
@@ -32,6 +31,7 @@ from timebank.models import (  # noqa: E402
     Report,
     sub_account,
 )
+from timebank.publishing.disclosure import Fact, Figure, Measure  # noqa: E402
 from timebank.rules import Setting  # noqa: E402
 
 __all__ = [

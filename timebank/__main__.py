@@ -1,5 +1,5 @@
 """``python -m timebank`` runs the CLI."""
 
-from timebank.cli import main
+from timebank.cli.main import main
 
 main()

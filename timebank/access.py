@@ -31,7 +31,7 @@ import attrs
 
 from timebank.errors import InputError, NotFound
 from timebank.permissions import MANAGE_MEMBERS, Actor, actor_label
-from timebank.store import now_utc
+from timebank.storage.store import now_utc
 
 if TYPE_CHECKING:
     from timebank.ledger import Ledger

@@ -15,7 +15,7 @@ from typing import Any
 from timebank.errors import InputError, NotFound, RulesRefused, TimebankError
 from timebank.models import Claim, Entry, Exchange, decode_refs
 from timebank.permissions import AUTO_ACCEPT, WITHDRAW, actor_label
-from timebank.store import now_utc
+from timebank.storage.store import now_utc
 from timebank.units import check_text
 
 # Who decided a claim its auto-accept day accepted, as the claims table records it.

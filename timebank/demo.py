@@ -17,8 +17,8 @@ from typing import Any
 from timebank.errors import InputError, TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
-from timebank.outputs import install_ledger, ledger_replacement, new_ledger_file, temporary_beside
 from timebank.permissions import SYSTEM
+from timebank.storage.outputs import install_ledger, ledger_replacement, new_ledger_file, temporary_beside
 from timebank.templates import load_template
 from timebank.units import split_evenly
 

@@ -404,7 +404,7 @@ def set_recipient(ledger: Ledger, handle: str, email: str | None, *, actor: str)
     ledger.member(handle)
     if acting.handle != handle and not acting.is_coordinator:
         raise NotAllowed(f"email: only {handle} or a co-ordinator may change {handle}'s e-mail consent")
-    from timebank.store import now_utc
+    from timebank.storage.store import now_utc
 
     with ledger.transaction() as conn:
         if email is None:

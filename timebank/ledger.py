@@ -20,7 +20,6 @@ import attrs
 
 from timebank import pipeline
 from timebank.access import AccessMixin
-from timebank.anchors import append_anchor, ledger_id, set_aside_orphans
 from timebank.claims import ClaimsMixin
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused, TimebankError
 from timebank.limits import Limits
@@ -51,7 +50,8 @@ from timebank.pins import PinsMixin
 from timebank.plugin_manager import Plugins, default_plugins
 from timebank.reading import ReadingMixin
 from timebank.rules import MissingPlugin, Rules, build_rules, check_rules
-from timebank.store import Store, now_utc
+from timebank.storage.anchors import append_anchor, ledger_id, set_aside_orphans
+from timebank.storage.store import Store, now_utc
 from timebank.units import NOTE_LENGTH, check_text, text_fault
 
 DEFAULT_RULES: dict[str, Any] = {

@@ -20,7 +20,7 @@ import attrs
 
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused
 from timebank.models import Exchange, Member, Problem
-from timebank.store import STANDING, now_utc
+from timebank.storage.store import STANDING, now_utc
 from timebank.units import check_text
 
 if TYPE_CHECKING:

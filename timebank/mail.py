@@ -216,7 +216,7 @@ def _reason(exc: BaseException) -> str:
 
 def send(ledger: Ledger, settings: SmtpSettings, items: Iterable[Outgoing]) -> SendReport:
     """Send each message in its own SMTP transaction; record each one the server accepted."""
-    from timebank.store import now_utc
+    from timebank.storage.store import now_utc
 
     items = list(items)
     sent: list[Outgoing] = []

@@ -16,7 +16,7 @@ from timebank import pipeline
 from timebank.errors import InputError, NotAllowed, NotFound, RulesRefused
 from timebank.models import Account, Member
 from timebank.permissions import MANAGE_MEMBERS, RESERVED_HANDLES, Actor, actor_label
-from timebank.store import STANDING, now_utc
+from timebank.storage.store import STANDING, now_utc
 from timebank.units import NAME_LENGTH, check_flag, check_text
 
 

@@ -30,7 +30,7 @@ from timebank.errors import PluginFailed
 from timebank.listings import listing_problems
 from timebank.models import Draft, Entry, Exchange, Posting, Problem, encode_refs
 from timebank.rules import Rules
-from timebank.store import now_utc
+from timebank.storage.store import now_utc
 
 if TYPE_CHECKING:
     from timebank.ledger import Ledger

@@ -98,9 +98,9 @@ def _result_checks() -> dict[str, Callable[[Any], str] | None]:
     made where the results are used, in ``timebank.pipeline``. ``None`` means the result is
     not used.
     """
-    from timebank.disclosure import Figure, Measure
     from timebank.listings import Match
     from timebank.models import Account, Decision, Draft, Problem, Report
+    from timebank.publishing.disclosure import Figure, Measure
 
     problems = _list_of("a Problem", _is(Problem))
     per_exchange = _list_of("a list of postings per exchange", _is(list, tuple, type(None)))

@@ -195,7 +195,7 @@ class ReadingMixin:
         return row[0] if row else pipeline.GENESIS
 
     def verify(self, extra_anchors: dict[int, str] | None = None) -> Any:
-        from timebank.verify import verify
+        from timebank.storage.verify import verify
 
         return verify(self, extra_anchors)
 

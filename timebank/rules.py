@@ -26,9 +26,9 @@ from typing import Any
 
 import attrs
 
-from timebank.disclosure import FLOORS
 from timebank.errors import InputError, PluginFailed
 from timebank.models import Problem
+from timebank.publishing.disclosure import FLOORS
 from timebank.units import check_text, format_minutes, parse_minutes
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.errors import NotAllowed, RulesRefused
 from timebank.models import Posting
 from timebank.testing import exchange

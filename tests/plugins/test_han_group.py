@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 from timebank.plugins.han_group import form_group, groups
 
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.errors import InputError, NotAllowed, RulesRefused
 from timebank.models import Claim, Posting
 from timebank.testing import exchange

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from timebank.plugins.safeguarding import expiring, record_check
 
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.errors import NotAllowed, RulesRefused
 from timebank.listings import Listings
 from timebank.testing import exchange, snapshot_rows

@@ -14,7 +14,7 @@ from timebank.plugins.social_prescribing import (
     referral,
 )
 
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.errors import InputError, NotAllowed, RulesRefused
 from timebank.testing import exchange
 

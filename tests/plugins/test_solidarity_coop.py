@@ -29,7 +29,7 @@ def test_classes_and_activity_reported_separately_for_users_and_workers(make_led
 def test_report_through_the_cli(make_ledger):
     from click.testing import CliRunner
 
-    from timebank.cli import cli
+    from timebank.cli.main import cli
 
     ledger = make_ledger("solidarity-coop", members={"ursula": "user", "wanda": "worker"})
     ledger.record(exchange("wanda", "ursula", 60, category="home visit"))

@@ -1,7 +1,7 @@
 """An attacker with the published file and the co-op's rules, and nothing else.
 
-Shares no code with ``timebank.disclosure`` or ``timebank.publish``: it reads the tables,
-writes down every equation the documentation promises between them (breakdowns add up to
+Shares no code with ``timebank.publishing.disclosure`` or ``timebank.publishing.publish``: it reads
+the tables, writes down every equation the documentation promises between them (breakdowns add up to
 their month, kinds and areas split the same hours, credits are hours times the rules'
 weights, growth and credits-so-far are running totals of their months, balance bands add
 up to the members at the end of the month, reciprocity's counts are bounded by the

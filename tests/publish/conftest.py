@@ -6,7 +6,7 @@ import random
 import pytest
 
 from timebank.models import Member
-from timebank.publish import publish
+from timebank.publishing.publish import publish
 from timebank.testing import exchange
 
 SECRETS = {

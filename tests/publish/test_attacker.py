@@ -14,7 +14,7 @@ import pytest
 from attacker import Attack
 from coops import PUBLIC_AREAS, TEMPLATES, publish_day
 
-from timebank.publish import publish
+from timebank.publishing.publish import publish
 
 SIZES = [6, 20, 8, 18, 10, 16, 12, 14, 7]
 # one co-op per template, sizes across 6-20; every other one rounds at the floors (counts

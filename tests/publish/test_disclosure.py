@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from timebank.disclosure import Audit, Cell, Protection, dominated
+from timebank.publishing.disclosure import Audit, Cell, Protection, dominated
 
 
 def group(values, *, small, published_total=True, unit="count"):

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from conftest import PUBLISHED_ON, SECRETS, START
 
 from timebank import Fact, Figure, Measure, PluginFailed, hookimpl
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.errors import InputError
 from timebank.models import Member
-from timebank.publish import publish, published_through
+from timebank.publishing.publish import publish, published_through
 from timebank.testing import exchange
 
 

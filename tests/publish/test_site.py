@@ -8,9 +8,9 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from timebank.cli import cli
-from timebank.publish import published_through
-from timebank.serve import make_datasette
+from timebank.cli.main import cli
+from timebank.publishing.publish import published_through
+from timebank.publishing.serve import make_datasette
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_publish_command_and_metadata_for_datasette_publish(seeded, tmp_path):
     assert "k=6; audited" in result.output
     assert json.loads(meta.read_text())["databases"]["figures"]["queries"]
     # the same files, as 'datasette publish' would deploy them, with Datasette's own command line
-    from timebank.serve import SITE
+    from timebank.publishing.serve import SITE
 
     got = subprocess.run(
         [
@@ -149,7 +149,7 @@ async def test_a_file_name_with_dots_serves_every_table(published, tmp_path):
 
 async def test_a_coop_of_fifty_still_shows_the_main_charts(tmp_path):
     from timebank.demo import build_demo
-    from timebank.publish import publish
+    from timebank.publishing.publish import publish
 
     today = dt.date(2026, 3, 1)
     ledger = build_demo(tmp_path / "demo.sqlite", members=50, days=400, today=today)

@@ -14,9 +14,9 @@ import textwrap
 
 import pytest
 
-from timebank import csvio
-from timebank.anchors import anchor_path
+from timebank.interchange import csvio
 from timebank.plugin_manager import Plugins
+from timebank.storage.anchors import anchor_path
 
 FAILING = """
 from timebank import hookimpl

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import writer_command
 
-from timebank.backup import backup, restore
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.errors import InputError, LedgerCorrupt
 from timebank.ledger import Ledger
+from timebank.storage.backup import backup, restore
 from timebank.testing import exchange
 
 
@@ -90,7 +90,7 @@ import textwrap  # noqa: E402
 
 from test_tampering import close, raw, rebuild_chain  # noqa: E402
 
-from timebank.anchors import read_anchor_file  # noqa: E402
+from timebank.storage.anchors import read_anchor_file  # noqa: E402
 
 
 def digest(path):
@@ -253,7 +253,7 @@ def test_restore_refuses_while_another_process_has_the_ledger_open(five, tmp_pat
 CRASHING_RESTORE = """
 import os, signal, sys
 from pathlib import Path
-from timebank.backup import restore
+from timebank.storage.backup import restore
 limit, renames = int(sys.argv[3]), [0]
 real_rename = os.rename
 def rename(*args):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import SOAK, writer_command
 
-from timebank import csvio
+from timebank.interchange import csvio
 from timebank.ledger import Ledger
 from timebank.plugin_manager import Plugins
 from timebank.testing import snapshot_rows

@@ -7,7 +7,7 @@ import stat
 from click.testing import CliRunner
 from timebank.tui.app import make_app
 
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.ledger import Ledger
 from timebank.testing import exchange
 
@@ -89,7 +89,7 @@ import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
-from timebank.anchors import read_anchor_file  # noqa: E402
+from timebank.storage.anchors import read_anchor_file  # noqa: E402
 
 
 def anchors_of(path):
@@ -218,12 +218,12 @@ def test_init_makes_the_folder_of_a_first_ledger_and_leaves_no_temporary_file(tm
 
 def test_asking_whether_the_ledger_is_open_does_not_drop_this_process_locks(roomy):
     """Closing a descriptor of the -shm drops every POSIX lock of the process that closes it."""
-    from timebank.outputs import ledger_in_use
+    from timebank.storage.outputs import ledger_in_use
 
     roomy.record(exchange("alice", "bob", 30))
     assert ledger_in_use(roomy.path), "this process's own connection counts"
     probe = (
-        "import sys; from timebank.outputs import ledger_in_use; "
+        "import sys; from timebank.storage.outputs import ledger_in_use; "
         "sys.exit(0 if ledger_in_use(sys.argv[1]) else 3)"
     )
     assert subprocess.run([sys.executable, "-c", probe, str(roomy.path)]).returncode == 0, (
@@ -248,7 +248,7 @@ def test_paths_with_question_marks_and_hashes_are_files_not_uri_queries(tmp_path
     query: a backup, a restore or a publication of such a path read another file or failed."""
     from click.testing import CliRunner
 
-    from timebank.cli import cli
+    from timebank.cli.main import cli
 
     folder = tmp_path / "co-op? #1 100%"
     folder.mkdir()

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import SOAK
 
-from timebank import csvio
-from timebank.cli import cli
+from timebank.cli.main import cli
+from timebank.interchange import csvio
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.permissions import SYSTEM

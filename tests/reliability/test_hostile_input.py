@@ -7,9 +7,9 @@ from conftest import SOAK
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from timebank import csvio
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.errors import TimebankError
+from timebank.interchange import csvio
 from timebank.ledger import Ledger
 
 HOSTILE = [

@@ -13,10 +13,10 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from timebank.backup import backup
-from timebank.cli import cli
+from timebank.cli.main import cli
 from timebank.ledger import Ledger
-from timebank.outputs import output_file
+from timebank.storage.backup import backup
+from timebank.storage.outputs import output_file
 from timebank.testing import exchange
 
 

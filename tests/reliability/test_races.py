@@ -289,7 +289,7 @@ def test_three_settings_changed_at_once_all_land(make_ledger, racers):
 def test_listing_claims_writes_nothing_and_the_next_write_accepts_overdue_ones(make_ledger, tmp_path):
     from click.testing import CliRunner
 
-    from timebank.cli import cli
+    from timebank.cli.main import cli
     from timebank.testing import snapshot_rows
 
     ledger = make_ledger(members={"alice": "member", "bob": "member", "carol": "member"})

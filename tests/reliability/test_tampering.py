@@ -134,7 +134,7 @@ def test_a_new_ledger_where_an_old_one_was_deleted_starts_its_own_anchors(ten):
 def test_anchors_with_lines_timebank_never_writes_do_not_vouch(ten, stray):
     """An anchors file holding ``hello world`` (a digest or an export written over it) passed
     ``verify`` as clean: it vouched for nothing and said so to no one."""
-    from timebank.anchors import anchor_path
+    from timebank.storage.anchors import anchor_path
 
     path = anchor_path(ten)
     lines = path.read_text().splitlines(True)

@@ -19,7 +19,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from timebank import csvio
+from timebank.interchange import csvio
 from timebank.ledger import Ledger
 from timebank.testing import exchange
 
@@ -73,7 +73,7 @@ def ledger_writer(path: str, name: str, count: int) -> None:
 def cli_writer(path: str, name: str, count: int) -> None:
     from click.testing import CliRunner
 
-    from timebank.cli import cli
+    from timebank.cli.main import cli
 
     rng = random.Random(name)
     runner = CliRunner()
@@ -106,7 +106,7 @@ def cli_writer(path: str, name: str, count: int) -> None:
 def racer() -> None:
     from click.testing import CliRunner
 
-    from timebank.cli import cli
+    from timebank.cli.main import cli
 
     runner = CliRunner()
     while line := sys.stdin.readline():

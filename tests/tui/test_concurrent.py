@@ -16,7 +16,7 @@ async def test_tui_and_cli_write_at_once(app_for, coop):
     coop.change_settings("classic", {"max_per_day": "24h"}, actor="coord")
     script = (
         "import sys\n"
-        "from timebank.cli import main\n"
+        "from timebank.cli.main import main\n"
         f"for i in range({N}):\n"
         "    sys.argv = ['timebank', 'log', 'carol', 'bob', '5m', '-k', 'shopping', '--as', 'coord',\n"
         "                '-n', f'cli {i}']\n"

@@ -83,7 +83,7 @@ def export_folder(ledger: Ledger) -> Path:
 
 def export_csv(ledger: Ledger, actor: str, today: dt.date) -> list[Path]:
     """Write entries and postings as CSV into the exports folder; co-ordinators only."""
-    from timebank import exports
+    from timebank.interchange import exports
 
     ledger.require(actor, "export", "entries")  # the same check as the CLI's exports
     folder = export_folder(ledger)

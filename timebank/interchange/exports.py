@@ -12,7 +12,7 @@ import csv
 from collections.abc import Iterator
 from typing import IO
 
-from timebank.csvio import neutralise
+from timebank.interchange.csvio import neutralise
 from timebank.ledger import Ledger
 from timebank.models import Entry, encode_refs
 

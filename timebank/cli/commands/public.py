@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from timebank.cli import (
+from timebank.cli.main import (
     _ledger_option,
     cli,
     default_ledger_path,
@@ -44,9 +44,9 @@ def publish(ledger: Ledger, out: Path | None, k: int | None, metadata: Path | No
     """Write the anonymised, aggregates-only file that `timebank serve` shows the public."""
     import json
 
-    from timebank.outputs import check_target, output_file
-    from timebank.publish import publish as write_public
-    from timebank.serve import SITE, metadata_for
+    from timebank.publishing.publish import publish as write_public
+    from timebank.publishing.serve import SITE, metadata_for
+    from timebank.storage.outputs import check_target, output_file
 
     out = out or default_public_path(ledger.path)
     if metadata:  # refused before anything is written, not after the public file
@@ -77,7 +77,7 @@ def publish(ledger: Ledger, out: Path | None, k: int | None, metadata: Path | No
 @click.option("--port", default=8001, show_default=True)
 def serve(file: Path | None, ledger_path: Path | None, host: str, port: int) -> None:
     """Serve the published FILE with Datasette (immutable, no downloads, no arbitrary SQL)."""
-    from timebank.serve import serve as run_site
+    from timebank.publishing.serve import serve as run_site
 
     file = file or default_public_path(ledger_path or default_ledger_path())
     if not file.exists():

@@ -2,7 +2,7 @@
 
 Nothing personal leaves the ledger: no names, handles, areas typed by co-ordinators, notes
 or per-member rows, only rounded counts and sums over groups of members. Every figure is
-declared (``timebank.disclosure``): the core's own and each plugin's. The core computes
+declared (``timebank.publishing.disclosure``): the core's own and each plugin's. The core computes
 them, suppresses the small and the dominated, audits the rest with a linear-programming
 solver and suppresses more until no hidden figure can be narrowed below its protection
 range from everything published.
@@ -31,8 +31,10 @@ from typing import Any
 
 import attrs
 
-from timebank.charts import bar_chart
-from timebank.disclosure import (
+from timebank.errors import InputError
+from timebank.ledger import Ledger
+from timebank.publishing.charts import bar_chart
+from timebank.publishing.disclosure import (
     ALL,
     DOMINANCE_MEMBERS,
     DOMINANCE_SHARE,
@@ -48,10 +50,8 @@ from timebank.disclosure import (
     collect,
     dominated,
 )
-from timebank.errors import InputError
-from timebank.ledger import Ledger
 from timebank.rules import Rules
-from timebank.store import STANDING, file_uri, now_utc
+from timebank.storage.store import STANDING, file_uri, now_utc
 
 METHOD = (
     "Rounded counts and sums over groups of members, each drawn from enough members. A figure"

@@ -6,7 +6,8 @@ import json
 
 import click
 
-from timebank.cli import (
+from timebank.cli.formats import emit, entry_rows, format_option
+from timebank.cli.main import (
     ID,
     WholeNumber,
     _as_option,
@@ -15,7 +16,6 @@ from timebank.cli import (
     with_ledger,
 )
 from timebank.errors import InputError, NotAllowed, TimebankError
-from timebank.formats import emit, entry_rows, format_option
 from timebank.ledger import Ledger
 from timebank.permissions import READ_REPORTS
 from timebank.units import format_minutes, parse_day, printable

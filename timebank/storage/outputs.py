@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from timebank.errors import InputError, TimebankError
-from timebank.store import file_uri
+from timebank.storage.store import file_uri
 
 #: What a command writes. Only ``public`` may replace an existing file of its own kind (a
 #: SQLite file); ``csv`` and ``json`` may replace any file that is not SQLite, a WAL or anchors.
@@ -207,7 +207,7 @@ def _fsync_file(path: Path) -> None:
 def _side_files(temp: Path, companions: Sequence[str]) -> list[Path]:
     """Files a writer may leave beside a temporary file: SQLite's, and a ledger's anchors."""
     names = [f"{temp}{s}" for s in ("-journal", "-wal", "-shm", *companions)]
-    # ``timebank.publish`` writes its own ``.NAME.tmp`` and renames it onto ours.
+    # ``timebank.publishing.publish`` writes its own ``.NAME.tmp`` and renames it onto ours.
     names.append(str(temp.with_name(f".{temp.name}.tmp")))
     return [Path(n) for n in names]
 
@@ -351,7 +351,7 @@ def new_ledger_file(path: str | Path) -> Iterator[Path]:
     given ``path`` only once the block ends whole, so a full disk or a bad name never leaves
     half a ledger there. Anchors left by a ledger deleted from ``path`` are set aside first:
     they are not the new ledger's."""
-    from timebank.anchors import set_aside_orphans
+    from timebank.storage.anchors import set_aside_orphans
 
     if not os.path.lexists(path):
         set_aside_orphans(Path(path))
@@ -461,7 +461,7 @@ def install_ledger(temp: Path, live: Path, *, label: str) -> Path | None:
     the ledger, so at no moment does a ledger sit beside anchors that are not its own.
     Call inside ``ledger_replacement``.
     """
-    from timebank.anchors import anchor_path, aside_name
+    from timebank.storage.anchors import anchor_path, aside_name
 
     new_anchors = Path(f"{temp}.anchors")
     _fsync_file(new_anchors)

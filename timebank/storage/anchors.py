@@ -28,7 +28,7 @@ from pathlib import Path
 import attrs
 
 from timebank.errors import LedgerCorrupt, TimebankError
-from timebank.store import create_private_file
+from timebank.storage.store import create_private_file
 
 HEADER = "# timebank anchors ledger="
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from timebank.cli import (
+from timebank.cli.commands.exporting import MORE_EXPORTS, export_more, import_ledger
+from timebank.cli.main import (
     _as_option,
     _ledger_option,
     cli,
@@ -15,7 +16,6 @@ from timebank.cli import (
     opened_ledger,
     with_ledger,
 )
-from timebank.commands.exporting import MORE_EXPORTS, export_more, import_ledger
 from timebank.ledger import Ledger
 
 
@@ -41,7 +41,7 @@ def import_(
 def _import_csv(
     ledger: Ledger, actor: str | None, kind: str, file: Path, dry_run: bool, accept_warnings: bool
 ) -> None:
-    from timebank import csvio
+    from timebank.interchange import csvio
 
     if kind == "members":
         count = csvio.import_members(ledger, file, actor=actor or "", dry_run=dry_run)
@@ -65,13 +65,13 @@ def export(ledger: Ledger, actor: str | None, kind: str, out: Path | None, fmt: 
     if kind in MORE_EXPORTS:
         export_more(ledger, kind, out, fmt=fmt, actor=actor)
         return
-    from timebank import csvio
+    from timebank.interchange import csvio
 
     write = csvio.export_members if kind == "members" else csvio.export_exchanges
     if out is None:
         write(ledger, sys.stdout)
         return
-    from timebank.outputs import output_text
+    from timebank.storage.outputs import output_text
 
     with output_text(out, ledger=ledger.path, kind="csv") as stream:
         count = write(ledger, stream)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import click
 
-from timebank import cli as cli_module
 from timebank.access import added_on, default_authorized_keys, default_program
-from timebank.cli import _as_option, cli, open_ledger, with_ledger
+from timebank.cli import main as cli_module
+from timebank.cli.main import _as_option, cli, open_ledger, with_ledger
 from timebank.errors import InputError, NotAllowed
 
 # What a member's key may run: reading their own, recording, deciding claims, listings.
@@ -144,7 +144,7 @@ def pin(ledger, actor, issue_for) -> None:  # type: ignore[no-untyped-def]
 )
 def kiosk(ledger_path: Path | None, idle: int) -> None:
     """The TUI for a shared terminal: it opens locked; a member unlocks it with handle and PIN."""
-    from timebank.cli import default_ledger_path
+    from timebank.cli.main import default_ledger_path
 
     run_kiosk = _ui("kiosk")
     if run_kiosk is None:

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import IO
 
 from timebank.errors import InputError, RulesRefused, TimebankError
+from timebank.interchange.reproduce import POSTINGS, REFS, difference, read_postings, read_refs
 from timebank.ledger import DryRunDone, Ledger
 from timebank.models import HANDLE_PATTERN, Exchange, Member
-from timebank.reproduce import POSTINGS, REFS, difference, read_postings, read_refs
-from timebank.store import STANDING
+from timebank.storage.store import STANDING
 from timebank.units import check_text, format_minutes, parse_day, parse_duration
 
 EXCHANGE_COLUMNS = ("date", "giver", "receiver", "duration", "category", "note")

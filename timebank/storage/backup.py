@@ -22,16 +22,16 @@ from pathlib import Path
 
 import attrs
 
-from timebank.anchors import (
+from timebank.errors import InputError, LedgerCorrupt
+from timebank.ledger import Ledger
+from timebank.storage.anchors import (
     anchor_path,
     anchors_text,
     ledger_id,
     read_anchor_file,
     real_path,
 )
-from timebank.errors import InputError, LedgerCorrupt
-from timebank.ledger import Ledger
-from timebank.outputs import (
+from timebank.storage.outputs import (
     disk_full,
     install_ledger,
     is_disk_full,
@@ -39,8 +39,8 @@ from timebank.outputs import (
     output_file,
     share_like,
 )
-from timebank.store import create_private_file, file_uri, now_utc
-from timebank.verify import Report
+from timebank.storage.store import create_private_file, file_uri, now_utc
+from timebank.storage.verify import Report
 
 PAGES_PER_STEP = 4096
 

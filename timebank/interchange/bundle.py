@@ -23,16 +23,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from timebank.anchors import append_anchor, set_aside_orphans
 from timebank.chain import GENESIS, entry_hash
 from timebank.errors import InputError, NotAllowed
-from timebank.exports import iter_entries
+from timebank.interchange.exports import iter_entries
 from timebank.ledger import Ledger
 from timebank.models import Member, encode_refs
 from timebank.permissions import RESERVED_HANDLES
 from timebank.plugin_manager import default_plugins
 from timebank.rules import build_rules, check_rules
-from timebank.store import SCHEMA_VERSION, Store
+from timebank.storage.anchors import append_anchor, set_aside_orphans
+from timebank.storage.store import SCHEMA_VERSION, Store
 from timebank.units import NAME_LENGTH, NOTE_LENGTH, check_flag, check_text, text_fault
 
 FORMAT = "timebank-ledger"

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from timebank.csvio import neutralise
+from timebank.interchange.csvio import neutralise
 from timebank.models import Entry
 
 FORMATS = ("text", "json", "csv")

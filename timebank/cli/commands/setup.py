@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from timebank.cli import (
+from timebank.cli.main import (
     WholeNumber,
     _ledger_option,
     cli,
@@ -46,7 +46,7 @@ def init(
     rules = load_template(template)
     if coop_name:
         rules.setdefault("coop", {})["name"] = coop_name
-    from timebank.outputs import new_ledger_file
+    from timebank.storage.outputs import new_ledger_file
 
     with (
         new_ledger_file(path) as temp,
@@ -95,7 +95,7 @@ def summary(ledger: Ledger) -> None:
 def upgrade(ledger_path: Path | None, backup_to: Path | None) -> None:
     """Bring the ledger to this timebank's schema, after a verified backup; the only
     command that migrates an existing ledger."""
-    from timebank.upgrade import upgrade as upgrade_ledger
+    from timebank.storage.upgrade import upgrade as upgrade_ledger
 
     result = upgrade_ledger(ledger_path or default_ledger_path(), backup_to=backup_to)
     click.echo(result.sentence())

@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable
 from typing import IO
 
-from timebank.exports import iter_entries
+from timebank.interchange.exports import iter_entries
 from timebank.ledger import Ledger
 from timebank.models import SUB_ACCOUNT, SYSTEM_PREFIX, Account, Entry
 

@@ -2,7 +2,7 @@
 
 Opening a ledger never migrates it (a typo in ``--ledger`` must not turn another file into
 a ledger, and a co-op should choose when its file changes). ``upgrade`` takes the write lock,
-takes a backup of the ledger as it is through ``timebank.backup`` and verifies it (read as
+takes a backup of the ledger as it is through ``timebank.storage.backup`` and verifies it (read as
 migrated, inside a transaction rolled back so the backup keeps the old schema), then applies
 every pending migration in one transaction: all of them, or none.
 """
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import attrs
 
-from timebank.anchors import anchor_path
-from timebank.backup import backup
 from timebank.errors import LedgerCorrupt, TimebankError
 from timebank.ledger import Ledger
-from timebank.store import SCHEMA_VERSION, LedgerReadOnly
+from timebank.storage.anchors import anchor_path
+from timebank.storage.backup import backup
+from timebank.storage.store import SCHEMA_VERSION, LedgerReadOnly
 
 
 @attrs.frozen

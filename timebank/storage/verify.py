@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from timebank.anchors import anchor_path, ledger_id, read_anchor_file
 from timebank.chain import GENESIS, SELECT_ENTRIES, entry_hash
+from timebank.storage.anchors import anchor_path, ledger_id, read_anchor_file
 
 if TYPE_CHECKING:
     from timebank.ledger import Ledger

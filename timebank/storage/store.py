@@ -924,7 +924,7 @@ def _no_room(path: Path) -> bool:
 
 
 def _disk_full(exc: BaseException) -> bool:
-    from timebank.outputs import is_disk_full
+    from timebank.storage.outputs import is_disk_full
 
     return is_disk_full(exc)
 

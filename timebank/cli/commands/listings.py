@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from timebank.cli import ID, _as_option, cli, with_ledger
+from timebank.cli.main import ID, _as_option, cli, with_ledger
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.listings import STATES, Listing, Listings, Match
@@ -336,7 +336,7 @@ def digest(
     if out is None:
         click.echo(text, nl=False)
         return
-    from timebank.outputs import output_text
+    from timebank.storage.outputs import output_text
 
     # members' names, needs and claims: private to the owner, like the ledger; never over
     # the ledger, its files or anyone's history; written whole or not at all

@@ -26,7 +26,7 @@ from timebank.errors import InputError, PluginFailed, RulesRefused, TimebankErro
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import default_plugins
-from timebank.store import LedgerReadOnly, NeedsUpgrade
+from timebank.storage.store import LedgerReadOnly, NeedsUpgrade
 from timebank.units import NAME_LENGTH, check_text, format_hours, format_minutes, parse_day, printable
 
 
@@ -362,7 +362,7 @@ def summary_text(ledger: Ledger) -> str:
     return "\n".join(lines)
 
 
-import timebank.commands  # noqa: E402,F401  (registers every command on ``cli``)
+import timebank.cli.commands  # noqa: E402,F401  (registers every command on ``cli``)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from timebank.cli import (
+from timebank.cli.main import (
     _as_option,
     _ledger_option,
     cli,
@@ -22,7 +22,7 @@ from timebank.ledger import Ledger
 @click.option("--group", help="Let this group read and write the backup (default: owner only).")
 def backup_command(ledger: Ledger, dest: Path, group: str | None) -> None:
     """Copy the ledger to DEST with SQLite's online backup (others may keep writing); verify it."""
-    from timebank.backup import backup
+    from timebank.storage.backup import backup
 
     report = backup(ledger, dest, group=group)
     click.echo(f"backed up to {dest}: {report.sentence()}")
@@ -55,8 +55,8 @@ def restore_command(
 
     The replaced ledger is moved aside (LEDGER.before-restore-TIME), never deleted.
     """
-    from timebank.backup import restore
     from timebank.errors import InputError
+    from timebank.storage.backup import restore
 
     if override is not None and not override.strip():
         raise InputError("--override-history: give the reason, in words, for the record")

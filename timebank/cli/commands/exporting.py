@@ -1,6 +1,6 @@
 """The whole-ledger exports (entries, postings, journal, ledger bundle) and ``import ledger``.
 
-Wired into ``export`` and ``import`` in ``timebank.commands.files``; kept here so those
+Wired into ``export`` and ``import`` in ``timebank.cli.commands.files``; kept here so those
 commands stay small. They are for co-ordinators: each names the whole co-op's history.
 """
 
@@ -15,7 +15,7 @@ import click
 
 from timebank.errors import InputError
 from timebank.ledger import Ledger
-from timebank.outputs import output_text
+from timebank.storage.outputs import output_text
 
 MORE_EXPORTS = ("entries", "postings", "journal", "ledger")
 
@@ -33,19 +33,19 @@ def export_more(ledger: Ledger, kind: str, out: Path | None, *, fmt: str | None,
     """``export entries|postings|journal|ledger``, for a co-ordinator."""
     ledger.require(actor or "", "export", kind)
     if kind == "journal":
-        from timebank.journal import write_journal
+        from timebank.interchange.journal import write_journal
 
         if fmt is None:
             raise InputError("format: say --format hledger or --format beancount for a journal")
         count = write_output(out, lambda s: write_journal(ledger, s, fmt), ledger_path=ledger.path)
         noun = "entries"
     elif kind == "ledger":
-        from timebank.bundle import write_bundle
+        from timebank.interchange.bundle import write_bundle
 
         count = write_output(out, lambda s: write_bundle(ledger, s), ledger_path=ledger.path)
         noun = "entries"
     else:
-        from timebank import exports
+        from timebank.interchange import exports
 
         write = exports.export_entries if kind == "entries" else exports.export_postings
         count = write_output(out, lambda s: write(ledger, s), ledger_path=ledger.path)
@@ -56,7 +56,7 @@ def export_more(ledger: Ledger, kind: str, out: Path | None, *, fmt: str | None,
 
 def import_ledger(path: Path, file: Path, *, actor: str | None, dry_run: bool) -> None:
     """``import ledger BUNDLE``: restore a bundle verbatim into a new ledger file."""
-    from timebank.bundle import restore_bundle
+    from timebank.interchange.bundle import restore_bundle
 
     report = restore_bundle(file, path, actor=actor or "", dry_run=dry_run)
     verb = "would restore" if dry_run else "restored"

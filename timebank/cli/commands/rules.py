@@ -7,13 +7,13 @@ from typing import Any
 
 import click
 
-from timebank.cli import (
+from timebank.cli.formats import emit, format_option
+from timebank.cli.main import (
     _as_option,
     cli,
     with_ledger,
 )
 from timebank.errors import InputError
-from timebank.formats import emit, format_option
 from timebank.ledger import Ledger
 from timebank.plugin_manager import default_plugins
 from timebank.rules import parse_toml, read_rules_file, render_toml

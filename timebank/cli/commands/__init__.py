@@ -1,6 +1,6 @@
-"""The CLI's commands, a module per area; importing them registers them on ``timebank.cli.cli``."""
+"""The CLI's commands, a module per area; importing them registers them on ``timebank.cli.main.cli``."""
 
-from timebank.commands import (
+from timebank.cli.commands import (
     access,
     backups,
     files,

@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from timebank.cli import (
+from timebank.cli.formats import emit, format_option
+from timebank.cli.main import (
     _as_option,
     cli,
     make_member,
@@ -14,7 +15,6 @@ from timebank.cli import (
     with_ledger,
 )
 from timebank.errors import InputError
-from timebank.formats import emit, format_option
 from timebank.ledger import Ledger
 from timebank.units import format_minutes, parse_day, printable
 

@@ -6,7 +6,8 @@ import datetime as dt
 
 import click
 
-from timebank.cli import (
+from timebank.cli.formats import emit, format_option
+from timebank.cli.main import (
     ID,
     _as_option,
     cli,
@@ -14,7 +15,6 @@ from timebank.cli import (
     with_ledger,
 )
 from timebank.errors import InputError
-from timebank.formats import emit, format_option
 from timebank.ledger import Ledger
 from timebank.models import Claim, Exchange
 from timebank.units import check_text, format_minutes, parse_day, parse_duration, printable

@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from timebank.store import file_uri
+from timebank.storage.store import file_uri
 
 SITE = Path(__file__).parent / "site"
 SETTINGS = {
