@@ -66,22 +66,33 @@ def core(name: str) -> Any:
 
 
 class _SourceFinder(importlib.abc.MetaPathFinder):
-    """Finds the packages a tree maps elsewhere (``timebank.plugins`` from ``plugins/``).
+    """Finds ``timebank`` and every module under it in one tree, or nowhere.
 
-    Put first on ``sys.meta_path``: the editable install's own finder would otherwise map
-    those packages to the current tree, whatever ``PYTHONPATH`` says.
+    First on ``sys.meta_path``: the editable install's own finder, further down, maps
+    ``timebank.plugins`` and the current tree's subpackages (``timebank.storage``) to the
+    current tree whatever ``PYTHONPATH`` says, so a module the pinned tree lacks must fail
+    here rather than be found there. Packages the tree keeps under another folder
+    (``timebank.plugins`` in ``plugins/``) come from its ``package-dir`` table.
     """
 
-    def __init__(self, mapping: dict[str, Path]):
+    def __init__(self, root: Path, mapping: dict[str, Path]):
+        self.root = root
         self.mapping = mapping
 
     def find_spec(self, fullname: str, path: object = None, target: object = None):
-        folder = self.mapping.get(fullname)
-        if folder is None:
+        if fullname != "timebank" and not fullname.startswith("timebank."):
             return None
-        return importlib.util.spec_from_file_location(
-            fullname, folder / "__init__.py", submodule_search_locations=[str(folder)]
-        )
+        folder = self.mapping.get(fullname)
+        if folder is not None:
+            return importlib.util.spec_from_file_location(
+                fullname, folder / "__init__.py", submodule_search_locations=[str(folder)]
+            )
+        parent = fullname.rpartition(".")[0]
+        where = [str(self.root)] if not parent else list(getattr(sys.modules.get(parent), "__path__", []))
+        spec = importlib.machinery.PathFinder.find_spec(fullname, where)
+        if spec is None:
+            raise ModuleNotFoundError(f"No module named {fullname!r} in {self.root}", name=fullname)
+        return spec
 
 
 def package_dirs(root: Path) -> dict[str, Path]:
@@ -94,15 +105,15 @@ def package_dirs(root: Path) -> dict[str, Path]:
 
 
 def pin_source(root: Path) -> None:
-    """Import ``timebank`` (and the packages its tree maps) from ``root`` in this process.
+    """Import ``timebank`` and every module under it from ``root`` only, in this process.
 
-    ``root`` must already be first on ``sys.path`` (``PYTHONPATH``); this covers the mapped
-    packages. Call before anything imports ``timebank``.
+    Call before anything imports ``timebank``. Other modules (a plugin installed from the
+    tree's examples) follow ``sys.path``: put ``root``'s folders first on ``PYTHONPATH``.
     """
     if any(name == "timebank" or name.startswith("timebank.") for name in sys.modules):
         raise RuntimeError("bench: timebank was imported before its source was pinned")
     mapping = {name: folder for name, folder in package_dirs(root).items() if folder != root / name}
-    sys.meta_path.insert(0, _SourceFinder(mapping))
+    sys.meta_path.insert(0, _SourceFinder(root, mapping))
 
 
 def _under(path: Path, folder: Path) -> bool:
