@@ -961,3 +961,33 @@ def test_a_result_type_is_checked_in_one_place_and_named_once(tmp_path):
             if re.search(r"PluginFailed\(.*\bnot an? [A-Z]", line):
                 repeats.append(f"{path.relative_to(ROOT)}:{number}")
     assert not repeats, f"result types are checked again outside plugin_manager: {repeats}"
+
+
+def test_the_hook_markers_have_one_home_with_no_import_cycle():
+    """``hookspecs`` defines both markers and imports nothing of timebank's; the package
+    re-exports ``hookimpl`` for plugins. So it loads on its own, first."""
+    import subprocess
+    import sys
+
+    import timebank
+
+    assert timebank.hookimpl is hookspecs.hookimpl and timebank.hookspec is hookspecs.hookspec
+    defined = [
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "timebank").rglob("*.py")
+        if re.search(r"Hook(spec|impl)Marker\(", path.read_text())
+    ]
+    assert defined == ["timebank/hookspecs.py"]
+    code = (
+        "import importlib.util, sys\n"
+        "spec = importlib.util.spec_from_file_location('specs_alone', sys.argv[1])\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('timebank')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "timebank" / "hookspecs.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"
