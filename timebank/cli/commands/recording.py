@@ -7,13 +7,8 @@ import datetime as dt
 import click
 
 from timebank.cli.formats import emit, format_option
-from timebank.cli.main import (
-    ID,
-    _as_option,
-    cli,
-    postings_text,
-    with_ledger,
-)
+from timebank.cli.main import cli, postings_text
+from timebank.cli.options import ID, as_option, with_ledger
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.models import Claim, Exchange
@@ -29,7 +24,7 @@ def _handles(text: str, field: str) -> tuple[str, ...]:
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("givers")
 @click.argument("receivers")
 @click.argument("duration")
@@ -92,7 +87,7 @@ def parse_refs(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.option("--all", "show_all", is_flag=True, help="Show confirmed and declined claims too.")
 @format_option
 def claims(ledger: Ledger, actor: str | None, show_all: bool, fmt: str) -> None:
@@ -177,7 +172,7 @@ def claim_state(claim: Claim) -> str:
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("claim_id", type=ID)
 @click.option("--yes", is_flag=True, help="Accept warnings (soft limits).")
 def confirm(ledger: Ledger, actor: str | None, claim_id: int, yes: bool) -> None:
@@ -191,7 +186,7 @@ def confirm(ledger: Ledger, actor: str | None, claim_id: int, yes: bool) -> None
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("claim_id", type=ID)
 @click.option("--reason", default="")
 def withdraw(ledger: Ledger, actor: str | None, claim_id: int, reason: str) -> None:
@@ -202,7 +197,7 @@ def withdraw(ledger: Ledger, actor: str | None, claim_id: int, reason: str) -> N
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("claim_id", type=ID)
 @click.option("--reason", default="")
 def decline(ledger: Ledger, actor: str | None, claim_id: int, reason: str) -> None:
@@ -213,7 +208,7 @@ def decline(ledger: Ledger, actor: str | None, claim_id: int, reason: str) -> No
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("source")
 @click.argument("target")
 @click.argument("duration")
@@ -231,7 +226,7 @@ def give(
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("entry_id", type=ID)
 @click.option("--reason", required=True, help="Why the entry is reversed.")
 def reverse(ledger: Ledger, actor: str | None, entry_id: int, reason: str) -> None:
