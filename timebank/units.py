@@ -192,6 +192,27 @@ def _day_month(match: re.Match[str], raw: str, today: dt.date, field: str) -> dt
         raise InputError(f"{field}: {raw!r} is not a day of the calendar") from None
 
 
+def split_handles(text: str, field: str, *, names: bool = False) -> tuple[str, ...]:
+    """The members one field names, wherever it is typed (a CSV file, the command line,
+    the terminal UI), by one rule:
+
+    a comma or a semicolon separates members (``alice,bob``, ``alice; bob``), and so does
+    white space (``alice bob``), since a handle never contains one; blank pieces and the
+    spaces around each are dropped. With ``names`` (the TUI, which also finds a member by
+    part of their name) white space stays inside a piece: ``Alice Ames, bob`` is two.
+    Naming nobody is refused in one sentence naming ``field``.
+    """
+    if text.isalnum():  # the common case, a million times in an import: one plain handle
+        return (text,)
+    pieces = text.replace(";", ",").split(",")
+    if not names:
+        pieces = [word for piece in pieces for word in piece.split()]
+    found = tuple(piece.strip() for piece in pieces if piece.strip())
+    if not found:
+        raise InputError(f"{field}: name at least one member")
+    return found
+
+
 def split_evenly(total: int, parts: int) -> list[int]:
     """Share ``total`` minutes among ``parts``; the first ones take a remainder minute each.
 

@@ -10,6 +10,7 @@ from textual.suggester import Suggester
 
 from timebank.errors import InputError
 from timebank.ledger import Ledger
+from timebank.units import split_handles
 
 
 class MemberSuggester(Suggester):
@@ -43,9 +44,7 @@ def resolve_handles(ledger: Ledger, value: str, field: str) -> tuple[str, ...]:
     """Turn what was typed into handles: exact handles, or a unique match by handle or name."""
     members = ledger.members_by_handle()
     handles = []
-    for token in (t.strip() for t in value.split(",")):
-        if not token:
-            continue
+    for token in split_handles(value, field, names=True):
         if token in members:
             handles.append(token)
             continue
@@ -58,6 +57,4 @@ def resolve_handles(ledger: Ledger, value: str, field: str) -> tuple[str, ...]:
             raise InputError(
                 f"{field}: {token!r} matches {found[0].handle}, {found[1].handle}, ...; type more"
             )
-    if not handles:
-        raise InputError(f"{field}: name at least one member")
     return tuple(handles)

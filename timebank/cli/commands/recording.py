@@ -12,14 +12,7 @@ from timebank.cli.options import ID, as_option, with_ledger
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.models import Claim, Exchange
-from timebank.units import check_text, format_minutes, parse_day, parse_duration, printable
-
-
-def _handles(text: str, field: str) -> tuple[str, ...]:
-    handles = tuple(h for h in text.replace(";", ",").split(",") if h.strip())
-    if not handles:
-        raise InputError(f"{field}: name at least one member")
-    return tuple(h.strip() for h in handles)
+from timebank.units import check_text, format_minutes, parse_day, parse_duration, printable, split_handles
 
 
 @cli.command()
@@ -58,8 +51,8 @@ def log(
             raise InputError("kind: the rules list no kinds of care; name one with --kind")
         category = kinds[0]
     exchange = Exchange(
-        givers=_handles(givers, "giver"),
-        receivers=_handles(receivers, "receiver"),
+        givers=split_handles(givers, "giver"),
+        receivers=split_handles(receivers, "receiver"),
         minutes=parse_duration(duration),
         day=parse_day(day),
         category=category,
