@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from timebank.errors import InputError
+from timebank.models import Posting
 
 MAX_EXCHANGE_MINUTES = 24 * 60
+
+NO_CREDITS = "no credits move (recorded for reporting)"
 
 _HOURS_MINUTES = re.compile(
     r"^(?:(?P<h>\d+(?:\.\d+)?)\s*(?:h|hr|hrs|hour|hours))?\s*"
@@ -103,6 +107,20 @@ def format_minutes(minutes: int) -> str:
     if hours:
         return f"{sign}{hours}h"
     return f"{sign}{rest}m"
+
+
+def postings_text(
+    postings: Iterable[Posting] | Iterable[tuple[str, int]], *, nothing: str = NO_CREDITS
+) -> str:
+    """Postings as people read them, the one way every message shows them:
+    ``alice +1h30, bob -1h30``. Takes ``Posting`` records or ``(account, minutes)`` pairs
+    (an imported file's); ``nothing`` is said when no credits move (paid care)."""
+    pairs = [(p.account, p.amount) if isinstance(p, Posting) else p for p in postings]
+    if not pairs:
+        return nothing
+    return ", ".join(
+        f"{account} {'+' if amount > 0 else ''}{format_minutes(amount)}" for account, amount in pairs
+    )
 
 
 def format_hours(minutes: int) -> str:

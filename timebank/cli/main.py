@@ -21,7 +21,7 @@ from timebank.errors import InputError, PluginFailed, RulesRefused, TimebankErro
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import default_plugins
-from timebank.units import NAME_LENGTH, check_text, format_hours, format_minutes, parse_day, printable
+from timebank.units import NAME_LENGTH, check_text, format_hours, parse_day, printable
 
 _HELP_ERRORS = tuple(filter(None, [getattr(click.exceptions, "NoArgsIsHelpError", None)]))
 
@@ -157,13 +157,6 @@ def make_member(handle: str, name: str, member_class: str, joined: str | None, *
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None
-
-
-def postings_text(postings: Any) -> str:
-    """Postings as people read them; an entry that moves no credits (paid care) says so."""
-    if not postings:
-        return "no credits move (recorded for reporting)"
-    return ", ".join(f"{p.account} {'+' if p.amount > 0 else ''}{format_minutes(p.amount)}" for p in postings)
 
 
 @click.group(cls=TimebankGroup, invoke_without_command=True)

@@ -7,11 +7,11 @@ from typing import Any
 import click
 
 from timebank.cli.formats import emit, format_option
-from timebank.cli.main import cli, make_member, postings_text
+from timebank.cli.main import cli, make_member
 from timebank.cli.options import as_option, with_ledger
 from timebank.errors import InputError
 from timebank.ledger import Ledger
-from timebank.units import format_minutes, parse_day, printable
+from timebank.units import format_minutes, parse_day, postings_text, printable
 
 
 @cli.group()

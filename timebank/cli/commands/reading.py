@@ -7,12 +7,12 @@ import json
 import click
 
 from timebank.cli.formats import emit, entry_rows, format_option
-from timebank.cli.main import cli, postings_text
+from timebank.cli.main import cli
 from timebank.cli.options import ID, WholeNumber, as_option, with_ledger
 from timebank.errors import InputError, NotAllowed, TimebankError
 from timebank.ledger import Ledger
 from timebank.permissions import READ_REPORTS
-from timebank.units import format_minutes, parse_day, printable
+from timebank.units import format_minutes, parse_day, postings_text, printable
 
 
 @cli.command()

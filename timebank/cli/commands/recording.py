@@ -7,12 +7,20 @@ import datetime as dt
 import click
 
 from timebank.cli.formats import emit, format_option
-from timebank.cli.main import cli, postings_text
+from timebank.cli.main import cli
 from timebank.cli.options import ID, as_option, with_ledger
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.models import Claim, Exchange
-from timebank.units import check_text, format_minutes, parse_day, parse_duration, printable, split_handles
+from timebank.units import (
+    check_text,
+    format_minutes,
+    parse_day,
+    parse_duration,
+    postings_text,
+    printable,
+    split_handles,
+)
 
 
 @cli.command()
