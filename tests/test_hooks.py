@@ -469,6 +469,7 @@ def test_hook_member_limits_mutual_credit_floor_grows(tmp_path):
 async def test_hook_add_tui_screens(tmp_path):
     from textual.screen import Screen
     from textual.widgets import Label
+
     from timebank.tui.app import TimebankApp
 
     class Notes(Screen):
