@@ -70,3 +70,18 @@ def test_the_tui_names_members_by_the_rule_and_by_name(ledger):
     assert resolve_handles(ledger, "ames;carol", "giver") == ("alice", "carol")
     with pytest.raises(InputError, match="^giver: name at least one member$"):
         resolve_handles(ledger, " , ", "giver")
+
+
+async def test_the_tui_suggests_and_matches_after_either_separator(ledger):
+    from timebank.tui.widgets.member_input import MemberSuggester, matches_text
+
+    ledger.update_member("alice", actor="coord", name="Alice Ames")
+    suggester = MemberSuggester(ledger)
+    for typed, suggested in (
+        ("carol,al", "carol,alice"),
+        ("carol, al", "carol,alice"),
+        ("carol;al", "carol;alice"),
+    ):
+        assert await suggester.get_suggestion(typed) == suggested
+        assert matches_text(ledger, typed).startswith("alice Alice Ames")
+    assert await suggester.get_suggestion("carol;") is None

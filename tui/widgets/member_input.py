@@ -21,19 +21,26 @@ class MemberSuggester(Suggester):
         self.ledger = ledger
 
     async def get_suggestion(self, value: str) -> str | None:
-        head, _, last = value.rpartition(",")
+        head, last = _last_piece(value)
         last = last.strip().lower()
         if not last:
             return None
         for member in self.ledger.find_members(last, limit=5):
             if member.handle.startswith(last):
-                return f"{head}{',' if head else ''}{member.handle}"
+                return f"{head}{member.handle}"
         return None
+
+
+def _last_piece(value: str) -> tuple[str, str]:
+    """What was typed before the last member (with its separator) and the last member being
+    typed; separators as ``units.split_handles`` reads them."""
+    cut = max(value.rfind(","), value.rfind(";")) + 1
+    return value[:cut], value[cut:]
 
 
 def matches_text(ledger: Ledger, value: str, limit: int = 4) -> str:
     """The best matches for the last name typed: ``alice Alice Ames · alan Alan Ng``."""
-    last = value.rpartition(",")[2].strip()
+    last = _last_piece(value)[1].strip()
     if not last:
         return ""
     found = ledger.find_members(last, limit=limit)
