@@ -796,6 +796,7 @@ def test_a_hook_result_of_the_wrong_type_names_the_plugin_and_hook(hook, value):
         call(**args)
     assert caught.value.plugin == "careless" and caught.value.hook == hook
     assert str(caught.value).startswith(f"plugin 'careless' failed in {hook}: returned ")
+    assert str(caught.value).count("returned") == 1  # named once, by the one check
 
 
 def test_a_string_of_categories_is_refused_not_split_into_letters(tmp_path):
