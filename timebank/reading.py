@@ -19,17 +19,6 @@ from timebank.storage.writes import chain_head
 class ReadingMixin:
     """Balances, statements and entries."""
 
-    def _stored_balance(self, code: str, conn: Any = None) -> int:
-        row = (
-            (conn or self.conn)
-            .execute(
-                "SELECT b.balance FROM accounts a JOIN balances b ON b.account_id = a.id WHERE a.code = ?",
-                (code,),
-            )
-            .fetchone()
-        )
-        return row[0] if row else 0
-
     def balance(self, code: str) -> int:
         """An account's balance in credit-minutes: one row, however long the ledger."""
         row = self.conn.execute(
