@@ -19,7 +19,6 @@ import click
 from timebank import Account, Draft, Fact, Figure, Measure, Posting, Report, Setting, hookimpl
 from timebank.errors import InputError
 from timebank.money import percent_of
-from timebank.storage.store import STANDING
 from timebank.units import format_minutes
 
 PLUGIN = "friendly_society"
@@ -81,27 +80,25 @@ def close_period(ledger, through, settings):
             (Posting(m.handle, -amount), Posting(FUND, amount)),
             note=f"contribution to the mutual fund for the period through {through}",
         )
-        for m in ledger.members(include_retired=False)
+        for m in ledger.read.members(include_retired=False)
         if amount > 0
     ]
 
 
 def first_contribution(ledger, handle: str) -> dt.date | None:
-    ids = ledger.account_ids()
-    row = ledger.conn.execute(
-        "SELECT min(e.day) FROM entries e JOIN postings m ON m.entry_id = e.id"
-        " JOIN postings f ON f.entry_id = e.id WHERE e.kind = 'adjustment'"
-        " AND m.account_id = ? AND m.amount < 0 AND f.account_id = ? AND f.amount > 0",
-        (ids[handle], ids[FUND]),
-    ).fetchone()
-    return dt.date.fromisoformat(row[0]) if row[0] else None
+    return ledger.read.first_payment(handle, FUND, kind="adjustment")
 
 
 def days_paid(ledger, handle: str, since: dt.date, until: dt.date) -> int:
-    row = ledger.conn.execute(
-        "SELECT coalesce(sum(days), 0) FROM friendly_claims WHERE member = ? AND start > ? AND start <= ?",
-        (handle, since.isoformat(), until.isoformat()),
-    ).fetchone()
+    row = (
+        ledger.plugin_tables(PLUGIN)
+        .execute(
+            "SELECT coalesce(sum(days), 0) FROM friendly_claims"
+            " WHERE member = ? AND start > ? AND start <= ?",
+            (handle, since.isoformat(), until.isoformat()),
+        )
+        .fetchone()
+    )
     return row[0]
 
 
@@ -110,7 +107,7 @@ def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str)
     ledger.require(actor, "pay_benefit", handle)
     # Read inside the write transaction: two claims at once cannot both pass the cap or
     # both draw on the same part of the fund.
-    with ledger.transaction() as conn:
+    with ledger.transaction():
         member = ledger.member(handle)
         s = ledger.rules.settings(PLUGIN)
         if days < s["min_claim_days"]:
@@ -136,7 +133,7 @@ def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str)
         amount = full_days * s["daily_benefit"] + percent_of(
             reduced_days * s["daily_benefit"], s["reduced_percent"]
         )
-        fund = ledger.balance(FUND)
+        fund = ledger.read.balance(FUND)
         note = f"benefit: {days} days from {start}"
         if reduced_days:
             note += f", {reduced_days} at {s['reduced_percent']} %"
@@ -151,7 +148,7 @@ def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str)
         [entry] = ledger.write_drafts(
             [Draft("adjustment", start, actor, (Posting(FUND, -amount), Posting(handle, amount)), note=note)]
         )
-        conn.execute(
+        ledger.plugin_tables(PLUGIN).execute(
             "INSERT INTO friendly_claims (member, start, days, reduced_days, amount, entry_id,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (handle, start.isoformat(), days, reduced_days, amount, entry.id, entry.recorded_at),
@@ -162,12 +159,16 @@ def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str)
 @hookimpl
 def make_reports(ledger, settings):
     year_ago = (dt.date.today() - dt.timedelta(days=365)).isoformat()
-    paid = ledger.conn.execute(
-        "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(days), 0) FROM friendly_claims"
-        " WHERE start > ?",
-        (year_ago,),
-    ).fetchone()
-    fund = ledger.balance(FUND)
+    paid = (
+        ledger.plugin_tables(PLUGIN)
+        .execute(
+            "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(days), 0) FROM friendly_claims"
+            " WHERE start > ?",
+            (year_ago,),
+        )
+        .fetchone()
+    )
+    fund = ledger.read.balance(FUND)
     status = "healthy" if fund >= settings["fund_threshold"] else "low: claims are scaled down"
     return [
         Report(
@@ -192,19 +193,10 @@ def contribute_public_figures(ledger, settings, through):
     Contributions count the members who paid in; benefit counts the claimants, so a month
     with one or two claims is suppressed (and audited: the fund's running total is linked).
     """
-    ids = ledger.account_ids()
-    codes = {i: code for code, i in ids.items()}
     paid_in, paid_out = [], []
-    rows = ledger.conn.execute(
-        "SELECT substr(e.day, 1, 7), f.amount, m.account_id FROM postings f"
-        " JOIN entries e ON e.id = f.entry_id"
-        " JOIN postings m ON m.entry_id = e.id AND m.account_id != f.account_id"
-        f" WHERE f.account_id = ? AND e.kind != 'reversal' AND {STANDING} AND e.day <= ?",
-        (ids[FUND], through.isoformat()),
-    )
-    for month, amount, member in rows:
-        fact = Fact(month, (), (codes[member],), abs(amount))
-        (paid_in if amount > 0 else paid_out).append(fact)
+    for posting in ledger.read.counterparts(FUND, through=through):
+        fact = Fact(posting.day.isoformat()[:7], (), (posting.other,), abs(posting.amount))
+        (paid_in if posting.amount > 0 else paid_out).append(fact)
     return [
         Measure("fund_contributions", "minutes", (), paid_in),
         Measure("fund_benefit", "minutes", (), paid_out),

@@ -17,7 +17,6 @@ import click
 
 from timebank import Fact, Figure, Measure, Problem, Report, Setting, hookimpl
 from timebank.errors import InputError, NotAllowed, NotFound
-from timebank.storage.store import STANDING, now_utc
 from timebank.units import check_text
 
 PLUGIN = "social_prescribing"
@@ -52,29 +51,25 @@ def declare_tables(settings):
 
 
 def referral(ledger, referral_id: int) -> dict:
-    rows = list(ledger.store.db.query("SELECT * FROM sp_referrals WHERE id = ?", (referral_id,)))
+    rows = ledger.plugin_tables(PLUGIN).query("SELECT * FROM sp_referrals WHERE id = ?", (referral_id,))
     if not rows:
         raise NotFound(f"referral: no referral #{referral_id}")
     return rows[0]
 
 
 def contacts(ledger, referral_id: int) -> int:
-    row = ledger.conn.execute(
-        "SELECT count(*) FROM entries e WHERE e.kind = 'service' AND (';' || e.refs || ';') LIKE ?"
-        f" AND {STANDING}",
-        (f"%;episode={referral_id};%",),
-    ).fetchall()
-    return row[0][0]
+    return ledger.read.count_services_with_ref("episode", str(referral_id))
 
 
 def _set_status(ledger, referral_id: int, status: str, snomed: str, actor: str) -> None:
-    with ledger.transaction() as conn:
-        now = now_utc()
-        conn.execute(
+    with ledger.transaction():
+        tables = ledger.plugin_tables(PLUGIN)
+        now = ledger.read.now()
+        tables.execute(
             "UPDATE sp_referrals SET status = ?, snomed = ?, updated_at = ? WHERE id = ?",
             (status, snomed, now, referral_id),
         )
-        conn.execute(
+        tables.execute(
             "INSERT INTO sp_referral_events (referral_id, status, snomed, by_member, at)"
             " VALUES (?, ?, ?, ?, ?)",
             (referral_id, status, snomed, actor, now),
@@ -92,14 +87,15 @@ def refer(ledger, person: str, *, actor: str, to_member: str | None = None, acti
         ledger.member(to_member)
     if not to_member and not activity.strip():
         raise InputError("to: refer the person to a member (--to) or an activity (--activity)")
-    with ledger.transaction() as conn:
-        now = now_utc()
-        referral_id = conn.execute(
+    with ledger.transaction():
+        tables = ledger.plugin_tables(PLUGIN)
+        now = ledger.read.now()
+        referral_id = tables.execute(
             "INSERT INTO sp_referrals (person, referred_by, to_member, activity, status, snomed, created_at,"
             " updated_at) VALUES (?, ?, ?, ?, 'referred', ?, ?, ?)",
             (person, actor, to_member, activity.strip(), SNOMED_REFERRAL, now, now),
         ).lastrowid
-        conn.execute(
+        tables.execute(
             "INSERT INTO sp_referral_events (referral_id, status, snomed, by_member, at)"
             " VALUES (?, 'referred', ?, ?, ?)",
             (referral_id, SNOMED_REFERRAL, actor, now),
@@ -150,7 +146,7 @@ def validate_exchanges(ledger, exchanges, settings):
         if not episode.isdigit():
             refuse(f"{episode!r} is not an episode number")
             continue
-        rows = list(ledger.store.db.query("SELECT * FROM sp_referrals WHERE id = ?", (int(episode),)))
+        rows = ledger.plugin_tables(PLUGIN).query("SELECT * FROM sp_referrals WHERE id = ?", (int(episode),))
         if not rows:
             refuse(f"there is no episode #{episode}")
             continue
@@ -170,9 +166,11 @@ def validate_exchanges(ledger, exchanges, settings):
 
 @hookimpl
 def make_reports(ledger, settings):
-    rows = ledger.conn.execute(
-        "SELECT status, snomed, count(*) FROM sp_referrals GROUP BY status, snomed ORDER BY status"
-    ).fetchall()
+    rows = (
+        ledger.plugin_tables(PLUGIN)
+        .execute("SELECT status, snomed, count(*) FROM sp_referrals GROUP BY status, snomed ORDER BY status")
+        .fetchall()
+    )
     return [Report("referrals", "Social prescribing referrals", ("status", "SNOMED CT", "referrals"), rows)]
 
 
@@ -181,7 +179,7 @@ def contribute_public_figures(ledger, settings, through):
     """Referrals made each month by what became of them, counted by the people referred."""
     facts = [
         Fact(ref["created_at"][:7], (ref["status"],), (ref["person"],))
-        for ref in ledger.store.db.query(
+        for ref in ledger.plugin_tables(PLUGIN).query(
             "SELECT person, status, created_at FROM sp_referrals WHERE substr(created_at, 1, 10) <= ?",
             (through.isoformat(),),
         )
@@ -246,7 +244,7 @@ def register_commands(cli):
     @with_ledger
     def list_referrals(ledger):
         """Referrals with their status and contacts."""
-        for ref in ledger.store.db.query("SELECT * FROM sp_referrals ORDER BY id"):
+        for ref in ledger.plugin_tables(PLUGIN).query("SELECT * FROM sp_referrals ORDER BY id"):
             to = ref["to_member"] or ref["activity"]
             click.echo(
                 f"#{ref['id']} {ref['person']} -> {to}: {ref['status']} (SNOMED CT {ref['snomed']}),"
