@@ -16,7 +16,7 @@ import datetime as dt
 
 import click
 
-from timebank import Account, Draft, Fact, Figure, Measure, Posting, Report, Setting, hookimpl
+from timebank import Account, Draft, Fact, Figure, Measure, Posting, Problem, Report, Setting, hookimpl
 from timebank.errors import InputError
 from timebank.money import percent_of
 from timebank.units import format_minutes
@@ -102,49 +102,65 @@ def days_paid(ledger, handle: str, since: dt.date, until: dt.date) -> int:
     return row[0]
 
 
+def assess_claim(ledger, handle: str, start: dt.date, days: int, settings) -> Problem | tuple[int, int, str]:
+    """What a claim would pay, as (amount, reduced days, note), or the rule it breaks as a Problem."""
+    s = settings
+    member = ledger.member(handle)
+
+    def refuse(field: str, message: str) -> Problem:
+        return Problem("error", PLUGIN, field, message)
+
+    if days < s["min_claim_days"]:
+        return refuse("days", f"a claim must be for at least {s['min_claim_days']} days; this one is {days}")
+    first = first_contribution(ledger, handle)
+    weeks = (start - first).days // 7 if first else 0
+    if first is None or weeks < s["waiting_weeks"]:
+        return refuse(
+            "member",
+            f"{member.name} has paid in for {weeks} weeks; benefit starts after {s['waiting_weeks']}",
+        )
+    used = days_paid(ledger, handle, start - dt.timedelta(days=365), start)
+    cap = s["max_weeks_in_year"] * 7
+    if used + days > cap:
+        return refuse(
+            "days",
+            f"{member.name} has had {used} days of benefit in the last 12 months; "
+            f"{days} more would pass the cap of {cap} days ({s['max_weeks_in_year']} weeks)",
+        )
+    full_days = min(days, max(0, s["reduced_after_weeks"] * 7 - used))
+    reduced_days = days - full_days
+    amount = full_days * s["daily_benefit"] + percent_of(
+        reduced_days * s["daily_benefit"], s["reduced_percent"]
+    )
+    fund = ledger.read.balance(FUND)
+    note = f"benefit: {days} days from {start}"
+    if reduced_days:
+        note += f", {reduced_days} at {s['reduced_percent']} %"
+    if fund < s["fund_threshold"]:
+        amount = percent_of(amount, s["low_fund_percent"])
+        low = format_minutes(s["fund_threshold"])
+        note += f", scaled to {s['low_fund_percent']} % while the fund is below {low}"
+    if amount > fund:
+        return refuse(
+            "days", f"the fund has only {format_minutes(fund)}; this claim needs {format_minutes(amount)}"
+        )
+    return amount, reduced_days, note
+
+
 def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str):
-    """Pay a benefit claim from the fund, or refuse it with the rule it breaks."""
+    """Pay a benefit claim from the fund, or refuse it with the rule it breaks.
+
+    Who may pay is the permission check (``pay_benefit``, a co-ordinator's); what the
+    society's rules say is ``assess_claim``'s Problem, raised here at the command's edge.
+    """
     ledger.require(actor, "pay_benefit", handle)
     # Read inside the write transaction: two claims at once cannot both pass the cap or
     # both draw on the same part of the fund.
     with ledger.transaction():
-        member = ledger.member(handle)
-        s = ledger.rules.settings(PLUGIN)
-        if days < s["min_claim_days"]:
-            raise InputError(
-                f"days: a claim must be for at least {s['min_claim_days']} days; this one is {days}"
-            )
-        first = first_contribution(ledger, handle)
-        weeks = (start - first).days // 7 if first else 0
-        if first is None or weeks < s["waiting_weeks"]:
-            raise InputError(
-                f"member: {member.name} has paid in for {weeks} weeks; "
-                f"benefit starts after {s['waiting_weeks']}"
-            )
-        used = days_paid(ledger, handle, start - dt.timedelta(days=365), start)
-        cap = s["max_weeks_in_year"] * 7
-        if used + days > cap:
-            raise InputError(
-                f"days: {member.name} has had {used} days of benefit in the last 12 months; "
-                f"{days} more would pass the cap of {cap} days ({s['max_weeks_in_year']} weeks)"
-            )
-        full_days = min(days, max(0, s["reduced_after_weeks"] * 7 - used))
-        reduced_days = days - full_days
-        amount = full_days * s["daily_benefit"] + percent_of(
-            reduced_days * s["daily_benefit"], s["reduced_percent"]
-        )
-        fund = ledger.read.balance(FUND)
-        note = f"benefit: {days} days from {start}"
-        if reduced_days:
-            note += f", {reduced_days} at {s['reduced_percent']} %"
-        if fund < s["fund_threshold"]:
-            amount = percent_of(amount, s["low_fund_percent"])
-            low = format_minutes(s["fund_threshold"])
-            note += f", scaled to {s['low_fund_percent']} % while the fund is below {low}"
-        if amount > fund:
-            raise InputError(
-                f"days: the fund has only {format_minutes(fund)}; this claim needs {format_minutes(amount)}"
-            )
+        assessed = assess_claim(ledger, handle, start, days, ledger.rules.settings(PLUGIN))
+        if isinstance(assessed, Problem):
+            raise InputError(f"{assessed.field}: {assessed.message}")
+        amount, reduced_days, note = assessed
         [entry] = ledger.write_drafts(
             [Draft("adjustment", start, actor, (Posting(FUND, -amount), Posting(handle, amount)), note=note)]
         )

@@ -76,17 +76,44 @@ def _set_status(ledger, referral_id: int, status: str, snomed: str, actor: str) 
         )
 
 
+def refusal(member, action: str, ref: dict | None = None) -> Problem | None:
+    """Why ``member`` may not ``refer`` someone, or ``accepted``/``declined``/``completed`` a
+    referral, as a Problem on the field ``actor`` (None: they may).
+
+    Not ``ledger.require``: the core lets only co-ordinators do an action it does not know,
+    and here link workers refer people and the person referred answers."""
+    if action == "refer":
+        may = member.member_class == "link worker" or member.is_coordinator
+        why = f"only a link worker refers people; {member.name} is a {member.member_class}"
+    else:
+        may = member.member_class == "link worker" or member.is_coordinator
+        if action != "completed":
+            may = may or member.handle == ref["person"]
+        why = f"referral #{ref['id']} is {ref['person']}'s to answer, not {member.handle}'s"
+    return None if may else Problem("error", PLUGIN, "actor", why)
+
+
+def _refuse(problem: Problem | None) -> None:
+    """Raise a rule's Problem at the command's edge: who acts is NotAllowed, the rest InputError."""
+    if problem is None:
+        return
+    if problem.field == "actor":
+        raise NotAllowed(problem.message)
+    raise InputError(f"{problem.field}: {problem.message}")
+
+
 def refer(ledger, person: str, *, actor: str, to_member: str | None = None, activity: str = "") -> int:
     """A link worker refers ``person`` to a member or an activity; returns the referral id."""
     referrer = ledger.actor(actor)
     check_text(activity, field="activity", max_length=200)
-    if referrer.member_class != "link worker" and not referrer.is_coordinator:
-        raise NotAllowed(f"only a link worker refers people; {referrer.name} is a {referrer.member_class}")
+    _refuse(refusal(referrer, "refer"))
     ledger.member(person)
     if to_member:
         ledger.member(to_member)
     if not to_member and not activity.strip():
-        raise InputError("to: refer the person to a member (--to) or an activity (--activity)")
+        _refuse(
+            Problem("error", PLUGIN, "to", "refer the person to a member (--to) or an activity (--activity)")
+        )
     with ledger.transaction():
         tables = ledger.plugin_tables(PLUGIN)
         now = ledger.read.now()
@@ -103,30 +130,37 @@ def refer(ledger, person: str, *, actor: str, to_member: str | None = None, acti
     return referral_id
 
 
+def answer_problem(ledger, ref: dict, status: str) -> Problem | None:
+    """Why a referral cannot become ``status`` now (its state, its contacts), or None."""
+    expected = {"accepted": "referred", "declined": "referred", "completed": "accepted"}[status]
+    if ref["status"] != expected:
+        return Problem(
+            "error",
+            PLUGIN,
+            "referral",
+            f"#{ref['id']} is {ref['status']}; only a {expected} referral can be {status}",
+        )
+    if status == "completed":
+        minimum = ledger.rules.settings(PLUGIN)["min_contacts"]
+        had = contacts(ledger, ref["id"])
+        if had < minimum:
+            return Problem(
+                "error",
+                PLUGIN,
+                "referral",
+                f"episode #{ref['id']} has had {had} contacts; at least {minimum} before completing",
+            )
+    return None
+
+
 def answer(ledger, referral_id: int, status: str, *, actor: str) -> None:
     """The person (or a link worker) accepts or declines; a link worker completes."""
     # Asked inside the write transaction: an accept and a decline at once decide it once.
     with ledger.transaction():
         ref = referral(ledger, referral_id)
         member = ledger.actor(actor)
-        may = member.handle == ref["person"] or member.member_class == "link worker" or member.is_coordinator
-        if status == "completed":
-            may = member.member_class == "link worker" or member.is_coordinator
-        if not may:
-            raise NotAllowed(f"referral #{referral_id} is {ref['person']}'s to answer, not {member.handle}'s")
-        expected = {"accepted": "referred", "declined": "referred", "completed": "accepted"}[status]
-        if ref["status"] != expected:
-            raise InputError(
-                f"referral: #{referral_id} is {ref['status']}; only a {expected} referral can be {status}"
-            )
-        if status == "completed":
-            minimum = ledger.rules.settings(PLUGIN)["min_contacts"]
-            had = contacts(ledger, referral_id)
-            if had < minimum:
-                raise InputError(
-                    f"referral: episode #{referral_id} has had {had} contacts; "
-                    f"at least {minimum} before completing"
-                )
+        _refuse(refusal(member, status, ref))
+        _refuse(answer_problem(ledger, ref, status))
         snomed = SNOMED_DECLINED if status == "declined" else ref["snomed"]
         _set_status(ledger, referral_id, status, snomed, actor)
 
