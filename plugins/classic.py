@@ -3,7 +3,8 @@
 Rules: givers and receivers are active members who had joined (and not left) by the
 day of the exchange, the day is not in a closed period, nobody gives time to
 themselves, the kind of care is one the co-op lists, and nobody gives more than
-a day's worth (24 h by default) on one day. Each giver earns the minutes given;
+a day's worth (``max_per_day``, 24 h at most) on one day, so no one exchange is longer
+either (this plugin owns that cap; the parser reads any length). Each giver earns the minutes given;
 the receivers share the cost equally (a remainder minute goes to the first
 receivers named), so every entry sums to zero.
 """
