@@ -18,7 +18,7 @@ import pytest
 from timebank.errors import PluginFailed
 from timebank.read_api import Counterpart, Flow, Given
 from timebank.storage.store import MIGRATIONS
-from timebank.testing import exchange
+from timebank.testing import exchange, snapshot_rows
 
 PLUGINS = Path(__file__).resolve().parent.parent / "plugins"
 D = dt.date(2026, 3, 2)
@@ -273,11 +273,21 @@ def test_own_tables_are_the_ones_a_plugin_declares(han):
         "SELECT name FROM han_groups WHERE leader IN (SELECT handle FROM members)",
         "SELECT grp FROM han_members JOIN postings ON 1",
         "SELECT name FROM sqlite_master",
+        "PRAGMA writable_schema = 1",
+        "ATTACH DATABASE ':memory:' AS other",
+        "DROP TABLE han_members",
+        "CREATE TABLE han_extra (x)",
+        "CREATE TRIGGER t AFTER INSERT ON han_groups BEGIN DELETE FROM members; END",
     ],
 )
 def test_own_tables_refuse_any_other_table(han, sql):
-    with pytest.raises(PluginFailed, match="may use only its own tables"):
-        han.plugin_tables("han_group").query(sql)
+    before = snapshot_rows(han)
+    with (
+        han.transaction(),
+        pytest.raises(PluginFailed, match="may only read and write rows of its own tables"),
+    ):
+        han.plugin_tables("han_group").execute(sql)
+    assert snapshot_rows(han) == before
     assert han.plugin_tables("han_group").query("SELECT 1 AS one") == [{"one": 1}]  # the handle is not stuck
 
 

@@ -230,12 +230,11 @@ class LedgerReader:
 _CREATED = re.compile(
     r"^\s*CREATE\s+(?:TEMP\s+|TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`\[]?(\w+)", re.I
 )
-_TOUCHES = {
-    sqlite3.SQLITE_READ,
-    sqlite3.SQLITE_INSERT,
-    sqlite3.SQLITE_UPDATE,
-    sqlite3.SQLITE_DELETE,
-}
+# What a statement on a plugin's own rows may do: read and write rows of its tables (checked
+# by name), select, call functions, recurse in a WITH. Nothing else: no DDL (its tables are
+# made by ``declare_tables``), no PRAGMA, ATTACH or transaction control.
+_ROWS = {sqlite3.SQLITE_READ, sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
+_HARMLESS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 
 
 _REFERENCES = re.compile(r"\bREFERENCES\s+[\"`\[]?(\w+)[\"`\]]?\s*\(\s*[\"`\[]?(\w+)", re.I)
@@ -256,7 +255,8 @@ class OwnTables:
     """``ledger.plugin_tables(PLUGIN)``: SQL on the tables that plugin declares, and no others.
 
     SQLite's authorizer checks each statement as it is prepared: one that reads or writes
-    any other table (a core table, another plugin's) is refused with ``PluginFailed``.
+    any other table (a core table, another plugin's), or does anything but read and write
+    rows (DDL, PRAGMA, ATTACH, BEGIN), is refused with ``PluginFailed``.
     Writes must run inside ``ledger.transaction()``, so they commit or roll back with the
     entries they go with.
     """
@@ -278,7 +278,11 @@ class OwnTables:
         return bool(self.tables) and self.tables <= found
 
     def _authorize(self, action: int, table: str | None, column: str | None, *_: Any) -> int:
-        if action not in _TOUCHES or table is None or table.lower() in self.tables:
+        if action in _HARMLESS:
+            return sqlite3.SQLITE_OK
+        if action not in _ROWS or table is None:
+            return sqlite3.SQLITE_DENY
+        if table.lower() in self.tables:
             return sqlite3.SQLITE_OK
         if action == sqlite3.SQLITE_READ and (table.lower(), (column or "").lower()) in self.references:
             return sqlite3.SQLITE_OK  # the foreign key check of a row the plugin writes
@@ -298,7 +302,7 @@ class OwnTables:
             if "not authorized" in str(exc) or "prohibited" in str(exc):
                 own = ", ".join(sorted(self.tables)) or "none declared"
                 raise PluginFailed(
-                    self.plugin, "plugin_tables", f"it may use only its own tables ({own})"
+                    self.plugin, "plugin_tables", f"it may only read and write rows of its own tables ({own})"
                 ) from None
             raise
         finally:
