@@ -190,12 +190,13 @@ def validate_exchanges(ledger, exchanges, settings):
 def _daily_limit_problems(ledger, exchanges, limit):
     """Nobody gives more than ``limit`` minutes on one day, counting what is already recorded."""
     days = sorted({e.day for e in exchanges})
-    concerned = {g for e in exchanges for g in e.givers}
-    # A busy day holds thousands of entries; one exchange typed in needs only its giver's. A
-    # batch of an import (100 or more) keeps each day read for the whole import, not a batch.
-    given = ledger.read.minutes_given_by_day(
-        days, concerned if len(concerned) <= 500 else None, across_batches=len(exchanges) >= 100
-    )
+    if len(exchanges) < 100:
+        # A busy day holds thousands of entries; one exchange typed in needs only its giver's.
+        concerned = {g for e in exchanges for g in e.givers}
+        given = ledger.read.minutes_given_by_day(days, concerned if len(concerned) <= 500 else None)
+    else:
+        # A batch of an import: each day is read once for the whole import, not once a batch.
+        given = ledger.read.minutes_given_by_day(days, across_batches=True)
     added: dict[tuple[str, str], int] = defaultdict(int)  # this batch's own, before it is written
     problems = []
     for index, exchange in enumerate(exchanges):
