@@ -313,3 +313,11 @@ def test_a_foreign_key_to_a_core_table_is_checked_but_not_readable(make_ledger):
             "INSERT INTO friendly_claims (member, start, days, reduced_days, amount, entry_id, created_at)"
             " VALUES ('alice', '2026-01-01', 3, 0, 60, 999, 'now')"
         )
+
+
+def test_a_statement_the_core_prepared_is_checked_again_for_a_plugin(han):
+    """sqlite3 caches statements by their text: one the core ran must not pass unchecked."""
+    han.conn.execute("SELECT * FROM entries").fetchall()
+    with pytest.raises(PluginFailed):
+        han.plugin_tables("han_group").query("SELECT * FROM entries")
+    assert han.conn.execute("SELECT count(*) FROM entries").fetchone()[0] >= 0  # the core's reads go on
