@@ -27,9 +27,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from timebank.errors import InputError, NotFound
+from timebank.models import MemberKey
 from timebank.permissions import MANAGE_MEMBERS, Actor, actor_label
 from timebank.storage.store import now_utc
 
@@ -50,20 +49,6 @@ KEY_TYPES = frozenset(
 BEGIN = "# timebank: keys below are written by 'timebank access'; edit them with it"
 END = "# timebank: end of keys written by 'timebank access'"
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9_./+@:,=-]+$")
-
-
-@attrs.frozen
-class MemberKey:
-    """A member's public key as the ledger keeps it: who added it, when, and its revocation."""
-
-    id: int
-    member: str
-    key: str
-    fingerprint: str
-    added_at: str
-    added_by: str
-    revoked_at: str | None = None
-    revoked_by: str | None = None
 
 
 def default_authorized_keys() -> Path:
