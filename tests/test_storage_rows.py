@@ -13,8 +13,11 @@ def test_an_entry_is_read_by_column_name_whatever_the_order_of_the_select(ledger
     written = ledger.record(exchange("alice", "bob,carol", minutes=61, note="tea", refs={"han": "north"}))
     backwards = rows.columns(reversed(rows.ENTRY_COLUMNS))
     row = rows.named(ledger.conn, f"SELECT {backwards} FROM entries WHERE id = ?", (written.id,)).fetchone()
-    assert rows.entry_from_row(row, written.postings) == written
-    assert rows.entry_from_row(dict(row), written.postings) == written
+    assert rows.entry_from_row(**row, postings=written.postings) == written
+    in_order = ledger.conn.execute(
+        f"SELECT {rows.columns(rows.ENTRY_COLUMNS)} FROM entries WHERE id = ?", (written.id,)
+    ).fetchone()
+    assert rows.entry_from_row(*in_order, postings=written.postings) == written
 
 
 def test_an_entry_to_its_row_is_what_the_chain_hashed(ledger):
@@ -46,7 +49,7 @@ def test_a_member_goes_into_its_table_and_comes_back_the_same(ledger):
             row,
         )
         back = rows.named(conn, "SELECT * FROM members WHERE handle = 'dora'").fetchone()
-    assert rows.member_from_row(back) == member
+    assert rows.member_from_row(**{k: back[k] for k in rows.MEMBER_COLUMNS}) == member
     assert Member.from_row(dict(back)) == member
 
 
@@ -60,12 +63,12 @@ def test_a_claim_goes_into_its_table_and_comes_back_the_same(ledger):
             f"INSERT INTO claims ({rows.columns(row)}) VALUES ({rows.placeholders(row)})", row
         ).lastrowid
         stored = rows.named(conn, "SELECT * FROM claims WHERE id = ?", (claim_id,)).fetchone()
-    claim = rows.claim_from_row(stored, ("bob",))
+    claim = rows.claim_from_row(**stored, confirmed=("bob",))
     assert claim.exchange == made
     assert (claim.awaiting, claim.confirmed, claim.waiting_for) == (("bob", "carol"), ("bob",), ("carol",))
     assert (claim.status, claim.auto_accept_on, claim.withdrawn) == ("pending", dt.date(2026, 1, 8), False)
     older = {k: stored[k] for k in stored.keys() if k != "withdrawn"}  # noqa: SIM118
-    assert rows.claim_from_row(older, ("bob",)) == claim, (
+    assert rows.claim_from_row(**older, confirmed=("bob",)) == claim, (
         "a ledger before withdrawals reads as none withdrawn"
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -60,11 +60,11 @@ class Member:
         return self.role == "coordinator"
 
     @classmethod
-    def from_row(cls, row: Mapping[str, object]) -> Member:
+    def from_row(cls, row: Mapping[str, Any]) -> Member:
         """A member from a row read by column name (``timebank.storage.rows`` maps it)."""
-        from timebank.storage.rows import member_from_row
+        from timebank.storage.rows import MEMBER_COLUMNS, member_from_row
 
-        return member_from_row(row)
+        return member_from_row(**{name: row[name] for name in MEMBER_COLUMNS})
 
 
 @attrs.frozen

@@ -22,12 +22,12 @@ _SELECT_KEYS = f"SELECT {rows.columns(rows.MEMBER_KEY_COLUMNS)} FROM member_keys
 def member_keys(conn: sqlite3.Connection, *, include_revoked: bool = False) -> list[MemberKey]:
     """Members' keys in the order they were added; those in use unless ``include_revoked``."""
     where = "" if include_revoked else " WHERE revoked_at IS NULL"
-    return [rows.member_key_from_row(row) for row in rows.named(conn, f"{_SELECT_KEYS}{where} ORDER BY id")]
+    return [rows.member_key_from_row(*row) for row in conn.execute(f"{_SELECT_KEYS}{where} ORDER BY id")]
 
 
 def member_key(conn: sqlite3.Connection, key_id: int) -> MemberKey | None:
-    row = rows.named(conn, f"{_SELECT_KEYS} WHERE id = ?", (key_id,)).fetchone()
-    return None if row is None else rows.member_key_from_row(row)
+    row = conn.execute(f"{_SELECT_KEYS} WHERE id = ?", (key_id,)).fetchone()
+    return None if row is None else rows.member_key_from_row(*row)
 
 
 def key_in_use(conn: sqlite3.Connection, which: str) -> int | None:

@@ -49,15 +49,13 @@ def balance(conn: sqlite3.Connection, code: str) -> int | None:
 
 def balances(conn: sqlite3.Connection) -> list[tuple[Account, int]]:
     """Every account with its balance, by code."""
-    return [
-        (rows.account_from_row(row), row["balance"])
-        for row in rows.named(
-            conn,
-            f"{_SELECT_ACCOUNTS}, coalesce(b.balance, 0) AS balance FROM accounts a"
-            " LEFT JOIN members m ON m.id = a.member_id"
-            " LEFT JOIN balances b ON b.account_id = a.id ORDER BY a.code",
-        )
-    ]
+    found = conn.execute(
+        f"{_SELECT_ACCOUNTS}, coalesce(b.balance, 0) FROM accounts a"
+        " LEFT JOIN members m ON m.id = a.member_id"
+        " LEFT JOIN balances b ON b.account_id = a.id ORDER BY a.code"
+    )
+    account = rows.account_from_row
+    return [(account(code, kind, name, member), kept) for code, kind, name, member, kept in found]
 
 
 # statements ----------------------------------------------------------------------------
@@ -142,27 +140,28 @@ def entries(
     """Entries newest first, before entry ``before`` (or those with ``ids``), each with its
     postings in order."""
     if ids is not None:
-        found = rows.named(
-            conn, f"{_SELECT_ENTRIES} WHERE id IN ({_marks(len(ids))}) ORDER BY id DESC", tuple(ids)
+        found = conn.execute(
+            f"{_SELECT_ENTRIES} WHERE id IN ({_marks(len(ids))}) ORDER BY id DESC", tuple(ids)
         ).fetchall()
     else:
-        found = rows.named(
-            conn,
+        found = conn.execute(
             f"{_SELECT_ENTRIES} WHERE id < ? ORDER BY id DESC LIMIT ?",
             (before if before is not None else NEWEST, limit),
         ).fetchall()
     if not found:
         return []
+    ids = [entry_id for entry_id, *_ in found]
     postings: dict[int, list[Posting]] = {}
-    for row in rows.named(
-        conn,
-        "SELECT p.entry_id, a.code AS account, p.amount FROM postings p"
-        f" JOIN accounts a ON a.id = p.account_id WHERE p.entry_id IN ({_marks(len(found))})"
-        " ORDER BY p.entry_id, p.seq",
-        tuple(row["id"] for row in found),
+    for entry_id, account, amount in conn.execute(
+        "SELECT p.entry_id, a.code, p.amount FROM postings p JOIN accounts a ON a.id = p.account_id"
+        f" WHERE p.entry_id IN ({_marks(len(ids))}) ORDER BY p.entry_id, p.seq",
+        ids,
     ):
-        postings.setdefault(row["entry_id"], []).append(rows.posting_from_row(row))
-    return [rows.entry_from_row(row, postings.get(row["id"], ())) for row in found]
+        postings.setdefault(entry_id, []).append(rows.posting_from_row(account, amount))
+    return [
+        rows.entry_from_row(*row, postings=postings.get(entry_id, ()))
+        for entry_id, row in zip(ids, found, strict=True)
+    ]
 
 
 def entry_ids_of_day(
@@ -193,26 +192,26 @@ def chain_head(conn: sqlite3.Connection) -> tuple[int, str]:
 def given_since(conn: sqlite3.Connection, since: dt.date) -> dict[str, int]:
     """Minutes each member gave in standing service entries on or after ``since``."""
     given: dict[str, int] = {}
-    found = rows.named(
-        conn,
+    found = conn.execute(
         f"SELECT e.givers, e.minutes FROM entries e WHERE e.kind = 'service' AND e.day >= ? AND {STANDING}",
         (since.isoformat(),),
     )
-    for row in found:
-        for giver in row["givers"].split():
-            given[giver] = given.get(giver, 0) + row["minutes"]
+    for givers, minutes in found:
+        for giver in givers.split():
+            given[giver] = given.get(giver, 0) + minutes
     return given
 
 
 # members and accounts -----------------------------------------------------------------
 
-_SELECT_ACCOUNTS = f"SELECT a.code, a.kind, a.name, m.handle AS {rows.ACCOUNT_COLUMNS[-1]}"
+_ACCOUNT_SIDE = {"member": "m.handle"}
+_SELECT_ACCOUNTS = "SELECT " + ", ".join(_ACCOUNT_SIDE.get(c, f"a.{c}") for c in rows.ACCOUNT_COLUMNS)
 
 
 def members(conn: sqlite3.Connection) -> dict[str, Member]:
     """Every member, retired too, by handle in handle order."""
-    found = rows.named(conn, f"SELECT {rows.columns(rows.MEMBER_COLUMNS)} FROM members ORDER BY handle")
-    return {row["handle"]: rows.member_from_row(row) for row in found}
+    found = conn.execute(f"SELECT {rows.columns(rows.MEMBER_COLUMNS)} FROM members ORDER BY handle")
+    return {member.handle: member for member in (rows.member_from_row(*row) for row in found)}
 
 
 def account_ids(conn: sqlite3.Connection) -> dict[str, int]:
@@ -221,20 +220,19 @@ def account_ids(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 def account(conn: sqlite3.Connection, code: str) -> Account | None:
-    row = rows.named(
-        conn,
+    row = conn.execute(
         f"{_SELECT_ACCOUNTS} FROM accounts a LEFT JOIN members m ON m.id = a.member_id WHERE a.code = ?",
         (code,),
     ).fetchone()
-    return None if row is None else rows.account_from_row(row)
+    return None if row is None else rows.account_from_row(*row)
 
 
 def accounts(conn: sqlite3.Connection) -> list[Account]:
     """Every account, by code."""
-    found = rows.named(
-        conn, f"{_SELECT_ACCOUNTS} FROM accounts a LEFT JOIN members m ON m.id = a.member_id ORDER BY a.code"
+    found = conn.execute(
+        f"{_SELECT_ACCOUNTS} FROM accounts a LEFT JOIN members m ON m.id = a.member_id ORDER BY a.code"
     )
-    return [rows.account_from_row(row) for row in found]
+    return [rows.account_from_row(*row) for row in found]
 
 
 # claims -------------------------------------------------------------------------------
@@ -247,14 +245,14 @@ def claim(conn: sqlite3.Connection, claim_id: int) -> Claim | None:
     row = rows.named(conn, "SELECT * FROM claims WHERE id = ?", (claim_id,)).fetchone()
     if row is None:
         return None
-    return rows.claim_from_row(row, confirmations(conn, [claim_id]).get(claim_id, ()))
+    return rows.claim_from_row(**row, confirmed=confirmations(conn, [claim_id]).get(claim_id, ()))
 
 
 def claims(conn: sqlite3.Connection, status: str) -> list[Claim]:
     """Claims with ``status``, oldest first; pending ones with who has confirmed so far."""
     found = rows.named(conn, "SELECT * FROM claims WHERE status = ? ORDER BY id", (status,)).fetchall()
     confirmed = confirmations(conn, [row["id"] for row in found]) if status == "pending" else {}
-    return [rows.claim_from_row(row, confirmed.get(row["id"], ())) for row in found]
+    return [rows.claim_from_row(**row, confirmed=confirmed.get(row["id"], ())) for row in found]
 
 
 def confirmations(conn: sqlite3.Connection, claim_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:

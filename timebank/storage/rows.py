@@ -2,14 +2,18 @@
 
 Every place a row of the ledger becomes a record (``Entry``, ``Posting``, ``Member``,
 ``Account``, ``Claim``, a statement line, a member's key) goes through this module, and so
-does every record that becomes a row. A row is read by the name of its column
-(``row["minutes"]``, from a ``sqlite3.Row`` or a dict), never by its position, so adding a
-column or reordering a ``SELECT`` cannot shift one field into another.
+does every record that becomes a row (``*_to_row``: a dict keyed by column name, for
+``INSERT ... VALUES (:name, ...)``).
 
-The two paths read once per screenful and measured by ``make bench`` (a statement page)
-take plain tuples instead, unpacked into named fields in the order of an explicit column
-list (``STATEMENT_COLUMNS``) that the query is built from: ``sqlite3.Row`` costs a tenth
-more there. The names in the list and in the unpacking are the same, checked at import.
+A mapping takes a row's columns as its arguments, by name. Its column list
+(``ENTRY_COLUMNS``, ``MEMBER_COLUMNS``, ...) is the function's own parameter list, and the
+queries select exactly those columns, built from the list; so a row arrives either as a
+tuple in that order (``entry_from_row(*row)``, the cheap way for a whole table of members
+or a page of entries) or as a ``sqlite3.Row`` or dict (``member_from_row(**row)``), and
+neither a new column nor a reordered ``SELECT`` can put one field in another's place.
+``sqlite3.Row`` costs a third more than a tuple on a list of every account, so the reads
+take tuples. A statement page, the path ``make bench`` measures, unpacks its rows inline
+into names checked against ``STATEMENT_COLUMNS`` when this module loads.
 
 Nothing here runs a query or applies a rule; ``named`` only asks a cursor for rows by name.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from timebank.chain import ENTRY_FIELDS
@@ -62,6 +66,12 @@ def placeholders(names: Iterable[str]) -> str:
     return ", ".join(f":{name}" for name in names)
 
 
+def _parameters(function: Callable[..., Any], *, but: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A mapping's parameters, in order: the columns its rows are selected with."""
+    code = function.__code__
+    return tuple(name for name in code.co_varnames[: code.co_argcount] if name not in but)
+
+
 def _day(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
@@ -73,30 +83,49 @@ def _words(text: str) -> tuple[str, ...]:
 
 # entries and postings -----------------------------------------------------------------
 
-ENTRY_COLUMNS = (*ENTRY_FIELDS, "prev_hash", "hash")
-"""An entry's columns: the hashed fields in hashing order, then the chain."""
 
-
-def entry_from_row(row: Row, postings: Iterable[Posting] = ()) -> Entry:
+def entry_from_row(
+    id: int,
+    kind: str,
+    day: str,
+    recorded_at: str,
+    recorded_by: str,
+    givers: str,
+    receivers: str,
+    minutes: int,
+    category: str,
+    note: str,
+    rules_version: int,
+    reverses: int | None,
+    refs: str,
+    prev_hash: str,
+    hash: str,
+    postings: Iterable[Posting] = (),
+) -> Entry:
     """An entry as written, with its postings (read separately, in ``seq`` order)."""
     return Entry(
-        id=row["id"],
-        kind=row["kind"],
-        day=dt.date.fromisoformat(row["day"]),
-        recorded_at=row["recorded_at"],
-        recorded_by=row["recorded_by"],
-        givers=_words(row["givers"]),
-        receivers=_words(row["receivers"]),
-        minutes=row["minutes"],
-        category=row["category"],
-        note=row["note"],
-        rules_version=row["rules_version"],
-        reverses=row["reverses"],
-        refs=decode_refs(row["refs"]),
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
+        id=id,
+        kind=kind,  # type: ignore[arg-type]
+        day=dt.date.fromisoformat(day),
+        recorded_at=recorded_at,
+        recorded_by=recorded_by,
+        givers=_words(givers),
+        receivers=_words(receivers),
+        minutes=minutes,
+        category=category,
+        note=note,
+        rules_version=rules_version,
+        reverses=reverses,
+        refs=decode_refs(refs),
+        prev_hash=prev_hash,
+        hash=hash,
         postings=tuple(postings),
     )
+
+
+ENTRY_COLUMNS = _parameters(entry_from_row, but=("postings",))
+"""An entry's columns: the hashed fields in hashing order (``chain.ENTRY_FIELDS``), then the chain."""
+assert (*ENTRY_FIELDS, "prev_hash", "hash") == ENTRY_COLUMNS, ENTRY_COLUMNS
 
 
 def entry_to_row(entry: Entry) -> dict[str, Any]:
@@ -121,12 +150,14 @@ def entry_to_row(entry: Entry) -> dict[str, Any]:
     }
 
 
+def posting_from_row(account: str, amount: int) -> Posting:
+    """A posting read with its account's code as ``account`` (``a.code AS account``): the
+    table keeps the account's id."""
+    return Posting(account=account, amount=amount)
+
+
 POSTING_COLUMNS = ("entry_id", "seq", "account_id", "amount", "balance_after")
-
-
-def posting_from_row(row: Row) -> Posting:
-    """A posting read with its account's code as ``account`` (``a.code AS account``)."""
-    return Posting(account=row["account"], amount=row["amount"])
+"""The postings table's columns, as ``posting_to_row`` fills them."""
 
 
 def posting_to_row(
@@ -199,21 +230,32 @@ def other_side(code: str, givers: list[str], receivers: list[str]) -> tuple[str,
 
 # members and accounts -----------------------------------------------------------------
 
-MEMBER_COLUMNS = ("handle", "name", "member_class", "joined", "left", "status", "role", "area", "flags")
 
-
-def member_from_row(row: Row) -> Member:
+def member_from_row(
+    handle: str,
+    name: str,
+    member_class: str,
+    joined: str,
+    left: str | None,
+    status: str,
+    role: str,
+    area: str | None,
+    flags: str | None,
+) -> Member:
     return Member(
-        handle=row["handle"],
-        name=row["name"],
-        member_class=row["member_class"],
-        joined=dt.date.fromisoformat(row["joined"]),
-        left=_day(row["left"]),
-        status=row["status"],
-        role=row["role"],
-        area=row["area"],
-        flags=frozenset(filter(None, (row["flags"] or "").split(","))),
+        handle=handle,
+        name=name,
+        member_class=member_class,
+        joined=dt.date.fromisoformat(joined),
+        left=_day(left),
+        status=status,  # type: ignore[arg-type]
+        role=role,  # type: ignore[arg-type]
+        area=area,
+        flags=frozenset(filter(None, (flags or "").split(","))),
     )
+
+
+MEMBER_COLUMNS = _parameters(member_from_row)
 
 
 def member_to_row(member: Member) -> dict[str, Any]:
@@ -231,12 +273,13 @@ def member_to_row(member: Member) -> dict[str, Any]:
     }
 
 
-ACCOUNT_COLUMNS = ("code", "kind", "name", "member")
-"""An account read with its member's handle as ``member`` (``m.handle AS member``)."""
+def account_from_row(code: str, kind: str, name: str, member: str | None) -> Account:
+    """An account read with its member's handle as ``member`` (``m.handle AS member``): the
+    table keeps the member's id."""
+    return Account(code, kind, name, member)  # positional: a list of every account is read often
 
 
-def account_from_row(row: Row) -> Account:
-    return Account(code=row["code"], kind=row["kind"], name=row["name"], member=row["member"])
+ACCOUNT_COLUMNS = _parameters(account_from_row)
 
 
 def account_to_row(account: Account, member_id: int | None = None) -> dict[str, Any]:
@@ -246,61 +289,60 @@ def account_to_row(account: Account, member_id: int | None = None) -> dict[str, 
 
 # claims -------------------------------------------------------------------------------
 
-CLAIM_COLUMNS = (
-    "id",
-    "created_at",
-    "recorded_by",
-    "givers",
-    "receivers",
-    "minutes",
-    "day",
-    "category",
-    "note",
-    "awaiting",
-    "status",
-    "decided_by",
-    "decided_at",
-    "entry_id",
-    "reason",
-    "auto_accept_on",
-    "refs",
-    "withdrawn",
-)
 
+def claim_from_row(
+    id: int,
+    created_at: str,
+    recorded_by: str,
+    givers: str,
+    receivers: str,
+    minutes: int,
+    day: str,
+    category: str,
+    note: str,
+    awaiting: str,
+    status: str,
+    decided_by: str | None,
+    decided_at: str | None,
+    entry_id: int | None,
+    reason: str,
+    auto_accept_on: str | None,
+    refs: str,
+    withdrawn: int = 0,
+    confirmed: tuple[str, ...] = (),
+) -> Claim:
+    """A claim and the exchange it holds, with who of those it waits for has confirmed so
+    far (kept in another table). ``decided_at`` is kept in the table only.
 
-def exchange_from_row(row: Row) -> Exchange:
-    """The exchange a claim row holds."""
-    return Exchange(
-        givers=_words(row["givers"]),
-        receivers=_words(row["receivers"]),
-        minutes=row["minutes"],
-        day=dt.date.fromisoformat(row["day"]),
-        category=row["category"],
-        recorded_by=row["recorded_by"],
-        note=row["note"],
-        refs=decode_refs(row["refs"]),
-    )
-
-
-def claim_from_row(row: Row, confirmed: tuple[str, ...] = ()) -> Claim:
-    """A claim, with who of those it waits for has confirmed so far (another table).
-
-    ``withdrawn`` came with a later schema: a ledger not yet upgraded, read as it is,
-    has no such column and no withdrawn claim.
+    ``withdrawn`` came with a later schema: a ledger not yet upgraded, read as it is, has no
+    such column and no withdrawn claim (claims are read with ``SELECT *`` for that).
     """
-    return Claim(
-        id=row["id"],
-        exchange=exchange_from_row(row),
-        awaiting=_words(row["awaiting"]),
-        status=row["status"],
-        created_at=row["created_at"],
-        decided_by=row["decided_by"],
-        entry_id=row["entry_id"],
-        reason=row["reason"],
-        auto_accept_on=_day(row["auto_accept_on"]),
-        confirmed=confirmed,
-        withdrawn=bool(row["withdrawn"]) if "withdrawn" in row.keys() else False,  # noqa: SIM118 (sqlite3.Row)
+    exchange = Exchange(
+        givers=_words(givers),
+        receivers=_words(receivers),
+        minutes=minutes,
+        day=dt.date.fromisoformat(day),
+        category=category,
+        recorded_by=recorded_by,
+        note=note,
+        refs=decode_refs(refs),
     )
+    return Claim(
+        id=id,
+        exchange=exchange,
+        awaiting=_words(awaiting),
+        status=status,  # type: ignore[arg-type]
+        created_at=created_at,
+        decided_by=decided_by,
+        entry_id=entry_id,
+        reason=reason,
+        auto_accept_on=_day(auto_accept_on),
+        confirmed=confirmed,
+        withdrawn=bool(withdrawn),
+    )
+
+
+CLAIM_COLUMNS = _parameters(claim_from_row, but=("confirmed",))
 
 
 def claim_to_row(
@@ -328,35 +370,36 @@ def claim_to_row(
 
 # members' keys ------------------------------------------------------------------------
 
-MEMBER_KEY_COLUMNS = (
-    "id",
-    "member",
-    "key",
-    "fingerprint",
-    "added_at",
-    "added_by",
-    "revoked_at",
-    "revoked_by",
-)
 
-
-def member_key_from_row(row: Row) -> MemberKey:
+def member_key_from_row(
+    id: int,
+    member: str,
+    key: str,
+    fingerprint: str,
+    added_at: str,
+    added_by: str,
+    revoked_at: str | None,
+    revoked_by: str | None,
+) -> MemberKey:
     return MemberKey(
-        id=row["id"],
-        member=row["member"],
-        key=row["key"],
-        fingerprint=row["fingerprint"],
-        added_at=row["added_at"],
-        added_by=row["added_by"],
-        revoked_at=row["revoked_at"],
-        revoked_by=row["revoked_by"],
+        id=id,
+        member=member,
+        key=key,
+        fingerprint=fingerprint,
+        added_at=added_at,
+        added_by=added_by,
+        revoked_at=revoked_at,
+        revoked_by=revoked_by,
     )
+
+
+MEMBER_KEY_COLUMNS = _parameters(member_key_from_row)
 
 
 def _check_statement_unpacking() -> None:
     """``statement_lines`` unpacks rows by position: its names must be the column list's."""
     names = statement_lines.__code__.co_varnames
-    start = names.index("entry_id")
+    start = names.index(STATEMENT_COLUMNS[0])
     assert names[start : start + len(STATEMENT_COLUMNS)] == STATEMENT_COLUMNS, names
 
 
