@@ -90,3 +90,16 @@ def test_statement_lines_name_the_other_side_and_work_balances_back(ledger):
     ]
     worked = rows.statement_lines("alice", found, balance=100)
     assert [line.balance for line in worked] == [100, 130]
+
+
+def test_the_read_facades_hold_no_sql():
+    """Reading, SSH access and PINs ask the storage package; none runs a statement itself."""
+    import inspect
+    import re
+
+    from timebank import access, pins, reading
+
+    for module in (reading, access, pins):
+        source = inspect.getsource(module)
+        found = re.findall(r"\.execute\(|\.query\(|\b(?:SELECT|INSERT|UPDATE|DELETE)\b", source)
+        assert not found, f"{module.__name__} runs SQL: {found}"
