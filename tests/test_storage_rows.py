@@ -103,3 +103,24 @@ def test_the_read_facades_hold_no_sql():
         source = inspect.getsource(module)
         found = re.findall(r"\.execute\(|\.query\(|\b(?:SELECT|INSERT|UPDATE|DELETE)\b", source)
         assert not found, f"{module.__name__} runs SQL: {found}"
+
+
+def test_postings_and_accounts_to_their_rows_are_what_the_ledger_stored(ledger):
+    entry = ledger.record(exchange("alice", "bob", minutes=30))
+    ids = ledger.account_ids()
+    stored = ledger.conn.execute(
+        f"SELECT {rows.columns(rows.POSTING_COLUMNS)} FROM postings WHERE entry_id = ? ORDER BY seq",
+        (entry.id,),
+    ).fetchall()
+    made = [
+        rows.posting_to_row(
+            p, entry_id=entry.id, seq=seq, account_id=ids[p.account], balance_after=ledger.balance(p.account)
+        )
+        for seq, p in enumerate(entry.postings)
+    ]
+    assert [tuple(row[c] for c in rows.POSTING_COLUMNS) for row in made] == stored
+    account = ledger.account("alice")
+    alice_id = ledger.conn.execute("SELECT id FROM members WHERE handle = 'alice'").fetchone()[0]
+    row = rows.account_to_row(account, member_id=alice_id)
+    kept = rows.named(ledger.conn, "SELECT code, kind, name, member_id FROM accounts WHERE code = 'alice'")
+    assert row == dict(kept.fetchone())

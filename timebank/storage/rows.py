@@ -39,9 +39,6 @@ from timebank.models import (
     encode_refs,
 )
 
-Row = Mapping[str, Any]
-"""A row read by column name: a ``sqlite3.Row`` or a dict."""
-
 
 def named(
     conn: sqlite3.Connection, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
