@@ -187,7 +187,7 @@ def test_every_write_to_a_core_table_and_the_chain_head_is_in_storage_writes():
         text = source.read_text()
         if name not in WRITES_ELSEWHERE:
             assert not write.search(text), f"{name} writes a core table itself"
-        if name != "storage/writes.py":
+        if name != "storage/reads.py":  # reads.chain_head, which the write path uses too
             assert "FROM entries ORDER BY id DESC LIMIT 1" not in text, f"{name} reads the chain head"
     pipeline = (package / "pipeline.py").read_text()
     assert "ledger._" not in pipeline and ".execute(" not in pipeline, "the pipeline reads no file"

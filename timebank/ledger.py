@@ -46,9 +46,10 @@ from timebank.permissions import (
 )
 from timebank.pins import PinsMixin
 from timebank.plugin_manager import Plugins, default_plugins
+from timebank.read_api import LedgerReader, OwnTables, declared_references, declared_tables
 from timebank.reading import ReadingMixin
 from timebank.rules import MissingPlugin, Rules, build_rules, check_rules
-from timebank.storage import writes
+from timebank.storage import reads, writes
 from timebank.storage.anchors import append_anchor, ledger_id, set_aside_orphans
 from timebank.storage.store import Store
 from timebank.units import check_text
@@ -223,7 +224,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         if self._wrote_entries:
             self._wrote_entries = False
             try:
-                append_anchor(self.path, *writes.chain_head(self.conn), ledger_id=ledger_id(self.conn))
+                append_anchor(self.path, *reads.chain_head(self.conn), ledger_id=ledger_id(self.conn))
             except TimebankError as exc:
                 self.warnings.append(f"{exc}; the entry stands, so do not record it again")
         if not self._deferred:
@@ -323,6 +324,29 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         self._rules = None
         self._members = None
         self._accounts = None
+
+    # what plugins read ----------------------------------------------------------
+
+    @property
+    def read(self) -> LedgerReader:
+        """The ledger as plugins read it (``timebank.read_api``): no SQL, no table names."""
+        reader = self.__dict__.get("_reader")
+        if reader is None:
+            reader = self.__dict__["_reader"] = LedgerReader(self)
+        return reader
+
+    def plugin_tables(self, plugin: str) -> OwnTables:
+        """SQL on the tables ``plugin`` declares (``declare_tables``), refused on any other.
+
+        Asked of the plugin whether or not these rules enable it: a plugin disabled later
+        still reads the rows it kept."""
+        statements = [
+            s
+            for name, call in self.plugins.callers("declare_tables", None)
+            if name == plugin
+            for s in call() or ()
+        ]
+        return OwnTables(self, plugin, declared_tables(statements), declared_references(statements))
 
     # rules ------------------------------------------------------------------
 
@@ -445,7 +469,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
             drafts, problems = pipeline.service_drafts(self, rules, [exchange], self.account_ids())
             problems = pipeline.text_problems([exchange]) + problems
             drafts, refused = pipeline.admit(
-                self, rules, drafts, lambda code: writes.stored_balance(conn, code), acknowledge=True
+                self, rules, drafts, lambda code: reads.stored_balance(conn, code), acknowledge=True
             )
         return Preview(drafts[0], tuple(problems + refused), decision)
 

@@ -1,7 +1,9 @@
 """Members and accounts: admitting, changing and retiring members; the accounts they hold.
 
 A mixin of ``Ledger``: member changes are logged in ``member_changes`` and may bring
-entries with them (a joining bonus), written in the same transaction.
+entries with them (a joining bonus), written in the same transaction. Reads go through
+``timebank.storage.reads``; the directory of members and the account ids are cached here
+until another connection commits.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ from timebank import pipeline
 from timebank.errors import InputError, NotAllowed, NotFound, RulesRefused
 from timebank.models import Account, Member
 from timebank.permissions import MANAGE_MEMBERS, RESERVED_HANDLES, Actor, actor_label
-from timebank.storage import writes
-from timebank.storage.store import STANDING
+from timebank.storage import reads, rows, writes
 from timebank.units import NAME_LENGTH, check_flag, check_text
 
 
@@ -26,10 +27,7 @@ class MembersMixin:
     def members_by_handle(self) -> dict[str, Member]:
         self._fresh()
         if self._members is None:
-            self._members = {
-                row["handle"]: Member.from_row(row)
-                for row in self.store.db.query("SELECT * FROM members ORDER BY handle")
-            }
+            self._members = reads.members(self.conn)
         return self._members
 
     def member(self, handle: str) -> Member:
@@ -69,7 +67,7 @@ class MembersMixin:
                 conn, Account(member.handle, "member", member.name, member.handle), member_id
             )
             self._open_member_accounts(conn, member, member_id)
-            self._log_member_change(conn, member_id, actor, {"added": writes.member_row(member)})
+            self._log_member_change(conn, member_id, actor, {"added": rows.member_to_row(member)})
             if self._members is not None:  # our own write: keep the directory, add one member
                 self._members[member.handle] = member
             self._member_entries(member, None)
@@ -100,7 +98,7 @@ class MembersMixin:
             member_id = writes.update_member(conn, updated)
             if previous.is_active and previous.is_coordinator and not _acts(updated):
                 _keep_a_coordinator(conn, previous)
-            before, after = writes.member_row(previous), writes.member_row(updated)
+            before, after = rows.member_to_row(previous), rows.member_to_row(updated)
             diff = {k: [str(v), str(after[k])] for k, v in before.items() if after[k] != v}
             self._log_member_change(
                 conn, member_id, actor, {"changed": diff, **({"reason": reason} if reason else {})}
@@ -174,27 +172,17 @@ class MembersMixin:
         """Every account's code mapped to its row id (cached until another writer commits)."""
         self._fresh()
         if self._accounts is None:
-            self._accounts = dict(self.conn.execute("SELECT code, id FROM accounts"))
+            self._accounts = reads.account_ids(self.conn)
         return self._accounts
 
     def account(self, code: str) -> Account:
-        row = self.conn.execute(
-            "SELECT a.code, a.kind, a.name, m.handle FROM accounts a"
-            " LEFT JOIN members m ON m.id = a.member_id WHERE a.code = ?",
-            (code,),
-        ).fetchone()
-        if row is None:
+        found = reads.account(self.conn, code)
+        if found is None:
             raise NotFound(f"account: no account {code!r}")
-        return Account(*row)
+        return found
 
     def accounts(self) -> list[Account]:
-        return [
-            Account(*row)
-            for row in self.conn.execute(
-                "SELECT a.code, a.kind, a.name, m.handle FROM accounts a"
-                " LEFT JOIN members m ON m.id = a.member_id ORDER BY a.code"
-            )
-        ]
+        return reads.accounts(self.conn)
 
     def open_account(self, account: Account) -> Account:
         """Open a system account a plugin needs at run time (a new Han group's account)."""
@@ -206,16 +194,7 @@ class MembersMixin:
 
     def given_since(self, since: dt.date) -> dict[str, int]:
         """Minutes each member gave in service entries on or after ``since`` (not reversed)."""
-        given: dict[str, int] = {}
-        rows = self.conn.execute(
-            "SELECT e.givers, e.minutes FROM entries e WHERE e.kind = 'service' AND e.day >= ?"
-            f" AND {STANDING}",
-            (since.isoformat(),),
-        )
-        for givers, minutes in rows:
-            for giver in givers.split():
-                given[giver] = given.get(giver, 0) + minutes
-        return given
+        return reads.given_since(self.conn, since)
 
     def _ensure_account(self, conn: Any, account: Account, member_id: int | None = None) -> None:
         new_id = writes.ensure_account(conn, account, member_id)

@@ -39,9 +39,9 @@ from timebank.storage.outputs import (
     output_file,
     share_like,
 )
+from timebank.storage.reads import chain_head
 from timebank.storage.store import create_private_file, file_uri, now_utc
 from timebank.storage.verify import Report
-from timebank.storage.writes import chain_head
 
 PAGES_PER_STEP = 4096
 

@@ -5,7 +5,8 @@ methods call these inside their write transaction; nothing else in the core writ
 entries, postings, balances, claims, members, accounts, rules or period closes. Rows are
 built from records by field name, so a column added to a table is added here once.
 
-The bulk path (``WriteState``, ``write_drafts``, ``flush_balances``) keeps the balances
+Rows of members, claims and accounts come from ``storage/rows.py``, the one mapping of
+each record. The bulk path (``WriteState``, ``write_drafts``, ``flush_balances``) keeps the balances
 and chain head of one write in memory and writes with ``executemany``: an import of a
 million exchanges makes no Python call per exchange beyond building its row.
 """
@@ -18,8 +19,10 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from timebank.chain import ENTRY_FIELDS, GENESIS, entry_hash
+from timebank.chain import ENTRY_FIELDS, entry_hash
 from timebank.models import Account, Draft, Entry, Exchange, Member, encode_refs
+from timebank.storage import rows
+from timebank.storage.reads import chain_head, stored_balance
 from timebank.storage.store import now_utc
 
 Conn = sqlite3.Connection
@@ -45,24 +48,6 @@ def _insert(conn: Conn, table: str, row: Mapping[str, Any]) -> int:
     marks = ", ".join(f":{name}" for name in row)
     cursor = conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", dict(row))
     return int(cursor.lastrowid or 0)
-
-
-# the chain ------------------------------------------------------------------
-
-
-def chain_head(conn: Conn) -> tuple[int, str]:
-    """The last entry's id and hash: what the next entry chains onto ((0, GENESIS) if none)."""
-    row = conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
-    return (row[0], row[1]) if row else (0, GENESIS)
-
-
-def stored_balance(conn: Conn, code: str) -> int:
-    """An account's balance as the balances table holds it (0 before its first posting)."""
-    row = conn.execute(
-        "SELECT b.balance FROM accounts a JOIN balances b ON b.account_id = a.id WHERE a.code = ?",
-        (code,),
-    ).fetchone()
-    return row[0] if row else 0
 
 
 class WriteState:
@@ -179,8 +164,8 @@ def write_drafts(state: WriteState, drafts: Sequence[Draft]) -> None:
 def flush_balances(state: WriteState) -> None:
     """Write every balance the write touched; called once before it ends."""
     ids = state.account_ids()
-    rows = [(ids[code], state.balances[code], state.last_id) for code in state.touched]
-    state.conn.executemany(_UPSERT_BALANCE, rows)
+    balance_rows = [(ids[code], state.balances[code], state.last_id) for code in state.touched]
+    state.conn.executemany(_UPSERT_BALANCE, balance_rows)
     state.touched.clear()
 
 
@@ -196,23 +181,8 @@ def reversed_by(conn: Conn, entry_id: int) -> int | None:
 def insert_claim(
     conn: Conn, exchange: Exchange, *, awaiting: Sequence[str], auto_accept_on: dt.date | None
 ) -> int:
-    return _insert(
-        conn,
-        "claims",
-        {
-            "created_at": now_utc(),
-            "recorded_by": exchange.recorded_by,
-            "givers": " ".join(exchange.givers),
-            "receivers": " ".join(exchange.receivers),
-            "minutes": exchange.minutes,
-            "day": exchange.day.isoformat(),
-            "category": exchange.category,
-            "note": exchange.note,
-            "awaiting": " ".join(awaiting),
-            "auto_accept_on": auto_accept_on.isoformat() if auto_accept_on else None,
-            "refs": encode_refs(exchange.refs),
-        },
-    )
+    row = rows.claim_to_row(exchange, awaiting=awaiting, created_at=now_utc(), auto_accept_on=auto_accept_on)
+    return _insert(conn, "claims", row)
 
 
 def add_confirmation(conn: Conn, claim_id: int, member: str) -> None:
@@ -232,28 +202,13 @@ def decide_claim(conn: Conn, claim_id: int, *, status: str, decided_by: str, **f
 # members and accounts -------------------------------------------------------
 
 
-def member_row(member: Member) -> dict[str, Any]:
-    """A member as the members table holds it, by column name."""
-    return {
-        "handle": member.handle,
-        "name": member.name,
-        "member_class": member.member_class,
-        "joined": member.joined.isoformat(),
-        "left": member.left.isoformat() if member.left else None,
-        "status": member.status,
-        "role": member.role,
-        "area": member.area,
-        "flags": ",".join(sorted(member.flags)),
-    }
-
-
 def insert_member(conn: Conn, member: Member) -> int:
-    return _insert(conn, "members", member_row(member))
+    return _insert(conn, "members", rows.member_to_row(member))
 
 
 def update_member(conn: Conn, member: Member) -> int:
     """Store a member's changed details (the handle never changes); their row id."""
-    row = member_row(member)
+    row = rows.member_to_row(member)
     sets = ", ".join(f"{name} = :{name}" for name in row if name != "handle")
     return conn.execute(f"UPDATE members SET {sets} WHERE handle = :handle RETURNING id", row).fetchone()[0]
 
@@ -286,7 +241,7 @@ def ensure_account(conn: Conn, account: Account, member_id: int | None = None) -
     row = conn.execute(
         "INSERT INTO accounts (code, kind, name, member_id) VALUES (:code, :kind, :name, :member_id)"
         " ON CONFLICT (code) DO NOTHING RETURNING id",
-        {"code": account.code, "kind": account.kind, "name": account.name, "member_id": member_id},
+        rows.account_to_row(account, member_id),
     ).fetchone()
     return row[0] if row else None
 
@@ -340,7 +295,6 @@ __all__ = [
     "WriteState",
     "active_coordinators",
     "add_confirmation",
-    "chain_head",
     "decide_claim",
     "ensure_account",
     "first_entry_day",
@@ -352,12 +306,10 @@ __all__ = [
     "last_close",
     "log_member_change",
     "member_ids",
-    "member_row",
     "newest_rules",
     "next_rules_version",
     "reversed_by",
     "rules_history",
-    "stored_balance",
     "update_member",
     "write_drafts",
 ]
