@@ -4,7 +4,7 @@ import datetime as dt
 import os
 
 import pytest
-from helpers import add_members
+from helpers import BASIC_RULES, add_members
 from hypothesis import settings
 
 from timebank.ledger import Ledger
@@ -25,8 +25,8 @@ def ledger_path(tmp_path):
 
 @pytest.fixture
 def ledger(ledger_path):
-    """Default rules, a co-ordinator and three members."""
-    led = Ledger.create(ledger_path)
+    """The core plugins' default rules, a co-ordinator and three members."""
+    led = Ledger.create(ledger_path, BASIC_RULES)
     led.add_member(
         Member("coord", "Cora Ordin", "member", dt.date(2024, 1, 1), role="coordinator"),
         actor=SYSTEM,

@@ -104,6 +104,6 @@ def test_show_one_entry_with_its_postings(run):
         {"seq": 0, "account": "alice", "minutes": 61},
         {"seq": 1, "account": "bob", "minutes": -61},
     ]
-    assert entry["rules_version"] == 2 and entry["reverses"] is None and entry["hash"]
+    assert entry["rules_version"] == 1 and entry["reverses"] is None and entry["hash"]
     rows = list(csv.DictReader(io.StringIO(run("show", "1", "--format", "csv"))))
     assert [(r["account"], int(r["minutes"])) for r in rows] == [("alice", 61), ("bob", -61)]

@@ -99,7 +99,7 @@ def _result_checks() -> dict[str, Callable[[Any], str] | None]:
     not used.
     """
     from timebank.listings import Match
-    from timebank.models import Account, Decision, Draft, Problem, Report
+    from timebank.models import Account, Decision, Draft, ExchangeField, Problem, Report
     from timebank.publishing.disclosure import Figure, Measure
 
     problems = _list_of("a Problem", _is(Problem))
@@ -131,6 +131,8 @@ def _result_checks() -> dict[str, Callable[[Any], str] | None]:
         "refuse_matches": problems,
         "rank_matches": _list_of("a Match", _is(Match)),
         "member_limits": _limits_by_handle,
+        "near_limit_within": _one_of("a number of minutes (int)", (int,)),
+        "exchange_fields": _list_of("an ExchangeField", _is(ExchangeField)),
     }
 
 

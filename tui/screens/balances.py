@@ -32,17 +32,12 @@ class BalancesScreen(LedgerScreen):
         table.add_columns("handle", "name", "class", "balance", "floor", "ceiling", "")
         table.focus()
 
-    def within(self) -> int:
-        """How close to a limit counts as near: the reports plugin's setting, else 2 hours."""
-        rules = self.ledger.rules
-        return rules.settings("reports")["near_limit_within"] if "reports" in rules.enabled else 120
-
     def refresh_data(self) -> None:
         needle = self.query_one("#search", Input).value.strip().lower()
         rows = []
         members = self.ledger.members_by_handle()
         limits = self.ledger.member_limits()  # from the plugins: a floor that grows shows as it is
-        within = self.within()
+        within = self.ledger.near_limit_within()  # the plugins' measure of near
         sight = self.sight
         for account, balance in self.ledger.balances():
             member = members.get(account.code)

@@ -17,11 +17,12 @@ from timebank.cli.main import (
 )
 from timebank.ledger import Ledger
 from timebank.permissions import SYSTEM
+from timebank.templates import DEFAULT_TEMPLATE
 
 
 @cli.command()
 @_ledger_option
-@click.option("--template", default="time-bank", show_default=True, help="Starter rules.")
+@click.option("--template", default=DEFAULT_TEMPLATE, show_default=True, help="Starter rules.")
 @click.option("--name", "coop_name", help="The co-op's name.")
 @click.option(
     "--coordinator",
