@@ -66,23 +66,23 @@ async def test_a_co_op_of_one_sector_is_asked_nothing_more(make_ledger):
         assert not app.screen.query("#ref-sector")
 
 
+async def balances_shown(coop) -> dict[str, list[str]]:
+    """The Balances screen's rows by handle, as the co-ordinator sees them."""
+    app = make_app(coop.path, actor="coord")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        table = app.screen.query_one("#balances")
+        return {row_text(table, i)[0]: row_text(table, i) for i in range(table.row_count)}
+
+
 async def test_balances_show_mutual_credits_growing_floor_and_the_plugins_measure_of_near(make_ledger):
     coop = make_ledger("mutual-credit", members={"alice": "member", "bob": "member"})
     coop.record(exchange("alice", "bob", 4 * 60), acknowledge=True)  # alice earned 4h: floor -10h - 2h
-    app = make_app(coop.path, actor="coord")
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f4")
-        await pilot.pause()
-        table = app.screen.query_one("#balances")
-        rows = {row_text(table, i)[0]: row_text(table, i) for i in range(table.row_count)}
-        assert rows["alice"][4:6] == ["-12h", "60h"] and rows["bob"][4:6] == ["-10h", "60h"]
-        assert rows["bob"][6] == ""  # -4h is 6h above its floor: not near by 2h
+    rows = await balances_shown(coop)
+    assert rows["alice"][4:6] == ["-12h", "60h"] and rows["bob"][4:6] == ["-10h", "60h"]
+    assert rows["bob"][6] == ""  # -4h is 6h above its floor: not near by 2h
     coop.change_settings("reports", {"near_limit_within": "7h"}, actor="coord")
     assert coop.near_limit_within() == 7 * 60
-    app = make_app(coop.path, actor="coord")
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f4")
-        await pilot.pause()
-        table = app.screen.query_one("#balances")
-        rows = {row_text(table, i)[0]: row_text(table, i) for i in range(table.row_count)}
-        assert rows["bob"][6] == "⚠ near floor"
+    rows = await balances_shown(coop)
+    assert rows["bob"][6] == "⚠ near floor"
