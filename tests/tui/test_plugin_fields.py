@@ -1,11 +1,11 @@
 """What the TUI shows and asks comes from the plugins' hooks, never from their settings by name:
 an A+B social co-op's sector on the Log screen, mutual credit's growing floor on Balances."""
 
-from timebank.tui.app import make_app
 from tui_helpers import row_text, type_into
 
 from timebank.ledger import Ledger
 from timebank.testing import exchange, snapshot_rows
+from timebank.tui.app import make_app
 
 SIZE = (100, 40)
 

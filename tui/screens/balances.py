@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.widgets import DataTable
+
 from timebank.tui.screens.table_screen import TableScreen
 from timebank.tui.widgets.plain import plain_row
-
 from timebank.units import format_minutes
 
 SORTS = ("name", "balance", "class")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import attrs
 from textual import work
+
+from timebank.models import Member
 from timebank.tui.screens.modals import MemberFormModal, ReasonModal
 from timebank.tui.screens.table_screen import TableScreen
 from timebank.tui.widgets.plain import plain_row
-
-from timebank.models import Member
 from timebank.units import format_minutes
 
 SHARED = {"@chest": "the chest", "@coop": "the co-op"}

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Label, Static
-from timebank.tui.screens.modals import ConfirmModal, ReasonModal
-from timebank.tui.screens.table_screen import TableScreen
-from timebank.tui.widgets.plain import plain_row
 
 from timebank.errors import RulesRefused, TimebankError
 from timebank.models import Claim, Entry
+from timebank.tui.screens.modals import ConfirmModal, ReasonModal
+from timebank.tui.screens.table_screen import TableScreen
+from timebank.tui.widgets.plain import plain_row
 from timebank.units import format_minutes
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from textual import work
+
 from timebank.tui.screens.modals import ReasonModal
 from timebank.tui.screens.table_screen import TableScreen
 from timebank.tui.widgets.plain import plain_row
-
 from timebank.units import format_minutes
 
 PAGE = 100

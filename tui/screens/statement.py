@@ -11,11 +11,11 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static
+
+from timebank.errors import NotFound
 from timebank.tui.screens.table_screen import TableScreen
 from timebank.tui.widgets.member_input import MemberSuggester
 from timebank.tui.widgets.plain import plain_row
-
-from timebank.errors import NotFound
 from timebank.units import format_minutes
 
 PAGE = 50

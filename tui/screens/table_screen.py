@@ -13,9 +13,9 @@ from typing import TypeVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Label, Static
-from timebank.tui.screens.base import LedgerScreen
 
 from timebank.errors import TimebankError
+from timebank.tui.screens.base import LedgerScreen
 
 T = TypeVar("T")
 
