@@ -33,6 +33,12 @@ def declare_settings():
     ]
 
 
+@hookimpl
+def near_limit_within(settings):
+    """The TUI's Balances screen marks members as near a limit by this plugin's measure."""
+    return settings["near_limit_within"]
+
+
 def period_text(since: dt.date, until: dt.date) -> str:
     return f"{since.isoformat()} to {until.isoformat()}"
 

@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from timebank import Account, Posting, Problem, Report, Setting, hookimpl, sub_account
+from timebank import Account, ExchangeField, Posting, Problem, Report, Setting, hookimpl, sub_account
 
 PLUGIN = "social_coop_it"
 CLASSES = ["worker", "user", "volunteer", "disadvantaged"]
@@ -115,6 +115,14 @@ def validate_member(ledger, member, previous, settings):
             )
         )
     return problems
+
+
+@hookimpl
+def exchange_fields(ledger, settings):
+    """An A+B co-op asks which sector each exchange is for, in the TUI as on the command line."""
+    if settings["coop_type"] != "A+B":
+        return []
+    return [ExchangeField("sector", "Sector", choices=("A", "B"), required=True, hint="A or B")]
 
 
 @hookimpl

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from helpers import BASIC_RULES
 from hypothesis import settings
 
 from timebank.testing import build_ledger
@@ -21,7 +22,9 @@ def ledger_path(tmp_path):
 
 @pytest.fixture
 def ledger(ledger_path):
-    """Default rules, a co-ordinator and three members."""
-    led = build_ledger(ledger_path, None, members={h: "member" for h in ("alice", "bob", "carol")})
+    """The core plugins' default rules, a co-ordinator and three members."""
+    led = build_ledger(
+        ledger_path, None, rules=BASIC_RULES, members={h: "member" for h in ("alice", "bob", "carol")}
+    )
     yield led
     led.close()

@@ -10,6 +10,10 @@ from timebank.testing import exchange  # noqa: F401  (one way to build exchanges
 
 TODAY = dt.date.today()
 
+# The core plugins with their declared defaults: the rules of the shared ``ledger`` fixture
+# (a ledger made with no rules gets the time-bank template's instead).
+BASIC_RULES = {"coop": {}, "plugins": {"classic": {}, "credit_limits": {}, "confirmation": {}, "reports": {}}}
+
 
 def add_members(ledger: Ledger, *handles: str, member_class: str = "member") -> None:
     for handle in handles:

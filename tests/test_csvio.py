@@ -31,12 +31,14 @@ class AwkwardFlags:
 
 def with_flags(path, **settings):
     """A ledger whose rules enable ``AwkwardFlags`` besides the defaults, with a co-ordinator."""
-    from timebank.ledger import DEFAULT_RULES, Ledger
+    from helpers import BASIC_RULES
+
+    from timebank.ledger import Ledger
     from timebank.plugin_manager import Plugins
 
     plugins = Plugins(entry_points=False)
     plugins.register(AwkwardFlags(), "awkward_flags")
-    rules = {"coop": {}, "plugins": {**DEFAULT_RULES["plugins"], "awkward_flags": {}, **settings}}
+    rules = {"coop": {}, "plugins": {**BASIC_RULES["plugins"], "awkward_flags": {}, **settings}}
     led = Ledger.create(path, rules, plugins=plugins)
     led.add_member(
         Member("coord", "Cora Ordin", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM

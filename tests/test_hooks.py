@@ -466,6 +466,63 @@ def test_hook_member_limits_mutual_credit_floor_grows(tmp_path):
     assert limits["bob"].floor == -10 * 60
 
 
+def test_hook_near_limit_within(tmp_path):
+    from timebank.limits import NEAR_LIMIT_WITHIN
+
+    class Wide:
+        @hookimpl
+        def near_limit_within(self, settings):
+            return settings["within"]
+
+        @hookimpl
+        def declare_settings(self):
+            return [Setting("within", "minutes", 5 * 60, "near means this close")]
+
+    led = ledger_with(tmp_path, Wide())
+    assert led.near_limit_within() == 5 * 60  # no other enabled plugin answers
+    led.change_settings("extra", {"within": "30m"}, actor="coord")
+    assert led.near_limit_within() == 30
+    plain = Ledger.create(tmp_path / "plain.sqlite", {"plugins": {"classic": {}}})
+    assert plain.near_limit_within() == NEAR_LIMIT_WITHIN  # nobody says: two hours
+    rules = {"plugins": {"classic": {}, "reports": {"near_limit_within": "3h"}, "extra": {"within": "1h"}}}
+    plugins = Plugins(entry_points=False)
+    plugins.register(Wide(), "extra")
+    reports = Ledger.create(tmp_path / "r.sqlite", rules, plugins=plugins)
+    assert reports.near_limit_within() == 3 * 60  # the widest of the answers
+    plain.close()
+    reports.close()
+
+
+def test_hook_exchange_fields(tmp_path):
+    from timebank import ExchangeField
+
+    class Wards:
+        @hookimpl
+        def exchange_fields(self, ledger, settings):
+            return [
+                ExchangeField("ward", "Ward", choices=["north", "south"], required=True),
+                ExchangeField("visit", "Visit number", hint="optional"),
+            ]
+
+    class Again:
+        @hookimpl
+        def exchange_fields(self, ledger, settings):
+            return [ExchangeField("ward", "Another ward")]
+
+    plugins = Plugins(entry_points=False)
+    plugins.register(Again(), "again")  # registered, never enabled: never asked
+    led = ledger_with(tmp_path, Wards())
+    assert [f.name for f in led.exchange_fields()] == ["ward", "visit"]
+    ward, visit = led.exchange_fields()
+    assert ward.choices == ("north", "south")
+    assert ward.problem("") == "say the ward (north or south)" and ward.problem(" north ") == ""
+    assert ward.problem("east") == "'east' is not one of north, south"
+    assert visit.problem("") == "" and visit.problem("3") == ""
+    plain = Ledger.create(tmp_path / "plain.sqlite", {"plugins": {"classic": {}}}, plugins=plugins)
+    assert plain.exchange_fields() == []
+    plain.close()
+
+
 async def test_hook_add_tui_screens(tmp_path):
     from textual.screen import Screen
     from textual.widgets import Label
@@ -788,6 +845,8 @@ def test_every_hook_has_a_declared_result_type(hook):
 def test_a_hook_result_of_the_wrong_type_names_the_plugin_and_hook(hook, value):
     if hook in ("make_postings", "add_postings") and value == [object()]:
         value = [7]
+    if hook == "near_limit_within" and value == 42:
+        value = 4.2  # minutes are whole numbers
     plugins = Plugins(entry_points=False)
     plugins.register(_plugin_returning(hook, value), "careless")
     args = {name: None for name in inspect.signature(getattr(hookspecs, hook)).parameters}

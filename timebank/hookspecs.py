@@ -149,6 +149,21 @@ def member_limits(ledger, members, settings):
 
 
 @hookspec
+def near_limit_within(settings):
+    """Return how many minutes from a member's floor or ceiling count as near it (an int),
+    or None. The terminal UI marks such balances; when several plugins answer, the
+    widest holds (``Ledger.near_limit_within``)."""
+
+
+@hookspec
+def exchange_fields(ledger, settings):
+    """Return a list of ``ExchangeField`` records: what else this plugin needs to know when an
+    exchange is recorded (the sector of an A+B co-op's work), kept in ``Exchange.refs``
+    under each field's name. The TUI's Log screen shows one input per field and
+    ``timebank log`` takes ``--ref name=value``; ``validate_exchanges`` still decides."""
+
+
+@hookspec
 def contribute_public_figures(ledger, settings, through):
     """Declare what the plugin publishes: ``Measure`` records (facts: a month, dimension
     values, whose contribution it is, an amount) and ``Figure`` records (a table by month

@@ -21,7 +21,7 @@ from timebank import pipeline
 from timebank.access import AccessMixin
 from timebank.claims import ClaimsMixin
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused, TimebankError
-from timebank.limits import Limits
+from timebank.limits import NEAR_LIMIT_WITHIN, Limits
 from timebank.members import MembersMixin
 from timebank.models import (
     Claim,
@@ -29,6 +29,7 @@ from timebank.models import (
     Draft,
     Entry,
     Exchange,
+    ExchangeField,
     Member,
     Posting,
     Problem,
@@ -52,12 +53,8 @@ from timebank.rules import MissingPlugin, Rules, build_rules, check_rules
 from timebank.storage import reads, writes
 from timebank.storage.anchors import append_anchor, ledger_id, set_aside_orphans
 from timebank.storage.store import Store
+from timebank.templates import DEFAULT_TEMPLATE, load_template
 from timebank.units import check_text
-
-DEFAULT_RULES: dict[str, Any] = {
-    "coop": {},
-    "plugins": {"classic": {}, "credit_limits": {}, "confirmation": {}, "reports": {}},
-}
 
 
 @attrs.frozen
@@ -132,8 +129,6 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         # Follow-ups that failed after a commit (an after-hook, the anchor): the change
         # stands, so these are warnings for the person, never errors that invite a retry.
         self.warnings: list[str] = []
-        if create and writes.newest_rules(self.conn) is None:
-            self.set_rules(DEFAULT_RULES, actor=SYSTEM, note="initial rules")
 
     @classmethod
     def create(
@@ -144,17 +139,22 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         *,
         group: str | None = None,
     ) -> Ledger:
-        """Create a new ledger file with ``rules`` (the default time-bank rules if None)."""
+        """Create a new ledger file with ``rules`` as its one initial version of the rules.
+
+        With no ``rules``, the ``time-bank`` template's: the templates are the one source of
+        starter rules, so a ledger made here and one made by ``timebank init`` agree.
+        """
         if os.path.lexists(path):  # a symlink, even a dangling one, is not a free name
             raise InputError(f"ledger: {path} already exists; choose another path")
-        if rules is not None:  # a bad rule set must not leave a half-made ledger behind
-            checking = plugins or default_plugins()
-            declared = checking.declared_settings()
-            check_rules(build_rules(rules, declared), declared, checking)
+        if rules is None:
+            rules = load_template(DEFAULT_TEMPLATE)
+        # a bad rule set must not leave a half-made ledger behind
+        checking = plugins or default_plugins()
+        declared = checking.declared_settings()
+        check_rules(build_rules(rules, declared), declared, checking)
         set_aside_orphans(Path(path))
         ledger = cls(path, plugins, create=True, group=group)
-        if rules is not None:
-            ledger.set_rules(rules, actor=SYSTEM, note="initial rules")
+        ledger.set_rules(rules, actor=SYSTEM, note="initial rules")
         return ledger
 
     def close(self) -> None:
@@ -583,6 +583,21 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
                 had = out.get(handle)
                 out[handle] = limits if had is None else _tighter(had, limits)
         return out
+
+    def near_limit_within(self) -> int:
+        """How close to a limit counts as near (``near_limit_within``; the widest answer),
+        ``NEAR_LIMIT_WITHIN`` when no enabled plugin says."""
+        answers = [minutes for _, minutes in self.plugins.call("near_limit_within", self.rules)]
+        return max(answers) if answers else NEAR_LIMIT_WITHIN
+
+    def exchange_fields(self) -> list[ExchangeField]:
+        """What the enabled plugins need to know besides the exchange (``exchange_fields``),
+        each once by name (the first plugin to ask for a name defines it)."""
+        fields: dict[str, ExchangeField] = {}
+        for _, answer in self.plugins.call("exchange_fields", self.rules, ledger=self):
+            for field in answer:
+                fields.setdefault(field.name, field)
+        return list(fields.values())
 
     def transfer(
         self,

@@ -18,6 +18,9 @@ from timebank.units import format_minutes
 
 JUDGED = ("service", "transfer")
 
+NEAR_LIMIT_WITHIN = 120
+"""Minutes from a limit that count as near it when no plugin says (``near_limit_within``)."""
+
 
 @attrs.frozen
 class Limits:

@@ -226,6 +226,33 @@ class Decision:
 
 
 @attrs.frozen
+class ExchangeField:
+    """One more thing a plugin needs to know when an exchange is recorded (the sector of an
+    A+B co-op's work), kept in the exchange's ``refs`` under ``name``.
+
+    The forms (the TUI's Log screen, ``timebank log --ref name=value``) ask for it from
+    this record, so no form names a plugin; the plugin's ``validate_exchanges`` still has
+    the last word on the value.
+    """
+
+    name: str
+    label: str
+    choices: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    required: bool = False
+    hint: str = ""
+
+    def problem(self, value: str) -> str:
+        """What is wrong with ``value`` as typed ('' when it will do)."""
+        value = value.strip()
+        if not value:
+            either = f" ({' or '.join(self.choices)})" if self.choices else ""
+            return f"say the {self.label.lower()}{either}" if self.required else ""
+        if self.choices and value not in self.choices:
+            return f"{value!r} is not one of {', '.join(self.choices)}"
+        return ""
+
+
+@attrs.frozen
 class StatementLine:
     """One posting on an account, with the balance after it."""
 

@@ -83,6 +83,13 @@ def _limits_by_handle(result: Any) -> str:
     return ""
 
 
+def _minutes(result: Any) -> str:
+    """Whole minutes, 0 or more (a bool is not a number of minutes)."""
+    if isinstance(result, int) and not isinstance(result, bool) and result >= 0:
+        return ""
+    return f"returned {_shown(result)}, not a number of minutes (a whole number, 0 or more)"
+
+
 def _is(*types: type) -> Callable[[Any], bool]:
     return lambda item: isinstance(item, types)
 
@@ -106,7 +113,7 @@ def _result_checks() -> dict[str, Callable[[Any], str] | None]:
     not used.
     """
     from timebank.listings import Match
-    from timebank.models import Account, Decision, Draft, Posting, Problem, Report
+    from timebank.models import Account, Decision, Draft, ExchangeField, Posting, Problem, Report
     from timebank.publishing.disclosure import Figure, Measure
 
     def per_exchange(result: Any) -> str:
@@ -150,6 +157,8 @@ def _result_checks() -> dict[str, Callable[[Any], str] | None]:
         "refuse_matches": problems,
         "rank_matches": _list_of("a Match", _is(Match)),
         "member_limits": _limits_by_handle,
+        "near_limit_within": _minutes,
+        "exchange_fields": _list_of("an ExchangeField", _is(ExchangeField)),
     }
 
 

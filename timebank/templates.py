@@ -13,6 +13,8 @@ from timebank.errors import InputError
 from timebank.rules import parse_toml
 
 DEFAULT_TEMPLATE = "time-bank"
+"""The starter rules of ``timebank init`` without ``--template`` and of ``Ledger.create``
+without rules: one source for a ledger's default rules."""
 
 
 def template_names() -> list[str]:

@@ -137,9 +137,9 @@ def build_ledger(
     coordinator: bool = True,
 ) -> Ledger:
     """The one way tests build a ledger: a real file at ``path`` from a starter template (or
-    explicit ``rules``; ``template=None`` and no rules is the core's own default), with a
-    co-ordinator ``coord`` and the members asked for, each ``handle: class`` (or ``handle:
-    (class, flags)``). ``make_ledger`` is this as a fixture; module-scoped fixtures and
+    explicit ``rules``; ``template=None`` and no rules is the core's default, the time-bank
+    template), with a co-ordinator ``coord`` and the members asked for, each ``handle:
+    class`` (or ``handle: (class, flags)``). ``make_ledger`` is this as a fixture; module-scoped fixtures and
     scripts call it directly."""
     data = dict(rules) if rules is not None else load_template(template) if template else None
     if overrides:

@@ -4,45 +4,33 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable
 
-from timebank.tui.screens.base import LedgerScreen
+from timebank.tui.screens.table_screen import TableScreen
 from timebank.tui.widgets.plain import plain_row
 from timebank.units import format_minutes
 
 SORTS = ("name", "balance", "class")
 
 
-class BalancesScreen(LedgerScreen):
+class BalancesScreen(TableScreen):
     BINDINGS = [("s", "sort", "Sort"), ("slash", "search", "Search"), ("g", "give", "Give to chest")]
+    HEADING = "Balances"
+    SEARCH = ("search", "search by handle or name")
+    TABLE = "balances"
+    COLUMNS = ("handle", "name", "class", "balance", "floor", "ceiling", "")
+    MESSAGE = "balances-empty"
 
     def __init__(self) -> None:
         super().__init__()
         self.sort = "name"
 
-    def compose_body(self) -> ComposeResult:
-        yield Label("Balances", classes="screen-title")
-        yield Input(placeholder="search by handle or name", id="search")
-        yield DataTable(id="balances", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="balances-empty", classes="message", markup=False)
-
-    def on_mount(self) -> None:
-        table = self.query_one("#balances", DataTable)
-        table.add_columns("handle", "name", "class", "balance", "floor", "ceiling", "")
-        table.focus()
-
-    def within(self) -> int:
-        """How close to a limit counts as near: the reports plugin's setting, else 2 hours."""
-        rules = self.ledger.rules
-        return rules.settings("reports")["near_limit_within"] if "reports" in rules.enabled else 120
-
     def refresh_data(self) -> None:
-        needle = self.query_one("#search", Input).value.strip().lower()
+        needle = self.needle
         rows = []
         members = self.ledger.members_by_handle()
         limits = self.ledger.member_limits()  # from the plugins: a floor that grows shows as it is
-        within = self.within()
+        within = self.ledger.near_limit_within()  # the plugins' measure of near
         sight = self.sight
         for account, balance in self.ledger.balances():
             member = members.get(account.code)
@@ -61,7 +49,7 @@ class BalancesScreen(LedgerScreen):
             rows.append((member.handle, member.name, member.member_class, balance, lim, mark))
         key = {"name": lambda r: r[1].lower(), "balance": lambda r: r[3], "class": lambda r: (r[2], r[1])}
         rows.sort(key=key[self.sort])
-        table = self.query_one("#balances", DataTable)
+        table = self.table
         table.clear()
         for handle, name, member_class, balance, lim, mark in rows:
             table.add_row(
@@ -72,13 +60,7 @@ class BalancesScreen(LedgerScreen):
                 mark,
                 key=handle,
             )
-        self.query_one("#balances-empty", Static).update(
-            "" if rows else f"no member matches {needle!r}" if needle else "no members yet"
-        )
-
-    @on(Input.Changed, "#search")
-    def searched(self) -> None:
-        self.refresh_data()
+        self.say("" if rows else f"no member matches {needle!r}" if needle else "no members yet")
 
     @on(DataTable.HeaderSelected)
     def header_selected(self, event: DataTable.HeaderSelected) -> None:
@@ -93,11 +75,5 @@ class BalancesScreen(LedgerScreen):
 
     def action_give(self) -> None:
         """The selected member gives to the chest (a co-ordinator's choice), else oneself."""
-        table = self.query_one("#balances", DataTable)
-        chosen = None
-        if self.actor is not None and self.actor.is_coordinator and table.row_count:
-            chosen = str(table.get_row_at(table.cursor_row)[0])
+        chosen = self.selected_key() if self.actor is not None and self.actor.is_coordinator else None
         self.tb.action_give(chosen)
-
-    def action_search(self) -> None:
-        self.query_one("#search", Input).focus()

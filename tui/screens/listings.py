@@ -13,13 +13,13 @@ from textual.widgets import Button, DataTable, Input, Label, OptionList, Select,
 
 from timebank.errors import TimebankError
 from timebank.listings import Listing, Listings
-from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.screens.modals import ReasonModal
+from timebank.tui.screens.table_screen import TableScreen
 
 ALL = "all"
 
 
-class ListingsScreen(LedgerScreen):
+class ListingsScreen(TableScreen):
     """Offers and requests, open ones first; filters on one line above the table."""
 
     DEFAULT_CSS = """
@@ -42,8 +42,12 @@ class ListingsScreen(LedgerScreen):
         ("w", "withdraw", "Withdraw"),
         ("m", "matches", "Matches"),
     ]
+    TABLE = "board"
+    COLUMNS = ("#", "kind", "state", "care", "area", "who", "title")
+    MESSAGE = "board-message"
+    FOCUS_TABLE = False
 
-    def compose_body(self) -> ComposeResult:
+    def compose_above(self) -> ComposeResult:
         categories = self.ledger.categories()
         areas = sorted({m.area for m in self.ledger.members() if m.area})
         with Horizontal(id="board-filters"):
@@ -63,12 +67,10 @@ class ListingsScreen(LedgerScreen):
                 [("Any area", ALL), *((a, a) for a in areas)], id="board-area", allow_blank=False, value=ALL
             )
             yield Input(placeholder="search words", id="board-search")
-        yield DataTable(id="board", cursor_type="row", zebra_stripes=True)
+
+    def compose_below(self) -> ComposeResult:
         yield Static("", id="listing-detail", markup=False)
         yield Label("", id="board-message", classes="message", markup=False)
-
-    def on_mount(self) -> None:
-        self.query_one("#board", DataTable).add_columns("#", "kind", "state", "care", "area", "who", "title")
 
     @property
     def board(self) -> Listings:
@@ -79,7 +81,7 @@ class ListingsScreen(LedgerScreen):
         return None if value in (ALL, Select.BLANK) else str(value)
 
     def refresh_data(self) -> None:
-        table = self.query_one("#board", DataTable)
+        table = self.table
         keep = self.selected_id()
         table.clear()
         text = self.query_one("#board-search", Input).value
@@ -115,11 +117,8 @@ class ListingsScreen(LedgerScreen):
             table.move_cursor(row=table.get_row_index(str(keep)))
         self.show_detail()
 
-    def say(self, message: str) -> None:
-        self.query_one("#board-message", Label).update(Text(message))
-
     def selected_id(self) -> int | None:
-        table = self.query_one("#board", DataTable)
+        table = self.table
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
@@ -179,13 +178,10 @@ class ListingsScreen(LedgerScreen):
         item, actor = self.selected(), self._acting()
         if item is None or actor is None:
             return
-        try:
-            self.board.answer(item.id, actor=actor, today=self.today)
-        except TimebankError as exc:
-            self.say(str(exc))
-            return
-        self.say(f"you answered #{item.id}; {item.member} or a co-ordinator will accept")
-        self.refresh_data()
+        self.attempt(
+            lambda: self.board.answer(item.id, actor=actor, today=self.today),
+            lambda _: f"you answered #{item.id}; {item.member} or a co-ordinator will accept",
+        )
 
     @work(exclusive=True)
     async def action_accept(self) -> None:
@@ -199,13 +195,10 @@ class ListingsScreen(LedgerScreen):
         member = await self.app.push_screen_wait(PickModal(f"Accept whose answer to #{item.id}?", answers))
         if member is None:
             return
-        try:
-            self.board.accept(item.id, member, actor=actor, today=self.today)
-        except TimebankError as exc:
-            self.say(str(exc))
-            return
-        self.say(f"#{item.id} taken up by {member}; log the hours with listing {item.id}")
-        self.refresh_data()
+        self.attempt(
+            lambda: self.board.accept(item.id, member, actor=actor, today=self.today),
+            lambda _: f"#{item.id} taken up by {member}; log the hours with listing {item.id}",
+        )
 
     @work(exclusive=True)
     async def action_withdraw(self) -> None:
@@ -215,15 +208,11 @@ class ListingsScreen(LedgerScreen):
         reason = await self.app.push_screen_wait(
             ReasonModal(f"Withdraw {item.kind} #{item.id}?", "Withdraw", required=False)
         )
-        if reason is None:
-            return
-        try:
-            self.board.withdraw(item.id, actor=actor, reason=reason, today=self.today)
-        except TimebankError as exc:
-            self.say(str(exc))
-            return
-        self.say(f"{item.kind} #{item.id} withdrawn")
-        self.refresh_data()
+        if reason is not None:
+            self.attempt(
+                lambda: self.board.withdraw(item.id, actor=actor, reason=reason, today=self.today),
+                lambda _: f"{item.kind} #{item.id} withdrawn",
+            )
 
     def action_matches(self) -> None:
         item = self.selected()

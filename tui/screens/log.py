@@ -1,10 +1,12 @@
 """Log hours: the first screen, and where members spend their time.
 
-Giver, receivers (several for a group session), date, duration, kind of care and note. As
-you type, the credits the exchange would post are previewed (nothing written). Enter
-saves; a rule's error shows beside the field it concerns and nothing is written; a
-warning asks for one confirmation. After saving the form is ready for the next entry and
-the entry shows in today's list.
+Giver, receivers (several for a group session), date, duration, kind of care and note,
+and any more fields the enabled plugins ask for (``exchange_fields``: an A+B social
+co-op's sector), kept in the exchange's references. As you type, the credits the
+exchange would post are previewed (nothing written). Enter saves; a rule's error shows
+beside the field it concerns and nothing is written; a warning asks for one
+confirmation. After saving the form is ready for the next entry and the entry shows in
+today's list.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from textual.containers import Grid, Vertical
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused
-from timebank.models import Claim, Exchange
+from timebank.models import Claim, Exchange, ExchangeField
 from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.screens.modals import ConfirmModal
 from timebank.tui.widgets.member_input import MemberSuggester, matches_text, resolve_handles
@@ -45,14 +47,29 @@ def reversed_among(ledger, ids: list[int]) -> set[int]:
     return {r[0] for r in rows}
 
 
+def ref_id(field: ExchangeField) -> str:
+    """The input's id of a plugin's field (its name, kept apart from the form's own)."""
+    return f"ref-{field.name}"
+
+
 class LogScreen(LedgerScreen):
     """The log-hours form, its live preview and today's entries."""
 
     BINDINGS = [("ctrl+s", "save", "Save"), ("escape", "clear", "Clear")]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.extra: list[ExchangeField] = []
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Every field of the form, the plugins' last."""
+        return FIELDS + tuple(ref_id(f) for f in self.extra)
+
     def compose_body(self) -> ComposeResult:
         suggester = MemberSuggester(self.ledger)
         categories = self.ledger.categories()
+        self.extra = self.ledger.exchange_fields()
         with Vertical(id="log-form"):
             with Grid(id="fields"):
                 yield Label("Giver", classes="field-label")
@@ -82,6 +99,11 @@ class LogScreen(LedgerScreen):
                 yield Label("Note", classes="field-label")
                 yield Input(placeholder="optional", id="note")
                 yield Static("", id="note-error", classes="field-error", markup=False)
+                for field in self.extra:
+                    yield Label(plain(field.label), classes="field-label")
+                    placeholder = field.hint or " or ".join(field.choices) or "optional"
+                    yield Input(placeholder=placeholder, id=ref_id(field))
+                    yield Static("", id=f"{ref_id(field)}-error", classes="field-error", markup=False)
             yield Static("", id="matches", markup=False)
             yield Static("Preview: fill in giver, receivers and duration", id="preview", markup=False)
             yield Static("", id="saved", classes="message", markup=False)
@@ -153,14 +175,29 @@ class LogScreen(LedgerScreen):
             category=self._value("category"),
             recorded_by=self.actor.handle,
             note=self._value("note"),
+            refs=self.read_refs(),
         )
+
+    def read_refs(self) -> dict[str, str]:
+        """The plugins' fields as references; ``InputError`` names the first that will not do."""
+        refs = {}
+        for field in self.extra:
+            value = self._value(ref_id(field)).strip()
+            problem = field.problem(value)
+            if problem:
+                raise InputError(f"{field.name}: {problem}")
+            if value:
+                refs[field.name] = value
+        return refs
 
     def show_errors(self, problems: list[tuple[str, str]]) -> None:
         """Put each message beside its field; clear the others."""
         by_field: dict[str, list[str]] = {}
+        fields = self.fields
         for field, message in problems:
-            by_field.setdefault(FIELD_OF_PROBLEM.get(field, "giver"), []).append(message)
-        for field in FIELDS:
+            shown = field if field in fields else f"ref-{field}" if f"ref-{field}" in fields else None
+            by_field.setdefault(FIELD_OF_PROBLEM.get(field, shown or "giver"), []).append(message)
+        for field in fields:
             label = self.query_one(f"#{field}-error", Static)
             label.update("; ".join(by_field.get(field, [])))
             self.query_one(f"#{field}").set_class(field in by_field, "invalid")
@@ -254,6 +291,8 @@ class LogScreen(LedgerScreen):
                 parse_day(value, today=self.today)
             elif field == "duration":
                 parse_duration(value)
+            else:
+                return next((f.problem(value) for f in self.extra if ref_id(f) == field), "")
         except InputError as exc:
             return str(exc).partition(": ")[2] or str(exc)
         return ""
@@ -319,7 +358,7 @@ class LogScreen(LedgerScreen):
         self.query_one(focus, Input).focus()
 
     def action_clear(self) -> None:
-        for field in ("giver", "receiver", "duration", "note"):
+        for field in ("giver", "receiver", "duration", "note", *(ref_id(f) for f in self.extra)):
             self.query_one(f"#{field}", Input).value = ""
         self.show_errors([])
 

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import attrs
-from textual import on, work
-from textual.app import ComposeResult
-from textual.widgets import DataTable, Input, Label, Static
+from textual import work
 
-from timebank.errors import TimebankError
 from timebank.models import Member
-from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.screens.modals import MemberFormModal, ReasonModal
+from timebank.tui.screens.table_screen import TableScreen
 from timebank.tui.widgets.plain import plain_row
 from timebank.units import format_minutes
 
 SHARED = {"@chest": "the chest", "@coop": "the co-op"}
 
 
-class MembersScreen(LedgerScreen):
+class MembersScreen(TableScreen):
     BINDINGS = [
         ("a", "add", "Add"),
         ("e", "edit", "Change"),
@@ -25,33 +22,16 @@ class MembersScreen(LedgerScreen):
         ("slash", "search", "Search"),
     ]
     COORDINATOR_ACTIONS = frozenset({"add", "edit", "retire"})
-
-    def compose_body(self) -> ComposeResult:
-        yield Label("Members (by name)", classes="screen-title")
-        yield Input(placeholder="/ search by part of a name or short name", id="member-search")
-        yield DataTable(id="members", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="members-message", classes="message", markup=False)
-
-    def on_mount(self) -> None:
-        table = self.query_one("#members", DataTable)
-        table.add_columns("short name", "name", "type", "joined", "status", "marks")
-        table.focus()
-
-    def action_search(self) -> None:
-        self.query_one("#member-search", Input).focus()
-
-    @on(Input.Changed, "#member-search")
-    def searched(self) -> None:
-        self.refresh_data()
-
-    @on(Input.Submitted, "#member-search")
-    def search_done(self) -> None:
-        self.query_one("#members", DataTable).focus()
+    HEADING = "Members (by name)"
+    SEARCH = ("member-search", "/ search by part of a name or short name")
+    TABLE = "members"
+    COLUMNS = ("short name", "name", "type", "joined", "status", "marks")
+    MESSAGE = "members-message"
 
     def refresh_data(self, select: str | None = None) -> None:
-        table = self.query_one("#members", DataTable)
-        keep = select or (str(table.get_row_at(table.cursor_row)[0]) if table.row_count else None)
-        needle = self.query_one("#member-search", Input).value.strip().lower()
+        table = self.table
+        keep = select or self.selected_key()
+        needle = self.needle
         table.clear()
         sees_flags = self.actor is None or self.actor.is_coordinator
         members = sorted(self.ledger.members(), key=lambda m: (not m.is_active, m.name.lower(), m.handle))
@@ -74,15 +54,11 @@ class MembersScreen(LedgerScreen):
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))  # the same member stays selected
         if not table.row_count:
-            self.query_one("#members-message", Static).update(
-                f"no member matches {needle!r}" if needle else "no members yet: a adds one"
-            )
+            self.say(f"no member matches {needle!r}" if needle else "no members yet: a adds one")
 
     def selected(self) -> Member | None:
-        table = self.query_one("#members", DataTable)
-        if not table.row_count:
-            return None
-        return self.ledger.member(str(table.get_row_at(table.cursor_row)[0]))
+        handle = self.selected_key()
+        return self.ledger.member(handle) if handle is not None else None
 
     def balance_fate(self, member: Member) -> str:
         """What retiring does to the balance, asked of the plugins without writing anything."""
@@ -122,7 +98,7 @@ class MembersScreen(LedgerScreen):
             MemberFormModal(self.ledger.member_classes(), submit, today=self.today)
         )
         if added is not None:
-            self.query_one("#members-message", Static).update(f"added {added.name} ({added.handle})")
+            self.say(f"added {added.name} ({added.handle})")
             self.refresh_data(select=added.handle)
 
     @work(exclusive=True)
@@ -139,17 +115,16 @@ class MembersScreen(LedgerScreen):
             MemberFormModal(self.ledger.member_classes(), submit, member)
         )
         if changed is not None:
-            self.query_one("#members-message", Static).update(f"changed {changed.name} ({changed.handle})")
+            self.say(f"changed {changed.name} ({changed.handle})")
             self.refresh_data()
 
     @work(exclusive=True)
     async def action_retire(self) -> None:
         member = self.selected()
-        message = self.query_one("#members-message", Static)
         if member is None:
             return
         if not member.is_active:
-            message.update(f"{member.name} is already retired")
+            self.say(f"{member.name} is already retired")
             return
         reason = await self.app.push_screen_wait(
             ReasonModal(
@@ -159,12 +134,10 @@ class MembersScreen(LedgerScreen):
                 reasons=("moved away", "no longer able to take part", "asked to leave", "died"),
             )
         )
-        if reason is None:
-            return
-        try:
-            self.ledger.retire_member(member.handle, actor=self._acting(), day=self.today, reason=reason)
-        except TimebankError as exc:
-            message.update(str(exc))
-            return
-        message.update(f"retired {member.name}")
-        self.refresh_data()
+        if reason is not None:
+            self.attempt(
+                lambda: self.ledger.retire_member(
+                    member.handle, actor=self._acting(), day=self.today, reason=reason
+                ),
+                lambda _: f"retired {member.name}",
+            )

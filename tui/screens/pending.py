@@ -2,34 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import work
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import Label, Static
 
 from timebank.errors import RulesRefused, TimebankError
-from timebank.models import Entry
-from timebank.tui.screens.base import LedgerScreen
+from timebank.models import Claim, Entry
 from timebank.tui.screens.modals import ConfirmModal, ReasonModal
+from timebank.tui.screens.table_screen import TableScreen
 from timebank.tui.widgets.plain import plain_row
 from timebank.units import format_minutes
 
 
-class PendingScreen(LedgerScreen):
-    BINDINGS = [("c", "confirm", "Confirm"), ("d", "decline", "Decline"), ("w", "withdraw", "Withdraw mine")]
+class PendingScreen(TableScreen):
+    """Listing the claims only reads: a claim past its auto-accept day is accepted by the
+    next change to the ledger (the write path), never by looking at it."""
 
-    def compose_body(self) -> ComposeResult:
-        yield Label("Claims awaiting confirmation", classes="screen-title")
-        yield DataTable(id="claims", cursor_type="row", zebra_stripes=True)
+    BINDINGS = [("c", "confirm", "Confirm"), ("d", "decline", "Decline"), ("w", "withdraw", "Withdraw mine")]
+    HEADING = "Claims awaiting confirmation"
+    TABLE = "claims"
+    COLUMNS = ("#", "date", "who", "time", "kind", "waiting for", "note")
+    MESSAGE = "pending-message"
+    FOCUS_TABLE = False
+
+    def compose_below(self) -> ComposeResult:
         yield Static("", id="pending-empty", markup=False)
         yield Label("", id="pending-message", classes="message", markup=False)
 
-    def on_mount(self) -> None:
-        self.query_one("#claims", DataTable).add_columns(
-            "#", "date", "who", "time", "kind", "waiting for", "note"
-        )
-
     def refresh_data(self) -> None:
-        table = self.query_one("#claims", DataTable)
+        table = self.table
         table.clear()
         sight = self.sight  # a member: claims waiting for them, and their own waiting for others
         mine = self.actor is not None and not self.actor.is_coordinator
@@ -52,71 +55,59 @@ class PendingScreen(LedgerScreen):
         )
 
     def selected(self) -> int | None:
-        table = self.query_one("#claims", DataTable)
-        return int(str(table.get_row_at(table.cursor_row)[0])) if table.row_count else None
+        key = self.selected_key()
+        return int(key) if key is not None else None
 
     @work(exclusive=True)
     async def action_confirm(self) -> None:
         claim_id = self.selected()
-        message = self.query_one("#pending-message", Label)
         if claim_id is None or self.actor is None:
             return
+        actor = self.actor.handle
         try:
-            entry = self.ledger.confirm(claim_id, actor=self.actor.handle)
+            entry = self.ledger.confirm(claim_id, actor=actor)
         except RulesRefused as refused:
             if not refused.only_warnings or not await self.app.push_screen_wait(
                 ConfirmModal("\n".join(p.message for p in refused.problems) + "\n\nConfirm anyway?")
             ):
-                message.update("; ".join(p.message for p in refused.problems))
+                self.say("; ".join(p.message for p in refused.problems))
                 return
-            entry = self.ledger.confirm(claim_id, actor=self.actor.handle, acknowledge=True)
-        except TimebankError as exc:
-            message.update(str(exc))
-            return
-        if isinstance(entry, Entry):
-            message.update(f"claim #{claim_id} confirmed as entry #{entry.id}")
-        else:  # a group claim: others it charges still confirm for themselves
-            message.update(
-                f"claim #{claim_id}: your confirmation is recorded; "
-                f"waiting for {', '.join(entry.waiting_for)}"
+            self.attempt(
+                lambda: self.ledger.confirm(claim_id, actor=actor, acknowledge=True),
+                lambda result: confirmed(claim_id, result),
             )
+            return
+        except TimebankError as exc:
+            self.say(str(exc))
+            return
+        self.say(confirmed(claim_id, entry))
         self.refresh_data()
 
     @work(exclusive=True)
     async def action_decline(self) -> None:
-        claim_id = self.selected()
-        message = self.query_one("#pending-message", Label)
-        if claim_id is None or self.actor is None:
-            return
-        reason = await self.app.push_screen_wait(
-            ReasonModal(f"Decline claim #{claim_id}?", "Decline", required=False)
-        )
-        if reason is None:
-            return
-        try:
-            self.ledger.decline(claim_id, actor=self.actor.handle, reason=reason)
-        except TimebankError as exc:
-            message.update(str(exc))
-            return
-        message.update(f"claim #{claim_id} declined")
-        self.refresh_data()
+        await self.decide("Decline claim #{}?", "Decline", self.ledger.decline, "claim #{} declined")
 
     @work(exclusive=True)
     async def action_withdraw(self) -> None:
         """Take back a claim you recorded that still waits for someone: it never enters the ledger."""
+        await self.decide("Withdraw your claim #{}?", "Withdraw", self.ledger.withdraw, "claim #{} withdrawn")
+
+    async def decide(self, question: str, verb: str, change: Callable[..., object], done: str) -> None:
+        """Decline or withdraw the selected claim, with a reason if the member gives one."""
         claim_id = self.selected()
-        message = self.query_one("#pending-message", Label)
         if claim_id is None or self.actor is None:
             return
-        reason = await self.app.push_screen_wait(
-            ReasonModal(f"Withdraw your claim #{claim_id}?", "Withdraw", required=False)
-        )
-        if reason is None:
-            return
-        try:
-            self.ledger.withdraw(claim_id, actor=self.actor.handle, reason=reason)
-        except TimebankError as exc:
-            message.update(str(exc))
-            return
-        message.update(f"claim #{claim_id} withdrawn")
-        self.refresh_data()
+        actor = self.actor.handle
+        reason = await self.app.push_screen_wait(ReasonModal(question.format(claim_id), verb, required=False))
+        if reason is not None:
+            self.attempt(
+                lambda: change(claim_id, actor=actor, reason=reason), lambda _: done.format(claim_id)
+            )
+
+
+def confirmed(claim_id: int, result: Entry | Claim) -> str:
+    """What a confirmation did: the claim entered the ledger, or (a group claim) still waits
+    for others it charges, who confirm for themselves."""
+    if isinstance(result, Entry):
+        return f"claim #{claim_id} confirmed as entry #{result.id}"
+    return f"claim #{claim_id}: your confirmation is recorded; waiting for {', '.join(result.waiting_for)}"

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from textual import work
-from textual.app import ComposeResult
-from textual.widgets import DataTable, Label, Static
 
-from timebank.errors import TimebankError
-from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.screens.modals import ReasonModal
+from timebank.tui.screens.table_screen import TableScreen
 from timebank.tui.widgets.plain import plain_row
 from timebank.units import format_minutes
 
@@ -33,30 +30,23 @@ def reversed_by(ledger, ids: list[int]) -> dict[int, int]:
     return dict(rows.fetchall())
 
 
-class RecentScreen(LedgerScreen):
+class RecentScreen(TableScreen):
     BINDINGS = [("r", "reverse", "Reverse"), ("m", "more", "Older")]
     COORDINATOR_ACTIONS = frozenset({"reverse"})
-
-    def compose_body(self) -> ComposeResult:
-        yield Label("Recent entries (newest first)", classes="screen-title")
-        yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="recent-message", classes="message", markup=False)
-
-    def on_mount(self) -> None:
-        self.query_one("#entries", DataTable).add_columns(
-            "#", "date", "what", "time", "state", "who", "kind of care", "note"
-        )
-        self.query_one("#entries", DataTable).focus()
+    HEADING = "Recent entries (newest first)"
+    TABLE = "entries"
+    COLUMNS = ("#", "date", "what", "time", "state", "who", "kind of care", "note")
+    MESSAGE = "recent-message"
 
     def refresh_data(self) -> None:
-        table = self.query_one("#entries", DataTable)
+        table = self.table
         table.clear()
         self._add(self.ledger.entries(limit=PAGE))
         if not table.row_count:
-            self.query_one("#recent-message", Static).update("no entries yet: F2 logs hours")
+            self.say("no entries yet: F2 logs hours")
 
     def _add(self, entries) -> None:
-        table = self.query_one("#entries", DataTable)
+        table = self.table
         undone = reversed_by(self.ledger, [e.id for e in entries])
         sight = self.sight
         for e in entries:
@@ -85,23 +75,20 @@ class RecentScreen(LedgerScreen):
             )
 
     def action_more(self) -> None:
-        table = self.query_one("#entries", DataTable)
+        table = self.table
         if table.row_count:
             oldest = int(str(table.get_row_at(table.row_count - 1)[0]))
             self._add(self.ledger.entries(limit=PAGE, before=oldest))
 
     def selected_entry(self) -> int | None:
-        table = self.query_one("#entries", DataTable)
-        if not table.row_count:
-            return None
-        return int(str(table.get_row_at(table.cursor_row)[0]))
+        key = self.selected_key()
+        return int(key) if key is not None else None
 
     @work(exclusive=True)
     async def action_reverse(self) -> None:
         entry_id = self.selected_entry()
-        message = self.query_one("#recent-message", Static)
         if entry_id is None or self.actor is None:
-            message.update("choose who is recording (F8) and an entry")
+            self.say("choose who is recording (F8) and an entry")
             return
         reason = await self.app.push_screen_wait(
             ReasonModal(
@@ -110,12 +97,9 @@ class RecentScreen(LedgerScreen):
                 reasons=("logged twice", "wrong member", "wrong time", "wrong date", "did not happen"),
             )
         )
-        if reason is None:
-            return
-        try:
-            reversal = self.ledger.reverse(entry_id, reason=reason, actor=self.actor.handle)
-        except TimebankError as exc:
-            message.update(str(exc))
-            return
-        message.update(f"entry #{reversal.id} reverses #{entry_id}")
-        self.refresh_data()
+        if reason is not None:
+            actor = self.actor.handle
+            self.attempt(
+                lambda: self.ledger.reverse(entry_id, reason=reason, actor=actor),
+                lambda reversal: f"entry #{reversal.id} reverses #{entry_id}",
+            )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from timebank.errors import NotFound
-from timebank.tui.screens.base import LedgerScreen
+from timebank.tui.screens.table_screen import TableScreen
 from timebank.tui.widgets.member_input import MemberSuggester
 from timebank.tui.widgets.plain import plain_row
 from timebank.units import format_minutes
@@ -28,8 +28,14 @@ def what(kind: str, amount: int) -> str:
     return {"transfer": "transfer", "adjustment": "adjustment", "reversal": "reversal"}.get(kind, kind)
 
 
-class StatementScreen(LedgerScreen):
+class StatementScreen(TableScreen):
     BINDINGS = [("pagedown", "older", "Older"), ("pageup", "newer", "Newer")]
+    HEADING = "Statement"
+    HEADING_ID = "statement-title"
+    TABLE = "statement"
+    COLUMNS = ("date", "#", "what", "amount", "balance", "with", "kind of care", "note")
+    MESSAGE = "statement-empty"
+    FOCUS_TABLE = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -37,20 +43,14 @@ class StatementScreen(LedgerScreen):
         self.wanted: str | None = None
         self.last_lines: list = []
 
-    def compose_body(self) -> ComposeResult:
-        yield Label("Statement", classes="screen-title", id="statement-title", markup=False)
+    def compose_above(self) -> ComposeResult:
         yield Input(
             placeholder="part of a name or short name, or chest",
             id="account",
             suggester=MemberSuggester(self.ledger),
         )
-        yield DataTable(id="statement", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="statement-empty", classes="message", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#statement", DataTable).add_columns(
-            "date", "#", "what", "amount", "balance", "with", "kind of care", "note"
-        )
         if self.wanted is not None:
             self.query_one("#account", Input).value = self.wanted
         elif self.actor is not None:
@@ -61,7 +61,7 @@ class StatementScreen(LedgerScreen):
         self.wanted = code
         if self.is_mounted:
             self.query_one("#account", Input).value = code
-            self.query_one("#statement", DataTable).focus()
+            self.table.focus()
 
     @on(Input.Submitted, "#account")
     @on(Input.Changed, "#account")
@@ -88,7 +88,7 @@ class StatementScreen(LedgerScreen):
 
     def refresh_data(self) -> None:
         text = self.query_one("#account", Input).value.strip()
-        table = self.query_one("#statement", DataTable)
+        table = self.table
         title = self.query_one("#statement-title", Label)
         empty = self.query_one("#statement-empty", Static)
         table.clear()

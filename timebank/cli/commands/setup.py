@@ -10,11 +10,12 @@ from timebank.cli.main import cli, make_member, summary_text
 from timebank.cli.options import WholeNumber, default_ledger_path, ledger_option, with_ledger
 from timebank.ledger import Ledger
 from timebank.permissions import SYSTEM
+from timebank.templates import DEFAULT_TEMPLATE
 
 
 @cli.command()
 @ledger_option
-@click.option("--template", default="time-bank", show_default=True, help="Starter rules.")
+@click.option("--template", default=DEFAULT_TEMPLATE, show_default=True, help="Starter rules.")
 @click.option("--name", "coop_name", help="The co-op's name.")
 @click.option(
     "--coordinator",
