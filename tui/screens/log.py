@@ -20,6 +20,7 @@ from timebank.tui.widgets.plain import plain, plain_row
 
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused
 from timebank.models import Claim, Exchange
+from timebank.storage import figures
 from timebank.units import format_minutes, parse_day, parse_duration
 
 FIELDS = ("giver", "receiver", "date", "duration", "category", "note")
@@ -38,11 +39,7 @@ FIELD_OF_PROBLEM = {
 
 def reversed_among(ledger, ids: list[int]) -> set[int]:
     """Which of these entries a later entry reverses."""
-    if not ids:
-        return set()
-    marks = ",".join("?" * len(ids))
-    rows = ledger.conn.execute(f"SELECT reverses FROM entries WHERE reverses IN ({marks})", tuple(ids))
-    return {r[0] for r in rows}
+    return set(figures.reversed_by(ledger.conn, ids))
 
 
 class LogScreen(LedgerScreen):

@@ -10,6 +10,7 @@ from timebank.tui.screens.modals import ReasonModal
 from timebank.tui.widgets.plain import plain_row
 
 from timebank.errors import TimebankError
+from timebank.storage import figures
 from timebank.units import format_minutes
 
 PAGE = 100
@@ -26,11 +27,7 @@ PLAIN_KIND = {
 
 def reversed_by(ledger, ids: list[int]) -> dict[int, int]:
     """Which of these entries a later entry reverses, and by which."""
-    if not ids:
-        return {}
-    marks = ",".join("?" * len(ids))
-    rows = ledger.conn.execute(f"SELECT reverses, id FROM entries WHERE reverses IN ({marks})", tuple(ids))
-    return dict(rows.fetchall())
+    return figures.reversed_by(ledger.conn, ids)
 
 
 class RecentScreen(LedgerScreen):
