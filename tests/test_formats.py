@@ -109,23 +109,11 @@ def test_show_one_entry_with_its_postings(run):
     assert [(r["account"], int(r["minutes"])) for r in rows] == [("alice", 61), ("bob", -61)]
 
 
-LISTING_FIELDS = [
-    "id",
-    "kind",
-    "member",
-    "posted_by",
-    "category",
-    "title",
-    "description",
-    "area",
-    "availability",
-    "posted_at",
-    "posted_on",
-    "expires_on",
-    "taken_by",
-    "entry_id",
-    "state",
-]
+LISTING_HEADER = (
+    "id,kind,member,posted_by,category,title,description,area,availability,posted_at,posted_on,"
+    "expires_on,taken_by,entry_id,state"
+)
+LISTING_FIELDS = LISTING_HEADER.split(",")
 
 
 def _post_listings(run, tmp_path):
@@ -193,8 +181,8 @@ def test_listings_as_csv_like_every_other_list(run, tmp_path):
     assert list(offer) == LISTING_FIELDS
     assert offer["id"] == "1" and offer["description"] == "'=SUM(A1)" and offer["entry_id"] == ""
     header = run("request", "list", "--format", "csv").splitlines()[0]
-    assert header == ",".join(LISTING_FIELDS)
-    assert run("offer", "list", "--state", "done", "--format", "csv") == ",".join(LISTING_FIELDS) + "\n"
+    assert header == LISTING_HEADER
+    assert run("offer", "list", "--state", "done", "--format", "csv") == LISTING_HEADER + "\n"
     [match] = list(csv.DictReader(io.StringIO(run("match", "2", "--format", "csv"))))
     assert match == {
         "listing_id": "2",

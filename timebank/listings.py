@@ -98,11 +98,16 @@ class Listing:
             entry_id=row["entry_id"],
         )
 
-    def to_dict(self, today: dt.date) -> dict[str, Any]:
-        """As shown by ``--format json``: stored fields, dates as ISO text, and the state."""
+    def to_row(self) -> dict[str, Any]:
+        """The stored fields by column name, days as ISO text (the inverse of ``from_row``)."""
         data = attrs.asdict(self)
         data["posted_on"] = self.posted_on.isoformat()
         data["expires_on"] = self.expires_on.isoformat()
+        return data
+
+    def to_dict(self, today: dt.date) -> dict[str, Any]:
+        """As shown by ``--format json``: stored fields, dates as ISO text, and the state."""
+        data = self.to_row()
         data["state"] = self.state(today)
         del data["status"]
         return data
@@ -146,6 +151,11 @@ class Match:
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
+
+
+# The field names programs see (``--format json|csv``): a listing's (``Listing.to_dict``), a match's.
+FIELDS = (*(f.name for f in attrs.fields(Listing) if f.name != "status"), "state")
+MATCH_FIELDS = tuple(f.name for f in attrs.fields(Match))
 
 
 def fts_query(text: str) -> str:
@@ -283,20 +293,7 @@ class Listings:
         )
         self._check(listing, today)
         with self.ledger.transaction() as conn:
-            listing_id = stored.insert(
-                conn,
-                kind=listing.kind,
-                member=listing.member,
-                posted_by=listing.posted_by,
-                category=listing.category,
-                title=listing.title,
-                description=listing.description,
-                area=listing.area,
-                availability=listing.availability,
-                posted_on=listing.posted_on,
-                expires_on=listing.expires_on,
-                now=now_utc(),
-            )
+            listing_id = stored.insert(conn, listing.to_row(), now_utc())
             self._event(conn, listing_id, acting.handle, "posted", f"{listing.kind}: {listing.title}")
         return self.get(listing_id)
 
@@ -315,17 +312,7 @@ class Listings:
         self._check(updated, today)
         diff = {k: str(getattr(updated, k)) for k in allowed if getattr(updated, k) != getattr(listing, k)}
         with self.ledger.transaction() as conn:
-            stored.update(
-                conn,
-                listing_id,
-                title=updated.title,
-                description=updated.description,
-                area=updated.area,
-                availability=updated.availability,
-                category=updated.category,
-                expires_on=updated.expires_on,
-                now=now_utc(),
-            )
+            stored.update(conn, listing_id, updated.to_row(), now_utc())
             detail = ", ".join(f"{k}={v}" for k, v in sorted(diff.items()))
             self._event(conn, listing_id, acting.handle, "changed", detail)
         return self.get(listing_id)
@@ -632,6 +619,8 @@ def listing_problems(ledger: Ledger, exchanges: Iterable[Exchange]) -> list[Prob
 
 
 __all__ = [
+    "FIELDS",
+    "MATCH_FIELDS",
     "Answer",
     "Listing",
     "ListingEvent",

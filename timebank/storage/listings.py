@@ -17,8 +17,8 @@ from typing import Any
 
 from timebank.storage.store import STANDING
 
-COLUMNS = (
-    "id",
+# What a listing's poster gives, and of it what may change later.
+POSTED = (
     "kind",
     "member",
     "posted_by",
@@ -27,13 +27,11 @@ COLUMNS = (
     "description",
     "area",
     "availability",
-    "posted_at",
     "posted_on",
     "expires_on",
-    "status",
-    "taken_by",
-    "entry_id",
 )
+CHANGEABLE = ("title", "description", "area", "availability", "category", "expires_on")
+COLUMNS = ("id", *POSTED, "posted_at", "status", "taken_by", "entry_id")
 _SELECT = f"SELECT {', '.join('l.' + c for c in COLUMNS)} FROM"
 
 # Each state a listing can be asked for, as a condition on ``l`` and ``:today``.
@@ -204,59 +202,22 @@ def recent_givers(conn: Any, category: str, history: int) -> list[dict[str, Any]
 # writing --------------------------------------------------------------------
 
 
-def insert(
-    conn: Any,
-    *,
-    kind: str,
-    member: str,
-    posted_by: str,
-    category: str,
-    title: str,
-    description: str,
-    area: str,
-    availability: str,
-    posted_on: dt.date,
-    expires_on: dt.date,
-    now: str,
-) -> int:
-    """Store a new open listing; returns its id."""
+def insert(conn: Any, row: Mapping[str, Any], now: str) -> int:
+    """Store a new open listing from the ``POSTED`` fields of ``row`` (days as ISO text),
+    posted and last changed ``now``; returns its id."""
     return conn.execute(
-        "INSERT INTO listings (kind, member, posted_by, category, title, description, area,"
-        " availability, posted_at, posted_on, expires_on, status, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
-        (
-            kind,
-            member,
-            posted_by,
-            category,
-            title,
-            description,
-            area,
-            availability,
-            now,
-            posted_on.isoformat(),
-            expires_on.isoformat(),
-            now,
-        ),
+        f"INSERT INTO listings ({', '.join(POSTED)}, posted_at, status, updated_at)"
+        f" VALUES ({', '.join(':' + c for c in POSTED)}, :now, 'open', :now)",
+        {**{c: row[c] for c in POSTED}, "now": now},
     ).lastrowid
 
 
-def update(
-    conn: Any,
-    listing_id: int,
-    *,
-    title: str,
-    description: str,
-    area: str,
-    availability: str,
-    category: str,
-    expires_on: dt.date,
-    now: str,
-) -> None:
+def update(conn: Any, listing_id: int, row: Mapping[str, Any], now: str) -> None:
+    """Store the ``CHANGEABLE`` fields of ``row`` (days as ISO text) as changed ``now``."""
     conn.execute(
-        "UPDATE listings SET title = ?, description = ?, area = ?, availability = ?,"
-        " category = ?, expires_on = ?, updated_at = ? WHERE id = ?",
-        (title, description, area, availability, category, expires_on.isoformat(), now, listing_id),
+        f"UPDATE listings SET {', '.join(f'{c} = :{c}' for c in CHANGEABLE)}, updated_at = :now"
+        " WHERE id = :id",
+        {**{c: row[c] for c in CHANGEABLE}, "now": now, "id": listing_id},
     )
 
 
@@ -297,7 +258,9 @@ def insert_event(conn: Any, listing_id: int, at: str, by: str, action: str, deta
 
 
 __all__ = [
+    "CHANGEABLE",
     "COLUMNS",
+    "POSTED",
     "STATE_NAMES",
     "answers",
     "close",

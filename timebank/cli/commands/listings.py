@@ -14,27 +14,7 @@ from timebank.cli.formats import emit, format_option
 from timebank.cli.main import ID, _as_option, cli, with_ledger
 from timebank.errors import InputError
 from timebank.ledger import Ledger
-from timebank.listings import STATES, Listing, Listings, Match
-
-# The fields of a listing in JSON and CSV (``Listing.to_dict``), and of a match.
-LISTING_COLUMNS = (
-    "id",
-    "kind",
-    "member",
-    "posted_by",
-    "category",
-    "title",
-    "description",
-    "area",
-    "availability",
-    "posted_at",
-    "posted_on",
-    "expires_on",
-    "taken_by",
-    "entry_id",
-    "state",
-)
-MATCH_COLUMNS = ("listing_id", "member", "other", "tier", "reason", "title", "area", "category")
+from timebank.listings import FIELDS, MATCH_FIELDS, STATES, Listing, Listings, Match
 
 
 def _day(text: str | None, field: str) -> dt.date | None:
@@ -61,7 +41,7 @@ def _echo_listings(items: list[Listing], fmt: str, today: dt.date) -> None:
         if not items:
             click.echo("nothing found")
 
-    emit(fmt, [item.to_dict(today) for item in items], text, columns=LISTING_COLUMNS)
+    emit(fmt, [item.to_dict(today) for item in items], text, columns=FIELDS)
 
 
 def _emit_one(fmt: str, row: dict[str, Any], text: Any, columns: tuple[str, ...]) -> None:
@@ -127,7 +107,7 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
             fmt,
             item.to_dict(dt.date.today()),
             lambda: click.echo(f"{kind} #{item.id} posted for {item.member}; open until {item.expires_on}"),
-            LISTING_COLUMNS,
+            FIELDS,
         )
 
     add.__doc__ = f"Post {'an offer' if kind == 'offer' else 'a request'}: TITLE in a few words."
@@ -179,7 +159,7 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
             data["history"] = [_as_dict(e) for e in history]
         else:
             data["answers"] = [a.member for a in answers]
-        _emit_one(fmt, data, lambda: _show_text(item, today, answers, history), (*LISTING_COLUMNS, "answers"))
+        _emit_one(fmt, data, lambda: _show_text(item, today, answers, history), (*FIELDS, "answers"))
 
     @group.command("change")
     @with_ledger
@@ -292,7 +272,7 @@ def request_unanswered(ledger: Ledger, days: int, fmt: str) -> None:
             click.echo(f"no request has waited more than {days} days unanswered")
 
     rows = [{**item.to_dict(today), "days_waiting": waited} for item, waited in found]
-    emit(fmt, rows, text, columns=(*LISTING_COLUMNS, "days_waiting"))
+    emit(fmt, rows, text, columns=(*FIELDS, "days_waiting"))
 
 
 def _kind_of(ledger: Ledger, listing_id: int, kind: str) -> None:
@@ -317,7 +297,7 @@ def match(ledger: Ledger, listing_id: int, limit: int, fmt: str) -> None:
         if not matches:
             click.echo("no matches yet")
 
-    emit(fmt, [m.to_dict() for m in matches], text, columns=MATCH_COLUMNS)
+    emit(fmt, [m.to_dict() for m in matches], text, columns=MATCH_FIELDS)
 
 
 # digest -----------------------------------------------------------------------
