@@ -459,11 +459,11 @@ class Listings:
 
     def _past_givers(self, listing: Listing, members: Mapping[str, Member], skip: set[str]) -> list[Match]:
         given: dict[str, list[int]] = {}
-        for row in stored.recent_givers(self.conn, listing.category, HISTORY):
-            for giver in row["givers"].split():
+        for givers, count, minutes in stored.recent_givers(self.conn, listing.category, HISTORY):
+            for giver in givers.split():
                 totals = given.setdefault(giver, [0, 0])
-                totals[0] += row["count"]
-                totals[1] += row["minutes"]
+                totals[0] += count
+                totals[1] += minutes
         out = []
         for handle, (count, _minutes) in sorted(given.items(), key=lambda kv: (-kv[1][0], kv[0])):
             member = members.get(handle)

@@ -183,20 +183,20 @@ def open_of_kinds(
     )
 
 
-def recent_givers(conn: Any, category: str, history: int) -> list[dict[str, Any]]:
+def recent_givers(conn: Any, category: str, history: int) -> list[tuple[str, int, int]]:
     """Among the ``history`` most recent standing exchanges of ``category``, each distinct
-    ``givers`` text (handles separated by spaces) with its ``count`` and ``minutes``.
+    givers text (handles separated by spaces) with its count and minutes, as tuples
+    ``(givers, count, minutes)``: up to ``history`` of them for every match, so not dicts.
 
     Read backwards along the entries' rowid: no index on entries is needed (an import pays
     for none) and a long ledger costs nothing.
     """
-    return rows(
-        conn,
-        "SELECT givers, count(*) AS count, sum(minutes) AS minutes FROM (SELECT e.givers, e.minutes"
-        f" FROM entries e WHERE e.kind = 'service' AND e.category = ? AND {STANDING} ORDER BY e.id DESC"
+    return conn.execute(
+        "SELECT givers, count(*), sum(minutes) FROM (SELECT e.givers, e.minutes FROM entries e"
+        f" WHERE e.kind = 'service' AND e.category = ? AND {STANDING} ORDER BY e.id DESC"
         f" LIMIT {int(history)}) GROUP BY givers",
         (category,),
-    )
+    ).fetchall()
 
 
 # writing --------------------------------------------------------------------
