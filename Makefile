@@ -57,8 +57,10 @@ test: $(STAMP) browser tools sshd
 soak: $(STAMP)
 	SOAK=1 $(BIN)/python -m pytest tests/reliability tests/test_template_invariants.py
 
+# The full figures, then the core's against the baseline commit in bench/BASELINE, same run.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/compare.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,13 +20,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from resolve import core  # noqa: E402
 from timing import median_of  # noqa: E402
 
-from timebank import csvio  # noqa: E402
 from timebank import digest as digests  # noqa: E402
 from timebank.ledger import Ledger  # noqa: E402
 from timebank.listings import Listings  # noqa: E402
 from timebank.models import Exchange, Member  # noqa: E402
+
+csvio = core("csvio")  # timebank.interchange.csvio since the layout change
 
 N_LISTINGS = int(os.environ.get("BENCH_LISTINGS", 10_000))
 AREAS = ["north", "south", "east", "west", "centre", "riverside", "hill", "old town"]
@@ -145,7 +147,7 @@ def main() -> int:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     members = int(os.environ.get("BENCH_MEMBERS", 10_000))
     exchanges = int(os.environ.get("BENCH_LISTING_EXCHANGES", 200_000))
-    from run import RULES
+    from coop import RULES
 
     ledger = Ledger.create(path, RULES)
     ledger.add_member(

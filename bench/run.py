@@ -9,59 +9,29 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import random
-import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+from coop import (
+    DATA,
+    N_EXCHANGES,
+    N_MEMBERS,
+    ensure_data,
+    fresh_sqlite,
+    handles,
+    new_ledger,
+    raw_into_ledger_schema,
+    remove_sqlite,
+)
+from resolve import core
 from timing import median_of
-
-from timebank.interchange import csvio
-from timebank.ledger import Ledger
-from timebank.models import Exchange, Member
-from timebank.permissions import SYSTEM
-from timebank.storage.store import Store
-
-DATA = Path(__file__).parent / "data"
-N_EXCHANGES = int(os.environ.get("BENCH_EXCHANGES", 1_000_000))
-N_MEMBERS = int(os.environ.get("BENCH_MEMBERS", 10_000))
-CATEGORIES = ["companionship", "shopping", "transport", "gardening", "household", "personal care"]
-RULES = {
-    "coop": {"name": "Benchmark Co-op"},
-    "plugins": {
-        "classic": {"categories": CATEGORIES},
-        "credit_limits": {"floor": "-100000h", "warn_below": "-100000h", "ceiling": "100000h"},
-        "confirmation": {},
-    },
-}
 
 
 def report(name: str, value: float, unit: str, target: str = "") -> None:
     print(f"{name:<58} {value:>12.3f} {unit:<4} {target}", flush=True)
-
-
-def generate(path: Path, members: list[str]) -> None:
-    rng = random.Random(2026)
-    start = dt.date(2024, 1, 1)
-    per_day = N_EXCHANGES / 730
-    with open(path, "w", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(("date", "giver", "receiver", "duration", "category", "note"))
-        for i in range(N_EXCHANGES):
-            giver, receiver = rng.sample(members, 2)
-            day = start + dt.timedelta(days=int(i / per_day))
-            writer.writerow(
-                (
-                    day.isoformat(),
-                    giver,
-                    receiver,
-                    rng.choice(("30m", "1h", "1h30", "2h")),
-                    rng.choice(CATEGORIES),
-                    "bench",
-                )
-            )
 
 
 def shuffled_copy(path: Path) -> Path:
@@ -75,32 +45,6 @@ def shuffled_copy(path: Path) -> Path:
             stream.write(header)
             stream.writelines(rows)
     return out
-
-
-def new_ledger(path: Path, members_csv: Path) -> Ledger:
-    """A fresh benchmark ledger: the rules, a co-ordinator and the members."""
-    remove_sqlite(path)
-    ledger = Ledger.create(path, RULES)
-    ledger.add_member(
-        Member("coord", "Co-ordinator", "member", dt.date(2023, 1, 1), role="coordinator"), actor=SYSTEM
-    )
-    csvio.import_members(ledger, members_csv, actor="coord")
-    return ledger
-
-
-def remove_sqlite(path: Path) -> None:
-    """Delete a database file with its WAL and shared-memory files (and a ledger's anchors)."""
-    for suffix in ("", "-wal", "-shm", ".anchors", ".import-lock"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def fresh_sqlite(path: Path) -> sqlite3.Connection:
-    """A new, empty database set up as the ledger sets itself up (WAL, synchronous FULL)."""
-    remove_sqlite(path)
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
-    return conn
 
 
 def baseline(path: Path) -> float:
@@ -122,7 +66,7 @@ def baseline(path: Path) -> float:
     return elapsed
 
 
-def raw_ledger_rows(ledger: Ledger) -> float:
+def raw_ledger_rows(ledger: Any) -> float:
     """Raw sqlite3: the entry and posting rows the import wrote, executemany'd into plain tables.
 
     What the ledger's writes cost with no rules, no hashing, no indexes and no constraints:
@@ -146,44 +90,6 @@ def raw_ledger_rows(ledger: Ledger) -> float:
     return elapsed
 
 
-def raw_into_ledger_schema(ledger: Ledger) -> float:
-    """Raw sqlite3: the same entry, posting and balance rows into a new ledger's own schema.
-
-    Indexes, foreign keys, triggers and pragmas as the import meets them, in batches of 5,000
-    in one transaction, with no rules, no records and no hashing: what this design's writes
-    cost before any Python runs, the floor under any import that keeps them.
-    """
-    entries = ledger.conn.execute("SELECT * FROM entries ORDER BY id").fetchall()
-    postings = ledger.conn.execute("SELECT * FROM postings ORDER BY entry_id, seq").fetchall()
-    balances = ledger.conn.execute("SELECT * FROM balances").fetchall()
-    path = DATA / "baseline-ledger-schema.sqlite"
-    remove_sqlite(path)
-    conn = Store(path, create=True).conn
-    conn.execute("ATTACH DATABASE ? AS source", (str(ledger.path),))
-    conn.execute("BEGIN IMMEDIATE")
-    for table in ("rules", "members", "accounts"):
-        conn.execute(f"INSERT INTO main.{table} SELECT * FROM source.{table}")
-    conn.execute("COMMIT")
-    conn.execute("DETACH DATABASE source")
-    entry_marks, posting_marks = ", ".join("?" * len(entries[0])), ", ".join("?" * len(postings[0]))
-    began = time.perf_counter()
-    conn.execute("BEGIN IMMEDIATE")
-    start = 0
-    for i in range(0, len(entries), 5000):
-        chunk = entries[i : i + 5000]
-        end = start
-        while end < len(postings) and postings[end][0] <= chunk[-1][0]:
-            end += 1
-        conn.executemany(f"INSERT INTO entries VALUES ({entry_marks})", chunk)
-        conn.executemany(f"INSERT INTO postings VALUES ({posting_marks})", postings[start:end])
-        start = end
-    conn.executemany("INSERT INTO balances VALUES (?, ?, ?)", balances)
-    conn.execute("COMMIT")
-    elapsed = time.perf_counter() - began
-    conn.close()
-    return elapsed
-
-
 def unsorted_import(csv_path: Path, members_csv: Path) -> float:
     """The same rows shuffled, into a fresh ledger with the same members: an import's time
     must not depend on the order of its rows (the daily limit once made this quadratic)."""
@@ -191,7 +97,7 @@ def unsorted_import(csv_path: Path, members_csv: Path) -> float:
     path = DATA / "ledger-shuffled.sqlite"
     ledger = new_ledger(path, members_csv)
     began = time.perf_counter()
-    count = csvio.import_exchanges(ledger, shuffled, actor="coord")
+    count = core("csvio").import_exchanges(ledger, shuffled, actor="coord")
     elapsed = time.perf_counter() - began
     assert count == N_EXCHANGES, count
     ledger.close()
@@ -203,19 +109,11 @@ def main() -> int:
     DATA.mkdir(exist_ok=True)
     ledger_path = DATA / "ledger.sqlite"
     remove_sqlite(ledger_path)
-    csv_path = DATA / f"exchanges-{N_EXCHANGES}.csv"
-    handles = [f"m{i:05d}" for i in range(N_MEMBERS)]
+    members = handles()
     print(f"timebank ledger core benchmark: {N_EXCHANGES:,} exchanges, {N_MEMBERS:,} members")
-    if not csv_path.exists():
-        began = time.perf_counter()
-        generate(csv_path, handles)
-        report("generate CSV", time.perf_counter() - began, "s")
-
-    members_csv = DATA / "members.csv"
-    with open(members_csv, "w", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(("handle", "name", "member_class", "joined"))
-        writer.writerows((h, f"Member {h}", "member", "2023-06-01") for h in handles)
+    csv_path, members_csv, generated = ensure_data(members)
+    if generated is not None:
+        report("generate CSV", generated, "s")
     began = time.perf_counter()
     ledger = new_ledger(ledger_path, members_csv)
     report(f"import {N_MEMBERS:,} members", time.perf_counter() - began, "s")
@@ -223,7 +121,7 @@ def main() -> int:
     raw = baseline(csv_path)
     report("baseline: csv.reader + raw executemany, plain table", raw, "s")
     began = time.perf_counter()
-    count = csvio.import_exchanges(ledger, csv_path, actor="coord")
+    count = core("csvio").import_exchanges(ledger, csv_path, actor="coord")
     imported = time.perf_counter() - began
     assert count == N_EXCHANGES, count
     report(f"import {count:,} exchanges through the full rules path", imported, "s")
@@ -241,7 +139,7 @@ def main() -> int:
     report("  ratio to the sorted import", unsorted / imported, "x", "(target <= 1.5x)")
 
     rng = random.Random(1)
-    codes = [rng.choice(handles) for _ in range(2000)]
+    codes = [rng.choice(members) for _ in range(2000)]
     it = iter(codes * 10)
     report(
         "one balance (median of 2,000)",
@@ -263,11 +161,11 @@ def main() -> int:
         "ms",
     )
     today = dt.date.today()
-    pairs = iter([rng.sample(handles, 2) for _ in range(400)])
+    pairs = iter([rng.sample(members, 2) for _ in range(400)])
 
     def record_one():
         giver, receiver = next(pairs)
-        ledger.record(Exchange((giver,), (receiver,), 60, today, "shopping", "coord"))
+        ledger.record(core("Exchange")((giver,), (receiver,), 60, today, "shopping", "coord"))
 
     report(
         "record one exchange via the API (median of 200)",
@@ -285,8 +183,7 @@ def main() -> int:
 
     import public_site
 
-    from timebank.publishing.publish import publish
-
+    publish = core("publish")
     print("public figures")
     began = time.perf_counter()
     for _ in ledger.conn.execute(
@@ -325,15 +222,15 @@ def main() -> int:
         "s",
         "(target <= 1.0 s)",
     )
-    find, shown, save = asyncio.run(tui.interactive(ledger_path, "coord", handles[1], handles[2]))
+    find, shown, save = asyncio.run(tui.interactive(ledger_path, "coord", members[1], members[2]))
     report("find members from what was typed (median of 20)", find, "ms", "(target <= 50 ms)")
     report("  typed to the matches showing in the app", shown, "ms")
     report("Enter to the saved entry showing (median of 10)", save, "ms", "(target <= 100 ms)")
 
     import listings
 
-    with Ledger(ledger_path) as ledger:
-        listings.run(ledger, handles)
+    with core("Ledger")(ledger_path) as ledger:
+        listings.run(ledger, members)
     return 0
 
 

@@ -235,7 +235,7 @@ def contribute_public_figures(ledger, settings, through):
 
 @hookimpl
 def register_commands(cli):
-    from timebank.cli.main import _as_option, with_ledger
+    from timebank.cli.options import as_option, with_ledger
     from timebank.units import parse_day
 
     @cli.group()
@@ -244,7 +244,7 @@ def register_commands(cli):
 
     @benefit.command("claim")
     @with_ledger
-    @_as_option
+    @as_option
     @click.argument("handle")
     @click.option("--start", required=True, help="First day of the claim.")
     @click.option("--days", type=click.IntRange(1, 36_500), required=True)

@@ -130,7 +130,7 @@ def send_to_other_scheme(ledger, source: str, minutes: int, *, scheme: str, rela
 
 @hookimpl
 def register_commands(cli):
-    from timebank.cli.main import _as_option, with_ledger
+    from timebank.cli.options import as_option, with_ledger
     from timebank.units import format_minutes, parse_duration
 
     @cli.group()
@@ -139,7 +139,7 @@ def register_commands(cli):
 
     @fureai.command("send")
     @with_ledger
-    @_as_option
+    @as_option
     @click.argument("source")
     @click.argument("duration")
     @click.option("--scheme", required=True, help="The other scheme's name.")

@@ -142,7 +142,7 @@ def make_postings(ledger, exchanges, settings):
 
 @hookimpl
 def register_commands(cli):
-    from timebank.cli.main import _as_option, with_ledger
+    from timebank.cli.options import as_option, with_ledger
 
     @cli.group()
     def han():
@@ -150,7 +150,7 @@ def register_commands(cli):
 
     @han.command("form")
     @with_ledger
-    @_as_option
+    @as_option
     @click.argument("name")
     @click.option("--leader", required=True)
     @click.option("--member", "members", multiple=True)

@@ -239,7 +239,7 @@ def _day(text: str, field: str) -> dt.date:
 
 @hookimpl
 def register_commands(cli):
-    from timebank.cli.main import _as_option, with_ledger
+    from timebank.cli.options import as_option, with_ledger
 
     @cli.group("check")
     def check_group():
@@ -247,7 +247,7 @@ def register_commands(cli):
 
     @check_group.command("add")
     @with_ledger
-    @_as_option
+    @as_option
     @click.argument("member")
     @click.option("--kind", default="DBS", show_default=True, help="Which check.")
     @click.option("--reference", default="", help="The certificate or reference number.")
@@ -268,7 +268,7 @@ def register_commands(cli):
 
     @check_group.command("list")
     @with_ledger
-    @_as_option
+    @as_option
     @click.argument("member", required=False)
     @click.option("--csv", "as_csv", is_flag=True, help="As CSV, with references (asked for explicitly).")
     def list_checks(ledger, actor, member, as_csv):
@@ -292,7 +292,7 @@ def register_commands(cli):
 
     @check_group.command("expiring")
     @with_ledger
-    @_as_option
+    @as_option
     @click.option(
         "--days", type=click.IntRange(1, 36_500), default=None, help="Default: the rules' warn_days."
     )

@@ -210,7 +210,7 @@ def add_tui_screens(settings):
 
 @hookimpl
 def register_commands(cli):
-    from timebank.cli.main import _as_option, with_ledger
+    from timebank.cli.options import as_option, with_ledger
 
     @cli.group("referral")
     def referral_group():
@@ -218,7 +218,7 @@ def register_commands(cli):
 
     @referral_group.command("add")
     @with_ledger
-    @_as_option
+    @as_option
     @click.argument("person")
     @click.option("--to", "to_member", help="A member the person is referred to.")
     @click.option("--activity", default="", help="An activity the person is referred to.")
@@ -232,7 +232,7 @@ def register_commands(cli):
         def make(status=status, verb=verb):
             @referral_group.command(verb)
             @with_ledger
-            @_as_option
+            @as_option
             @click.argument("referral_id", type=click.IntRange(1, 2**63 - 1))
             def command(ledger, actor, referral_id):
                 answer(ledger, referral_id, status, actor=actor or "")

@@ -9,8 +9,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label
-from timebank.plugins.social_prescribing import contacts
 
+from timebank.plugins.social_prescribing import contacts
 from timebank.units import printable
 
 

@@ -1,15 +1,11 @@
 """Shared fixtures: real ledger files in tmp_path, with chosen rules and members."""
 
-import datetime as dt
 import os
 
 import pytest
-from helpers import add_members
 from hypothesis import settings
 
-from timebank.ledger import Ledger
-from timebank.models import Member
-from timebank.permissions import SYSTEM
+from timebank.testing import build_ledger
 
 # CI runs the same property examples every time, so a landing is never decided by chance;
 # locally (and in `make soak`) hypothesis keeps searching with new ones.
@@ -26,11 +22,6 @@ def ledger_path(tmp_path):
 @pytest.fixture
 def ledger(ledger_path):
     """Default rules, a co-ordinator and three members."""
-    led = Ledger.create(ledger_path)
-    led.add_member(
-        Member("coord", "Cora Ordin", "member", dt.date(2024, 1, 1), role="coordinator"),
-        actor=SYSTEM,
-    )
-    add_members(led, "alice", "bob", "carol")
+    led = build_ledger(ledger_path, None, members={h: "member" for h in ("alice", "bob", "carol")})
     yield led
     led.close()

@@ -23,7 +23,7 @@ from timebank import (
     hookspecs,
     sub_account,
 )
-from timebank.errors import InputError, NotAllowed, PluginFailed, RulesRefused
+from timebank.errors import InputError, NotAllowed, PluginFailed, PluginRefused, RulesRefused
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.permissions import SYSTEM
@@ -469,6 +469,7 @@ def test_hook_member_limits_mutual_credit_floor_grows(tmp_path):
 async def test_hook_add_tui_screens(tmp_path):
     from textual.screen import Screen
     from textual.widgets import Label
+
     from timebank.tui.app import TimebankApp
 
     class Notes(Screen):
@@ -795,6 +796,7 @@ def test_a_hook_result_of_the_wrong_type_names_the_plugin_and_hook(hook, value):
         call(**args)
     assert caught.value.plugin == "careless" and caught.value.hook == hook
     assert str(caught.value).startswith(f"plugin 'careless' failed in {hook}: returned ")
+    assert str(caught.value).count("returned") == 1  # named once, by the one check
 
 
 def test_a_string_of_categories_is_refused_not_split_into_letters(tmp_path):
@@ -811,3 +813,183 @@ def test_a_string_of_categories_is_refused_not_split_into_letters(tmp_path):
     ):
         Ledger.create(tmp_path / "l.sqlite", {"plugins": {"classic": {}, "careless": {}}}, plugins=plugins)
     assert not (tmp_path / "l.sqlite").exists()
+
+
+# pluggy's call semantics: firstresult honoured, wrappers refused ------------------
+
+WRAPPER_SOURCE = (
+    "from timebank import hookimpl\n"
+    "@hookimpl(wrapper=True)\n"
+    "def validate_exchanges(ledger, exchanges, settings):\n"
+    "    return (yield)\n"
+)
+
+
+class Wrapper:
+    @hookimpl(wrapper=True)
+    def validate_exchanges(self, ledger, exchanges, settings):
+        return (yield)
+
+
+class HookWrapper:
+    @hookimpl
+    def declare_categories(self, settings):
+        return ["gardening"]
+
+    @hookimpl(hookwrapper=True)
+    def validate_drafts(self, ledger, drafts, settings):
+        yield
+
+
+@pytest.mark.parametrize(
+    "plugin, hook, kind",
+    [(Wrapper, "validate_exchanges", "wrapper"), (HookWrapper, "validate_drafts", "hookwrapper")],
+)
+def test_a_wrapper_plugin_is_refused_at_registration_naming_plugin_and_hook(tmp_path, plugin, hook, kind):
+    """Not accepted and later called as an ordinary implementation ("returned None, not a Problem")."""
+    plugins = Plugins(entry_points=False)
+    with pytest.raises(PluginRefused) as caught:
+        plugins.register(plugin(), "wrapping")
+    assert str(caught.value).startswith(
+        f"plugin 'wrapping' is refused: its {hook} hook is marked {kind}=True"
+    )
+    assert caught.value.plugin == "wrapping"
+    assert "wrapping" not in plugins.names()
+    # nothing of it stays registered: neither the wrapper nor its ordinary hooks
+    for name in (hook, "declare_categories"):
+        assert "wrapping" not in [n for n, _ in plugins.callers(name, None)]
+
+
+def test_a_wrapper_in_the_plugins_folder_is_left_out_and_named(tmp_path):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "a_wrapping.py").write_text(WRAPPER_SOURCE)
+    (folder / "b_fine.py").write_text("from timebank import hookimpl\n")
+    plugins = Plugins(entry_points=False, plugins_dir=folder)
+    assert "a_wrapping" not in plugins.names() and "b_fine" in plugins.names()
+    assert plugins.failed["a_wrapping"].startswith(
+        "plugin 'a_wrapping' is refused: its validate_exchanges hook is marked wrapper=True"
+    )
+
+
+def test_a_wrapper_installed_as_an_entry_point_is_left_out_and_the_rest_load(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    (site / "demo_plugins-0.1.dist-info").mkdir(parents=True)
+    (site / "demo_plugins-0.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: demo-plugins\nVersion: 0.1\n"
+    )
+    (site / "demo_plugins-0.1.dist-info" / "entry_points.txt").write_text(
+        "[timebank]\nwrapping = demo_wrapping\nfine = demo_fine\n"
+    )
+    (site / "demo_wrapping.py").write_text(WRAPPER_SOURCE)
+    (site / "demo_fine.py").write_text("from timebank import hookimpl\n")
+    monkeypatch.syspath_prepend(str(site))
+    plugins = Plugins()
+    assert "fine" in plugins.names() and "wrapping" not in plugins.names()
+    assert "plugin 'wrapping' is refused" in plugins.failed["wrapping"]
+    assert "wrapping" not in [row["name"] for row in plugins.describe()]
+
+
+def test_a_wrapper_in_the_plugins_folder_is_named_by_the_cli(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "wrapping.py").write_text(WRAPPER_SOURCE)
+    env = {**os.environ, "TIMEBANK_PLUGINS_DIR": str(folder), "TIMEBANK_LEDGER": str(tmp_path / "l.sqlite")}
+    out = subprocess.run(
+        [sys.executable, "-m", "timebank", "init"], capture_output=True, text=True, env=env, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert (
+        "warning: plugin 'wrapping' is refused: its validate_exchanges hook is marked wrapper=True"
+        in out.stderr
+    )
+
+
+class Answers:
+    def __init__(self, answer, calls):
+        self.answer, self.calls = answer, calls
+
+    @hookimpl(tryfirst=True)
+    def decide_recording(self, ledger, exchange, actor, settings):
+        self.calls.append(self.answer)
+        return self.answer
+
+
+def test_a_firstresult_hook_stops_at_the_first_answer():
+    """``decide_recording`` is declared firstresult: once a plugin answers, no later plugin
+    is called (the built-ins after these would fail on the None arguments)."""
+    calls: list = []
+    plugins = Plugins(entry_points=False)
+    refusal = Problem("error", "no", "actor", "not you")
+    for name, answer in (("later", Decision()), ("decides", refusal), ("passes", None)):
+        plugins.register(Answers(answer, calls), name)  # called last registered first
+    found = plugins.call("decide_recording", None, ledger=None, exchange=None, actor=None)
+    assert found == [("decides", refusal)]
+    assert calls == [None, refusal]  # "later" was never called
+    assert plugins.first("decide_recording", None, ledger=None, exchange=None, actor=None) == found[0]
+
+
+def test_every_answer_counts_where_the_hook_is_not_firstresult():
+    plugins = Plugins(entry_points=False)
+    assert [h for h in HOOKS if plugins.firstresult(h)] == [
+        "decide_recording",
+        "make_postings",
+        "rank_matches",
+    ]
+    with pytest.raises(ValueError, match="validate_exchanges is not a firstresult hook"):
+        plugins.first("validate_exchanges", None, ledger=None, exchanges=[])
+
+
+def test_a_result_type_is_checked_in_one_place_and_named_once(tmp_path):
+    """The manager checks every result against its hook's type; no caller repeats the check,
+    so a wrong result is named once, by the manager's sentence."""
+    led = ledger_with(tmp_path, WrongDecision(), name="wrong")
+    with pytest.raises(PluginFailed) as caught:
+        led.record(exchange(recorded_by="alice"))
+    message = str(caught.value)
+    assert message == (
+        "plugin 'wrong' failed in decide_recording: returned str 'yes please', not a Decision or a "
+        "Problem; nothing was written"
+    )
+    repeats = []
+    for path in (ROOT / "timebank").rglob("*.py"):
+        if path.name == "plugin_manager.py":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"PluginFailed\(.*\bnot an? [A-Z]", line):
+                repeats.append(f"{path.relative_to(ROOT)}:{number}")
+    assert not repeats, f"result types are checked again outside plugin_manager: {repeats}"
+
+
+def test_the_hook_markers_have_one_home_with_no_import_cycle():
+    """``hookspecs`` defines both markers and imports nothing of timebank's; the package
+    re-exports ``hookimpl`` for plugins. So it loads on its own, first."""
+    import subprocess
+    import sys
+
+    import timebank
+
+    assert timebank.hookimpl is hookspecs.hookimpl and timebank.hookspec is hookspecs.hookspec
+    defined = [
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "timebank").rglob("*.py")
+        if re.search(r"Hook(spec|impl)Marker\(", path.read_text())
+    ]
+    assert defined == ["timebank/hookspecs.py"]
+    code = (
+        "import importlib.util, sys\n"
+        "spec = importlib.util.spec_from_file_location('specs_alone', sys.argv[1])\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('timebank')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "timebank" / "hookspecs.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"

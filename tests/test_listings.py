@@ -295,9 +295,8 @@ def test_listings_are_never_published(run, coop, tmp_path):
 
 
 def test_the_demo_coop_has_a_realistic_board_and_safeguarding_checks(tmp_path):
-    from timebank.plugins.safeguarding import expiring
-
     from timebank.demo import build_demo
+    from timebank.plugins.safeguarding import expiring
 
     ledger = build_demo(tmp_path / "demo.sqlite", members=20, days=240, today=TODAY)
     board = Listings(ledger)

@@ -3,12 +3,7 @@
 Plugins import ``hookimpl`` from here and the records they take and return.
 """
 
-import pluggy
-
 __version__ = "0.1.0"
-
-hookspec = pluggy.HookspecMarker("timebank")
-hookimpl = pluggy.HookimplMarker("timebank")
 
 from timebank.errors import (  # noqa: E402
     InputError,
@@ -18,6 +13,7 @@ from timebank.errors import (  # noqa: E402
     RulesRefused,
     TimebankError,
 )
+from timebank.hookspecs import hookimpl, hookspec  # noqa: E402
 from timebank.models import (  # noqa: E402
     Account,
     Claim,

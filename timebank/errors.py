@@ -53,3 +53,11 @@ class PluginFailed(TimebankError):
         self.hook = hook
         self.detail = detail
         super().__init__(f"plugin {plugin!r} failed in {hook}: {detail}; nothing was written")
+
+
+class PluginRefused(TimebankError):
+    """A plugin timebank cannot run as written (a hook wrapper): refused when registered."""
+
+    def __init__(self, plugin: str, message: str):
+        self.plugin = plugin
+        super().__init__(message)

@@ -1,16 +1,28 @@
-"""The hook specifications, and nothing else.
+"""The hook specifications and the two markers, ``hookspec`` and ``hookimpl``.
 
-timebank calls each enabled plugin's implementation in turn (so a failure can be
-pinned on the plugin that caused it) and passes ``settings``, that plugin's own
-settings from the rules in force. A hook whose name starts with ``declare_`` is
-called for every registered plugin; the others only for the plugins the rules
-enable. Hooks that see exchanges take a batch: one exchange typed in the TUI is
-a batch of one, an import is many.
+The markers live here, their one home, and ``timebank`` re-exports ``hookimpl`` for
+plugins; this module imports nothing from timebank, so there is no cycle.
+
+timebank calls each plugin's implementation in turn (so a failure can be pinned on
+the plugin that caused it) and passes ``settings``, that plugin's own settings from
+the rules in force. ``declare_settings`` and ``register_commands`` are called for
+every registered plugin (the rules are checked against every plugin's settings, and
+commands join before any ledger is open; a command of a plugin the ledger does not
+enable refuses to run); every other hook only for the plugins the rules enable. Hooks
+that see exchanges take a batch: one exchange typed in the TUI is a batch of one, an
+import is many.
+
+``firstresult=True`` is honoured: the first plugin that answers (not None) decides and
+later plugins are not called. Each hook's result is checked against the type its
+docstring names, for every plugin, in ``timebank.plugin_manager``.
 """
 
 from __future__ import annotations
 
-from timebank import hookspec
+import pluggy
+
+hookspec = pluggy.HookspecMarker("timebank")
+hookimpl = pluggy.HookimplMarker("timebank")
 
 
 @hookspec

@@ -355,10 +355,8 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         if answer is None:
             return _every_charged_confirms(_default_decision(exchange, member), exchange)
         plugin, result = answer
-        if isinstance(result, Problem):
+        if isinstance(result, Problem):  # else a Decision: the plugin manager checks the type
             raise NotAllowed(result.message)
-        if not isinstance(result, Decision):
-            raise PluginFailed(plugin, "decide_recording", f"returned {result!r}, not a Decision")
         return _every_charged_confirms(result, exchange)
 
     def record_many(
@@ -501,11 +499,8 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
             if last and through <= last:
                 raise InputError(f"through: the ledger is already closed through {last}")
             drafts = []
-            for plugin, found in self.plugins.call("close_period", self.rules, ledger=self, through=through):
-                for draft in found:
-                    if not isinstance(draft, Draft):
-                        raise PluginFailed(plugin, "close_period", f"returned {draft!r}, not a Draft")
-                    drafts.append(draft)
+            for _, found in self.plugins.call("close_period", self.rules, ledger=self, through=through):
+                drafts.extend(found)  # each a Draft: the plugin manager checks every result's type
             batch = self._write_drafts_in(conn, drafts, acknowledge=True)
             conn.execute(
                 "INSERT INTO period_closes (through, closed_at, closed_by) VALUES (?, ?, ?)",
@@ -532,13 +527,8 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         until = until or dt.date.today()
         since = since or until - dt.timedelta(days=89)
         out = []
-        for plugin, found in self.plugins.call(
-            "make_reports", self.rules, ledger=self, since=since, until=until
-        ):
-            for report in found:
-                if not isinstance(report, Report):
-                    raise PluginFailed(plugin, "make_reports", f"returned {report!r}, not a Report")
-                out.append(report)
+        for _, found in self.plugins.call("make_reports", self.rules, ledger=self, since=since, until=until):
+            out.extend(found)  # each a Report: the plugin manager checks every result's type
         return out
 
     def member_limits(self, members: Iterable[Member] | None = None) -> dict[str, Limits]:

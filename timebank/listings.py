@@ -515,7 +515,7 @@ class Listings:
         if answer is None:
             return matches
         plugin, ranked = answer
-        if not isinstance(ranked, list | tuple) or sorted(ranked, key=repr) != sorted(matches, key=repr):
+        if sorted(ranked, key=repr) != sorted(matches, key=repr):
             raise PluginFailed(plugin, "rank_matches", "did not return the same matches, reordered")
         return list(ranked)
 

@@ -86,19 +86,15 @@ def _check_posting_lists(
     None in place of a list is "nothing" (``add_postings``), or with ``keep_none`` stays
     None: "not mine" (``make_postings``).
     """
-    if not isinstance(result, list | tuple) or len(result) != count:
+    if len(result) != count:
         raise PluginFailed(plugin, hook, f"returned {type(result).__name__} for {count} exchanges")
     checked: list[Any] = []
     for postings in result:
         if postings is None:
             checked.append(None if keep_none else ())
             continue
-        if not isinstance(postings, list | tuple):
-            raise PluginFailed(plugin, hook, f"returned {postings!r} instead of a list of postings")
-        total = 0
+        total = 0  # types were checked by the plugin manager (``_result_checks``)
         for posting in postings:
-            if not isinstance(posting, Posting) or type(posting.amount) is not int:
-                raise PluginFailed(plugin, hook, f"returned {posting!r}, not a Posting in minutes")
             if posting.account not in accounts:
                 raise PluginFailed(plugin, hook, f"posted to unknown account {posting.account!r}")
             total += posting.amount
@@ -114,9 +110,7 @@ def gather_problems(
     """Every enabled plugin's problems from ``hook``; for a batch of ``size``, indexes must fit it."""
     problems = []
     for plugin, result in ledger.plugins.call(hook, rules, ledger=ledger, **kwargs):
-        for problem in result:
-            if not isinstance(problem, Problem):
-                raise PluginFailed(plugin, hook, f"returned {problem!r}, not a Problem")
+        for problem in result:  # each a Problem: the plugin manager checks every result's type
             if size is not None and not 0 <= problem.index < size:
                 raise PluginFailed(plugin, hook, f"named item {problem.index} of a batch of {size}")
             problems.append(problem)

@@ -4,6 +4,13 @@ timebank calls hook implementations one plugin at a time rather than through
 pluggy's all-at-once call, for two reasons: each plugin receives its own
 settings, and an exception is reported with the name of the plugin that raised
 it, so a co-ordinator knows which rule to switch off.
+
+Of pluggy's call semantics it keeps the order (last registered first, ``tryfirst``,
+``trylast``) and ``firstresult`` (the first answer that is not None ends the call). A
+``wrapper`` or ``hookwrapper`` implementation wraps pluggy's all-at-once call, which
+timebank never makes, so a plugin with one is refused when it is registered rather
+than called as if it were an ordinary implementation. Every result is checked
+against its hook's declared type here, in ``_call_one``, and nowhere else.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from typing import Any
 import pluggy
 
 from timebank import hookspecs
-from timebank.errors import PluginFailed
+from timebank.errors import PluginFailed, PluginRefused
 from timebank.rules import Rules, Setting
 
 BUILTIN_PLUGINS = (
@@ -99,11 +106,23 @@ def _result_checks() -> dict[str, Callable[[Any], str] | None]:
     not used.
     """
     from timebank.listings import Match
-    from timebank.models import Account, Decision, Draft, Problem, Report
+    from timebank.models import Account, Decision, Draft, Posting, Problem, Report
     from timebank.publishing.disclosure import Figure, Measure
 
+    def per_exchange(result: Any) -> str:
+        """One list of postings (or None) per exchange; the batch's length, known accounts
+        and sums to zero need the call's context and are checked in ``timebank.pipeline``."""
+        if not isinstance(result, list | tuple):
+            return f"returned {_shown(result)}, not a list (one list of postings per exchange)"
+        for postings in result:
+            if postings is not None and not isinstance(postings, list | tuple):
+                return f"returned {_shown(postings)} in its list, not a list of postings"
+            for posting in postings or ():
+                if not isinstance(posting, Posting) or type(posting.amount) is not int:
+                    return f"returned {_shown(posting)}, not a Posting in minutes"
+        return ""
+
     problems = _list_of("a Problem", _is(Problem))
-    per_exchange = _list_of("a list of postings per exchange", _is(list, tuple, type(None)))
     return {
         "declare_settings": _list_of("a Setting", _is(Setting)),
         "validate_settings": problems,
@@ -142,6 +161,34 @@ def plugin_name(module_name: str) -> str:
     return module_name.rsplit(".", 1)[-1]
 
 
+def _refusal(manager: pluggy.PluginManager, plugin: object, name: str) -> str:
+    """Why timebank cannot run ``plugin`` as pluggy would (empty if it can)."""
+    for caller in manager.get_hookcallers(plugin) or ():
+        for impl in caller.get_hookimpls():
+            kind = "wrapper" if impl.wrapper else "hookwrapper" if impl.hookwrapper else ""
+            if impl.plugin is plugin and kind:
+                return (
+                    f"plugin {name!r} is refused: its {caller.name} hook is marked {kind}=True, "
+                    f"which timebank does not run because it calls each plugin in turn, so drop "
+                    f"{kind}=True and return the hook's result"
+                )
+    return ""
+
+
+class _Manager(pluggy.PluginManager):
+    """pluggy's manager, refusing at registration what ``Plugins`` would not run as pluggy
+    does; entry points and the plugins folder register through here too."""
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        registered = super().register(plugin, name)
+        if registered is not None:
+            reason = _refusal(self, plugin, registered)
+            if reason:
+                self.unregister(plugin)
+                raise PluginRefused(registered, reason)
+        return registered
+
+
 class Plugins:
     """Registered plugins and the calls into them."""
 
@@ -149,18 +196,32 @@ class Plugins:
         # Plugins of the plugins folder that could not be loaded, with why: left out, so
         # that verify, backup and the rest still work (rules that enable one name it).
         self.failed: dict[str, str] = {}
-        self.pm = pluggy.PluginManager("timebank")
+        self.pm = _Manager("timebank")
         self.pm.add_hookspecs(hookspecs)
         for module_name in BUILTIN_PLUGINS:
             self.register(importlib.import_module(module_name), plugin_name(module_name))
         if entry_points:
-            self.pm.load_setuptools_entrypoints("timebank")
+            self._load_entry_points()
         folder = plugins_dir or os.environ.get(PLUGINS_DIR_ENV)
         if folder:
             self.load_folder(Path(folder))
 
     def register(self, plugin: object, name: str | None = None) -> str:
+        """Register ``plugin``; raises ``PluginRefused`` for one timebank cannot run."""
         return self.pm.register(plugin, name=name)
+
+    def _load_entry_points(self) -> None:
+        """Installed plugins (entry point group ``timebank``); a refused one is left out
+        and recorded in ``failed``, like a broken file in the plugins folder."""
+        while True:
+            try:
+                self.pm.load_setuptools_entrypoints("timebank")
+                return
+            except PluginRefused as exc:
+                # pluggy stops at the refused one; it is now blocked, so loading again
+                # skips it and goes on with the rest
+                self.pm.set_blocked(exc.plugin)
+                self.failed[exc.plugin] = str(exc)
 
     def load_folder(self, folder: Path) -> None:
         """Register every ``*.py`` file in ``folder`` as a plugin named after the file.
@@ -179,16 +240,22 @@ class Plugins:
                     f"plugin {path.stem!r} could not be loaded from {path} ({type(exc).__name__}: {exc})"
                 )
                 continue
-            self.register(module, path.stem)
+            try:
+                self.register(module, path.stem)
+            except PluginRefused as exc:
+                self.failed[path.stem] = str(exc)
 
     def names(self) -> list[str]:
-        return [name for name, _ in self.pm.list_name_plugin()]
+        """Registered plugins (a refused entry point stays blocked by name, with no plugin)."""
+        return [name for name, plugin in self.pm.list_name_plugin() if plugin is not None]
 
     def describe(self) -> list[dict[str, Any]]:
         """Each plugin's name, version (from its distribution if any) and hooks."""
         dists = {id(plugin): dist for plugin, dist in self.pm.list_plugin_distinfo()}
         out = []
         for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:  # blocked: refused (see ``failed``)
+                continue
             dist = dists.get(id(plugin))
             version = dist.version if dist else getattr(plugin, "__version__", None)
             hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or ())
@@ -206,24 +273,34 @@ class Plugins:
         """Whether any plugin (any enabled one, given ``rules``) implements ``hook``."""
         return any(True for _ in self._impls(hook, rules))
 
+    def firstresult(self, hook: str) -> bool:
+        """Whether ``hook`` is declared ``firstresult``: the first answer ends the call."""
+        spec = getattr(self.pm.hook, hook).spec
+        return bool(spec and spec.opts.get("firstresult"))
+
     def call(self, hook: str, rules: Rules | None, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call ``hook`` on each plugin (enabled ones when ``rules`` is given).
 
-        Returns ``(plugin, result)`` pairs for results that are not None. A plugin
-        that raises becomes ``PluginFailed`` naming it.
+        Returns ``(plugin, result)`` pairs for results that are not None; for a
+        ``firstresult`` hook, only the first (later plugins are not called). A plugin
+        that raises, or returns what the hook does not promise, becomes ``PluginFailed``
+        naming it.
         """
+        only_first = self.firstresult(hook)
         results = []
         for name, result in self._each(hook, rules, kwargs):
             if result is not None:
                 results.append((name, result))
+                if only_first:
+                    break
         return results
 
     def first(self, hook: str, rules: Rules | None, **kwargs: Any) -> tuple[str, Any] | None:
-        """The first plugin's answer that is not None, as ``(plugin, result)``."""
-        for name, result in self._each(hook, rules, kwargs):
-            if result is not None:
-                return name, result
-        return None
+        """A ``firstresult`` hook's answer as ``(plugin, result)``, None if no plugin answers."""
+        if not self.firstresult(hook):
+            raise ValueError(f"{hook} is not a firstresult hook: every plugin's answer counts")
+        found = self.call(hook, rules, **kwargs)
+        return found[0] if found else None
 
     def callers(self, hook: str, rules: Rules | None) -> Iterator[tuple[str, Callable[..., Any]]]:
         """Each implementation as ``(plugin, call)``, in call order, for hooks whose

@@ -26,8 +26,7 @@ from typing import Any
 
 import attrs
 
-from timebank.errors import InputError, PluginFailed
-from timebank.models import Problem
+from timebank.errors import InputError
 from timebank.publishing.disclosure import FLOORS
 from timebank.units import check_text, format_minutes, parse_minutes
 
@@ -344,9 +343,7 @@ def check_rules(rules: Rules, declared: Mapping[str, tuple[Setting, ...]], plugi
         for setting in declared.get(plugin, ()):
             setting.check(values[setting.name], f"plugins.{plugin}.{setting.name}")
     for plugin, problems in plugins.call("validate_settings", rules):
-        for problem in problems:
-            if not isinstance(problem, Problem):
-                raise PluginFailed(plugin, "validate_settings", f"returned {problem!r}, not a Problem")
+        for problem in problems:  # each a Problem: the plugin manager checks every result's type
             if problem.severity == "error":
                 raise InputError(f"plugins.{plugin}.{problem.field}: {problem.message}")
     for hook, what in (("declare_member_classes", "member class"), ("declare_categories", "kind of care")):

@@ -126,37 +126,56 @@ def timebank_plugins() -> Plugins:
     return Plugins(entry_points=False)
 
 
-@pytest.fixture
-def make_ledger(tmp_path) -> Callable[..., Ledger]:
-    made: list[Ledger] = []
-
-    def factory(
-        template: str | None = "time-bank",
-        *,
-        rules: Mapping[str, Any] | None = None,
-        overrides: Mapping[str, Any] | None = None,
-        members: Mapping[str, Any] | None = None,
-        plugins: Plugins | None = None,
-        name: str = "ledger.sqlite",
-    ) -> Ledger:
-        data = dict(rules) if rules is not None else load_template(template) if template else {}
-        data = merge(data, overrides or {})
-        ledger = Ledger.create(tmp_path / name, data, plugins=plugins)
+def build_ledger(
+    path: str | Path,
+    template: str | None = "time-bank",
+    *,
+    rules: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    members: Mapping[str, Any] | None = None,
+    plugins: Plugins | None = None,
+    coordinator: bool = True,
+) -> Ledger:
+    """The one way tests build a ledger: a real file at ``path`` from a starter template (or
+    explicit ``rules``; ``template=None`` and no rules is the core's own default), with a
+    co-ordinator ``coord`` and the members asked for, each ``handle: class`` (or ``handle:
+    (class, flags)``). ``make_ledger`` is this as a fixture; module-scoped fixtures and
+    scripts call it directly."""
+    data = dict(rules) if rules is not None else load_template(template) if template else None
+    if overrides:
+        data = merge(data or {}, overrides)
+    ledger = Ledger.create(path, data, plugins=plugins)
+    if coordinator:
         first_class = ledger.member_classes()[0]
         ledger.add_member(
             Member("coord", "Cora Ordin", first_class, JOINED, role="coordinator"), actor=SYSTEM
         )
-        for handle, spec in (members or {}).items():
-            member_class, flags = spec if isinstance(spec, tuple) else (spec, ())
-            ledger.add_member(
-                Member(handle, handle.title(), member_class, JOINED, flags=flags), actor="coord"
-            )
-        made.append(ledger)
-        return ledger
+    for handle, spec in (members or {}).items():
+        member_class, flags = spec if isinstance(spec, tuple) else (spec, ())
+        ledger.add_member(Member(handle, handle.title(), member_class, JOINED, flags=flags), actor="coord")
+    return ledger
+
+
+@pytest.fixture
+def make_ledger(tmp_path) -> Callable[..., Ledger]:
+    """``build_ledger`` in ``tmp_path`` (file ``name``), closed after the test."""
+    made: list[Ledger] = []
+
+    def factory(template: str | None = "time-bank", *, name: str = "ledger.sqlite", **options: Any) -> Ledger:
+        made.append(build_ledger(tmp_path / name, template, **options))
+        return made[-1]
 
     yield factory
     for ledger in made:
         ledger.close()
 
 
-__all__ = ["assert_ledger_holds", "exchange", "make_ledger", "merge", "snapshot_rows", "timebank_plugins"]
+__all__ = [
+    "assert_ledger_holds",
+    "build_ledger",
+    "exchange",
+    "make_ledger",
+    "merge",
+    "snapshot_rows",
+    "timebank_plugins",
+]

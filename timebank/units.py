@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from timebank.errors import InputError
+from timebank.models import Posting
 
 MAX_EXCHANGE_MINUTES = 24 * 60
+
+NO_CREDITS = "no credits move (recorded for reporting)"
 
 _HOURS_MINUTES = re.compile(
     r"^(?:(?P<h>\d+(?:\.\d+)?)\s*(?:h|hr|hrs|hour|hours))?\s*"
@@ -105,6 +109,20 @@ def format_minutes(minutes: int) -> str:
     return f"{sign}{rest}m"
 
 
+def postings_text(
+    postings: Iterable[Posting] | Iterable[tuple[str, int]], *, nothing: str = NO_CREDITS
+) -> str:
+    """Postings as people read them, the one way every message shows them:
+    ``alice +1h30, bob -1h30``. Takes ``Posting`` records or ``(account, minutes)`` pairs
+    (an imported file's); ``nothing`` is said when no credits move (paid care)."""
+    pairs = [(p.account, p.amount) if isinstance(p, Posting) else p for p in postings]
+    if not pairs:
+        return nothing
+    return ", ".join(
+        f"{account} {'+' if amount > 0 else ''}{format_minutes(amount)}" for account, amount in pairs
+    )
+
+
 def format_hours(minutes: int) -> str:
     """Show minutes as decimal hours for tables: ``1.50 h``.
 
@@ -190,6 +208,27 @@ def _day_month(match: re.Match[str], raw: str, today: dt.date, field: str) -> dt
         return day if day <= today else day.replace(year=today.year - 1)
     except ValueError:
         raise InputError(f"{field}: {raw!r} is not a day of the calendar") from None
+
+
+def split_handles(text: str, field: str, *, names: bool = False) -> tuple[str, ...]:
+    """The members one field names, wherever it is typed (a CSV file, the command line,
+    the terminal UI), by one rule:
+
+    a comma or a semicolon separates members (``alice,bob``, ``alice; bob``), and so does
+    white space (``alice bob``), since a handle never contains one; blank pieces and the
+    spaces around each are dropped. With ``names`` (the TUI, which also finds a member by
+    part of their name) white space stays inside a piece: ``Alice Ames, bob`` is two.
+    Naming nobody is refused in one sentence naming ``field``.
+    """
+    if text.isalnum():  # the common case, a million times in an import: one plain handle
+        return (text,)
+    pieces = text.replace(";", ",").split(",")
+    if not names:
+        pieces = [word for piece in pieces for word in piece.split()]
+    found = tuple(piece.strip() for piece in pieces if piece.strip())
+    if not found:
+        raise InputError(f"{field}: name at least one member")
+    return found
 
 
 def split_evenly(total: int, parts: int) -> list[int]:

@@ -15,6 +15,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
+
+from timebank.errors import TimebankError
+from timebank.ledger import Ledger
+from timebank.models import Member
+from timebank.plugin_manager import Plugins
 from timebank.tui.screens.balances import BalancesScreen
 from timebank.tui.screens.give import CHEST, GiveModal, export_csv
 from timebank.tui.screens.help import HelpScreen
@@ -27,11 +32,6 @@ from timebank.tui.screens.reports import ReportsScreen
 from timebank.tui.screens.statement import StatementScreen
 from timebank.tui.screens.who import WhoScreen
 from timebank.tui.widgets.screen_bar import ScreenKey
-
-from timebank.errors import TimebankError
-from timebank.ledger import Ledger
-from timebank.models import Member
-from timebank.plugin_manager import Plugins
 from timebank.units import format_minutes, printable
 
 SCREENS = {

@@ -3,10 +3,10 @@
 import datetime as dt
 
 import pytest
-from timebank.plugins.safeguarding import record_check
 
 from timebank.errors import RulesRefused
 from timebank.models import Member
+from timebank.plugins.safeguarding import record_check
 from timebank.testing import exchange
 
 MEMBERS = {"pam": "person supported", "fred": "family", "cara": "care worker", "vera": "community volunteer"}

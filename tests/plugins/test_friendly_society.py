@@ -3,9 +3,9 @@
 import datetime as dt
 
 import pytest
-from timebank.plugins.friendly_society import claim_benefit
 
 from timebank.errors import InputError
+from timebank.plugins.friendly_society import claim_benefit
 
 MEMBERS = {h: "member" for h in ("alice", "bob", "carol", "dan", "eve", "fay")}
 FIRST = dt.date(2026, 1, 4)

@@ -2,11 +2,11 @@
 
 import pytest
 from click.testing import CliRunner
-from timebank.plugins.han_group import form_group, groups
 
 from timebank.cli.main import cli
 from timebank.errors import InputError, NotAllowed, RulesRefused
 from timebank.models import Claim, Posting
+from timebank.plugins.han_group import form_group, groups
 from timebank.testing import exchange
 
 MEMBERS = {h: "member" for h in ("aiko", "ben", "chie", "dai", "emi")}

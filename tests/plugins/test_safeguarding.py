@@ -5,11 +5,11 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
-from timebank.plugins.safeguarding import expiring, record_check
 
 from timebank.cli.main import cli
 from timebank.errors import NotAllowed, RulesRefused
 from timebank.listings import Listings
+from timebank.plugins.safeguarding import expiring, record_check
 from timebank.testing import exchange, snapshot_rows
 
 TODAY = dt.date.today()

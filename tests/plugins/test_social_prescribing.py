@@ -4,6 +4,9 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
+
+from timebank.cli.main import cli
+from timebank.errors import InputError, NotAllowed, RulesRefused
 from timebank.plugins.safeguarding import record_check
 from timebank.plugins.social_prescribing import (
     SNOMED_DECLINED,
@@ -13,9 +16,6 @@ from timebank.plugins.social_prescribing import (
     refer,
     referral,
 )
-
-from timebank.cli.main import cli
-from timebank.errors import InputError, NotAllowed, RulesRefused
 from timebank.testing import exchange
 
 MEMBERS = {"lin": "link worker", "pat": "participant", "vic": "volunteer", "quinn": "participant"}

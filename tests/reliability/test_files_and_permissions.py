@@ -5,11 +5,11 @@ import os
 import stat
 
 from click.testing import CliRunner
-from timebank.tui.app import make_app
 
 from timebank.cli.main import cli
 from timebank.ledger import Ledger
 from timebank.testing import exchange
+from timebank.tui.app import make_app
 
 
 def mode(path):

@@ -1,6 +1,7 @@
 """Fixtures: a small co-op and the real app over it, for Pilot."""
 
 import pytest
+
 from timebank.tui.app import make_app
 
 MEMBERS = {"alice": "member", "bob": "member", "carol": "member", "dora": ("member", {"supported"})}

@@ -1,9 +1,9 @@
 """The TUI acts only as a real, active member: the ledger's own actor cannot be chosen."""
 
 import pytest
-from timebank.tui.app import make_app
 
 from timebank.errors import NotAllowed
+from timebank.tui.app import make_app
 
 
 @pytest.mark.parametrize("actor", ["system", "auto", "nobody"])

@@ -4,6 +4,7 @@ field against the others) in every theme the app offers, and with NO_COLOR=1."""
 import pytest
 from rich.color import Color, ColorSystem
 from test_fit import SMALL, TODAY, keys
+
 from timebank.tui.app import THEMES
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from timebank.tui.screens.lock import KioskApp, LockScreen, QuitScreen
 from tui_helpers import type_into
 
 from timebank.errors import NotAllowed
 from timebank.ledger import Ledger
 from timebank.pins import LOCK_AFTER, hash_pin, pin_matches
+from timebank.tui.screens.lock import KioskApp, LockScreen, QuitScreen
 
 
 class Clock:

@@ -3,11 +3,11 @@ withdraw; members' text shown as text, never as markup."""
 
 import datetime as dt
 
-from timebank.tui.app import make_app
 from tui_helpers import type_into
 
 from timebank.ledger import Ledger
 from timebank.listings import Listings
+from timebank.tui.app import make_app
 
 SIZE = (80, 24)
 TODAY = dt.date.today()

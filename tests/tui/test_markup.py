@@ -8,11 +8,11 @@ stay up and show the literal characters.
 
 import datetime as dt
 
-from timebank.tui.app import make_app
 from tui_helpers import row_text, type_into
 
 from timebank.models import Member
 from timebank.testing import exchange
+from timebank.tui.app import make_app
 
 SIZE = (200, 40)
 NAME = "Mal [/] [bold]Lory[/bold] [@click=app.quit]x[/]"

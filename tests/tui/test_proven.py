@@ -3,11 +3,10 @@ no F8, and they see only what a member may read."""
 
 from __future__ import annotations
 
-from timebank.tui.app import TimebankApp
-from timebank.tui.screens.who import WhoScreen
-
 from timebank.ledger import Ledger
 from timebank.testing import exchange
+from timebank.tui.app import TimebankApp
+from timebank.tui.screens.who import WhoScreen
 
 
 async def test_a_proven_member_cannot_switch_and_sees_their_own(coop):

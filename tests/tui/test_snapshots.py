@@ -7,9 +7,9 @@ when the code that draws it does. Update with ``pytest --snapshot-update`` after
 import datetime as dt
 
 import pytest
-from timebank.tui.app import make_app
 
 from timebank.demo import build_demo
+from timebank.tui.app import make_app
 
 DAY = dt.date(2026, 3, 2)
 SIZES = [(80, 24), (120, 40)]

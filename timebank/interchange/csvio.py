@@ -31,7 +31,7 @@ from timebank.interchange.reproduce import POSTINGS, REFS, difference, read_post
 from timebank.ledger import DryRunDone, Ledger
 from timebank.models import HANDLE_PATTERN, Exchange, Member
 from timebank.storage.store import STANDING
-from timebank.units import check_text, format_minutes, parse_day, parse_duration
+from timebank.units import check_text, format_minutes, parse_day, parse_duration, split_handles
 
 EXCHANGE_COLUMNS = ("date", "giver", "receiver", "duration", "category", "note")
 MEMBER_COLUMNS = ("handle", "name", "member_class", "joined", "role", "area", "flags")
@@ -269,15 +269,6 @@ def _check_row(header: list[str], values: list[str], unnamed: bool) -> list[str]
     return values if len(values) == width else values + [""] * (width - len(values))
 
 
-def _handles(value: str, field: str) -> tuple[str, ...]:
-    if value and value.isalnum():  # the common case: one plain handle
-        return (value,)
-    handles = tuple(h.strip() for h in value.replace(";", " ").split() if h.strip())
-    if not handles:
-        raise InputError(f"{field}: is empty")
-    return handles
-
-
 class ExchangeParser:
     """Reads exchange rows, remembering dates, durations and kinds of care already seen.
 
@@ -311,8 +302,8 @@ class ExchangeParser:
         if kind is None:
             kind = self.kinds[category] = _restore(category.strip())
         return Exchange(
-            givers=_handles(giver, "giver"),
-            receivers=_handles(receiver, "receiver"),
+            givers=split_handles(giver, "giver"),
+            receivers=split_handles(receiver, "receiver"),
             minutes=minutes,
             day=day,
             category=kind,

@@ -1,7 +1,8 @@
 """Whether an import reproduces what an export recorded: refs and the postings of each row.
 
 ``export exchanges`` writes each exchange's refs (``han=riverside``) and the postings its
-entry made (``alice=60;@chest=-60``). ``import exchanges`` passes the refs to the rules
+entry made (``alice=60;@chest=-60``, written by the export's query and read back by
+``read_postings``). ``import exchanges`` passes the refs to the rules
 and, where a file has a ``postings`` column, checks that the rules here make the same
 postings. A row they would record differently (the chest paid there, but the donations
 that funded it are not in the file; a member's flag differs; other weights) is named with
@@ -11,18 +12,12 @@ exchanges as the rules here say.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from timebank.errors import InputError
-from timebank.models import Entry, Posting
-from timebank.units import format_minutes
+from timebank.models import Entry
+from timebank.units import postings_text
 
 REFS = "refs"
 POSTINGS = "postings"
-
-
-def encode_postings(postings: Sequence[Posting]) -> str:
-    return ";".join(f"{p.account}={p.amount}" for p in postings)
 
 
 def read_refs(text: str) -> dict[str, str]:
@@ -50,12 +45,6 @@ def read_postings(text: str) -> tuple[tuple[str, int], ...]:
     return tuple(pairs)
 
 
-def _shown(pairs: Sequence[tuple[str, int]]) -> str:
-    if not pairs:
-        return "no credits"
-    return ", ".join(f"{a} {'+' if m > 0 else ''}{format_minutes(m)}" for a, m in pairs)
-
-
 def difference(line: int, expected: tuple[tuple[str, int], ...], entry: Entry) -> str | None:
     """The error for a row the rules here record differently from the file, or None."""
     made = tuple((p.account, p.amount) for p in entry.postings)
@@ -68,9 +57,9 @@ def difference(line: int, expected: tuple[tuple[str, int], ...], entry: Entry) -
         payers = ", ".join(sorted(paid_there - paid_here))
         why = f" ({payers} paid there; what funded it is not in this file)"
     return (
-        f"line {line}, postings: the rules here would post {_shown(made)}, "
-        f"the file says {_shown(expected)}{why}"
+        f"line {line}, postings: the rules here would post {postings_text(made, nothing='no credits')}, "
+        f"the file says {postings_text(expected, nothing='no credits')}{why}"
     )
 
 
-__all__ = ["POSTINGS", "REFS", "difference", "encode_postings", "read_postings", "read_refs"]
+__all__ = ["POSTINGS", "REFS", "difference", "read_postings", "read_refs"]

@@ -6,9 +6,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Label, Static
+
 from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.widgets.plain import plain_row
-
 from timebank.units import format_minutes
 
 SORTS = ("name", "balance", "class")

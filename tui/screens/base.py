@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header
-from timebank.tui.widgets.screen_bar import ScreenBar
 
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.permissions import Sight
+from timebank.tui.widgets.screen_bar import ScreenBar
 
 if TYPE_CHECKING:
     from timebank.tui.app import TimebankApp

@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, OptionList, Select, Static
-from timebank.tui.screens.base import LedgerScreen
-from timebank.tui.screens.modals import ReasonModal
 
 from timebank.errors import TimebankError
 from timebank.listings import Listing, Listings
+from timebank.tui.screens.base import LedgerScreen
+from timebank.tui.screens.modals import ReasonModal
 
 ALL = "all"
 

@@ -20,11 +20,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label
-from timebank.tui.app import TimebankApp
 
 from timebank.errors import TimebankError
 from timebank.ledger import Ledger
 from timebank.models import Member
+from timebank.tui.app import TimebankApp
 from timebank.units import printable
 
 

@@ -13,14 +13,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.widgets import DataTable, Input, Label, Select, Static
-from timebank.tui.screens.base import LedgerScreen
-from timebank.tui.screens.modals import ConfirmModal
-from timebank.tui.widgets.member_input import MemberSuggester, matches_text, resolve_handles
-from timebank.tui.widgets.plain import plain, plain_row
 
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused
 from timebank.models import Claim, Exchange
 from timebank.storage import figures
+from timebank.tui.screens.base import LedgerScreen
+from timebank.tui.screens.modals import ConfirmModal
+from timebank.tui.widgets.member_input import MemberSuggester, matches_text, resolve_handles
+from timebank.tui.widgets.plain import plain, plain_row
 from timebank.units import format_minutes, parse_day, parse_duration
 
 FIELDS = ("giver", "receiver", "date", "duration", "category", "note")

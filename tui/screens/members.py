@@ -6,12 +6,12 @@ import attrs
 from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Label, Static
-from timebank.tui.screens.base import LedgerScreen
-from timebank.tui.screens.modals import MemberFormModal, ReasonModal
-from timebank.tui.widgets.plain import plain_row
 
 from timebank.errors import TimebankError
 from timebank.models import Member
+from timebank.tui.screens.base import LedgerScreen
+from timebank.tui.screens.modals import MemberFormModal, ReasonModal
+from timebank.tui.widgets.plain import plain_row
 from timebank.units import format_minutes
 
 SHARED = {"@chest": "the chest", "@coop": "the co-op"}

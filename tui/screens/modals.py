@@ -10,10 +10,10 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
-from timebank.tui.widgets.plain import plain
 
 from timebank.errors import TimebankError
 from timebank.models import Member
+from timebank.tui.widgets.plain import plain
 
 
 class ConfirmModal(ModalScreen[bool]):

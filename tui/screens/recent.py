@@ -5,12 +5,12 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Label, Static
-from timebank.tui.screens.base import LedgerScreen
-from timebank.tui.screens.modals import ReasonModal
-from timebank.tui.widgets.plain import plain_row
 
 from timebank.errors import TimebankError
 from timebank.storage import figures
+from timebank.tui.screens.base import LedgerScreen
+from timebank.tui.screens.modals import ReasonModal
+from timebank.tui.widgets.plain import plain_row
 from timebank.units import format_minutes
 
 PAGE = 100

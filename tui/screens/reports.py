@@ -14,10 +14,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, Select, Static
-from timebank.tui.screens.base import LedgerScreen
 
 from timebank.errors import InputError, TimebankError
 from timebank.models import Report
+from timebank.tui.screens.base import LedgerScreen
 from timebank.units import parse_day
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Label, Static
+
+from timebank.errors import NotFound
 from timebank.tui.screens.base import LedgerScreen
 from timebank.tui.widgets.member_input import MemberSuggester
 from timebank.tui.widgets.plain import plain_row
-
-from timebank.errors import NotFound
 from timebank.units import format_minutes
 
 PAGE = 50

@@ -8,10 +8,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
-from timebank.tui.widgets.plain import plain
 
 from timebank.ledger import Ledger
 from timebank.models import Member
+from timebank.tui.widgets.plain import plain
 
 
 class WhoScreen(ModalScreen[Member | None]):

@@ -10,6 +10,7 @@ from textual.suggester import Suggester
 
 from timebank.errors import InputError
 from timebank.ledger import Ledger
+from timebank.units import split_handles
 
 
 class MemberSuggester(Suggester):
@@ -20,19 +21,26 @@ class MemberSuggester(Suggester):
         self.ledger = ledger
 
     async def get_suggestion(self, value: str) -> str | None:
-        head, _, last = value.rpartition(",")
+        head, last = _last_piece(value)
         last = last.strip().lower()
         if not last:
             return None
         for member in self.ledger.find_members(last, limit=5):
             if member.handle.startswith(last):
-                return f"{head}{',' if head else ''}{member.handle}"
+                return f"{head}{member.handle}"
         return None
+
+
+def _last_piece(value: str) -> tuple[str, str]:
+    """What was typed before the last member (with its separator) and the last member being
+    typed; separators as ``units.split_handles`` reads them."""
+    cut = max(value.rfind(","), value.rfind(";")) + 1
+    return value[:cut], value[cut:]
 
 
 def matches_text(ledger: Ledger, value: str, limit: int = 4) -> str:
     """The best matches for the last name typed: ``alice Alice Ames · alan Alan Ng``."""
-    last = value.rpartition(",")[2].strip()
+    last = _last_piece(value)[1].strip()
     if not last:
         return ""
     found = ledger.find_members(last, limit=limit)
@@ -43,9 +51,7 @@ def resolve_handles(ledger: Ledger, value: str, field: str) -> tuple[str, ...]:
     """Turn what was typed into handles: exact handles, or a unique match by handle or name."""
     members = ledger.members_by_handle()
     handles = []
-    for token in (t.strip() for t in value.split(",")):
-        if not token:
-            continue
+    for token in split_handles(value, field, names=True):
         if token in members:
             handles.append(token)
             continue
@@ -58,6 +64,4 @@ def resolve_handles(ledger: Ledger, value: str, field: str) -> tuple[str, ...]:
             raise InputError(
                 f"{field}: {token!r} matches {found[0].handle}, {found[1].handle}, ...; type more"
             )
-    if not handles:
-        raise InputError(f"{field}: name at least one member")
     return tuple(handles)

@@ -18,8 +18,9 @@ from pathlib import Path
 import click
 
 from timebank.access import added_on, default_authorized_keys, default_program
-from timebank.cli import main as cli_module
-from timebank.cli.main import _as_option, cli, open_ledger, with_ledger
+from timebank.cli import options
+from timebank.cli.main import cli
+from timebank.cli.options import as_option, open_ledger, with_ledger
 from timebank.errors import InputError, NotAllowed
 
 # What a member's key may run: reading their own, recording, deciding claims, listings.
@@ -61,7 +62,7 @@ def access() -> None:
 
 @access.command("add-key")
 @with_ledger
-@_as_option
+@as_option
 @authorized_keys_option
 @click.option(
     "--program",
@@ -86,7 +87,7 @@ def add_key(ledger, actor, authorized_keys, program, handle, keyfile) -> None:  
 
 @access.command("list")
 @with_ledger
-@_as_option
+@as_option
 @click.option("--all", "show_all", is_flag=True, help="Include revoked keys.")
 def list_keys(ledger, actor, show_all) -> None:  # type: ignore[no-untyped-def]
     """Keys in use: number, member, fingerprint, added when and by whom."""
@@ -100,7 +101,7 @@ def list_keys(ledger, actor, show_all) -> None:  # type: ignore[no-untyped-def]
 
 @access.command("revoke")
 @with_ledger
-@_as_option
+@as_option
 @authorized_keys_option
 @click.option("--program", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.argument("key")
@@ -117,7 +118,7 @@ def revoke(ledger, actor, authorized_keys, program, key) -> None:  # type: ignor
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.option("--issue", "issue_for", default=None, help="Issue HANDLE a one-time code (co-ordinators).")
 def pin(ledger, actor, issue_for) -> None:  # type: ignore[no-untyped-def]
     """Set your own kiosk PIN (asked twice, never shown), or issue a member a one-time code."""
@@ -144,7 +145,7 @@ def pin(ledger, actor, issue_for) -> None:  # type: ignore[no-untyped-def]
 )
 def kiosk(ledger_path: Path | None, idle: int) -> None:
     """The TUI for a shared terminal: it opens locked; a member unlocks it with handle and PIN."""
-    from timebank.cli.main import default_ledger_path
+    from timebank.cli.options import default_ledger_path
 
     run_kiosk = _ui("kiosk")
     if run_kiosk is None:
@@ -200,11 +201,11 @@ def shell(member: str, ledger_path: Path) -> None:
             raise InputError("shell: the terminal UI needs a terminal (ssh -t), or give a command")
         ui(ledger_path, member=member)
         return
-    cli_module.PROVEN = (ledger_path, member)
+    options.PROVEN = (ledger_path, member)
     try:
         cli.main(args=words, prog_name="timebank", standalone_mode=True)
     finally:
-        cli_module.PROVEN = None
+        options.PROVEN = None
 
 
 def _ui(name: str):  # type: ignore[no-untyped-def]

@@ -6,13 +6,8 @@ from pathlib import Path
 
 import click
 
-from timebank.cli.main import (
-    _as_option,
-    _ledger_option,
-    cli,
-    default_ledger_path,
-    with_ledger,
-)
+from timebank.cli.main import cli
+from timebank.cli.options import as_option, default_ledger_path, ledger_option, with_ledger
 from timebank.ledger import Ledger
 
 
@@ -29,8 +24,8 @@ def backup_command(ledger: Ledger, dest: Path, group: str | None) -> None:
 
 
 @cli.command("restore")
-@_ledger_option
-@_as_option
+@ledger_option
+@as_option
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--allow-fewer",

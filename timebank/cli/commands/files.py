@@ -8,20 +8,14 @@ from pathlib import Path
 import click
 
 from timebank.cli.commands.exporting import MORE_EXPORTS, export_more, import_ledger
-from timebank.cli.main import (
-    _as_option,
-    _ledger_option,
-    cli,
-    default_ledger_path,
-    opened_ledger,
-    with_ledger,
-)
+from timebank.cli.main import cli
+from timebank.cli.options import as_option, default_ledger_path, ledger_option, opened_ledger, with_ledger
 from timebank.ledger import Ledger
 
 
 @cli.command("import")
-@_ledger_option
-@_as_option
+@ledger_option
+@as_option
 @click.argument("kind", type=click.Choice(["members", "exchanges", "ledger"]))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
@@ -55,7 +49,7 @@ def _import_csv(
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("kind", type=click.Choice(["members", "exchanges", *MORE_EXPORTS]))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
 @click.option("--format", "fmt", type=click.Choice(["hledger", "beancount"]), help="The journal's format.")

@@ -11,7 +11,8 @@ from typing import Any
 import click
 
 from timebank.cli.formats import emit, format_option
-from timebank.cli.main import ID, _as_option, cli, with_ledger
+from timebank.cli.main import cli
+from timebank.cli.options import ID, as_option, with_ledger
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.listings import FIELDS, MATCH_FIELDS, STATES, Listing, Listings, Match
@@ -71,7 +72,7 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
 
     @group.command("add")
     @with_ledger
-    @_as_option
+    @as_option
     @click.argument("title")
     @click.option("-k", "--kind", "category", required=True, help="Kind of care (one of the rules' kinds).")
     @click.option("-d", "--description", default="", help="More words: what, how often, anything to know.")
@@ -163,7 +164,7 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
 
     @group.command("change")
     @with_ledger
-    @_as_option
+    @as_option
     @click.argument("listing_id", type=ID)
     @click.option("--title", default=None)
     @click.option("-d", "--description", default=None)
@@ -198,7 +199,7 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
 
     @group.command("answer")
     @with_ledger
-    @_as_option
+    @as_option
     @click.argument("listing_id", type=ID)
     @click.option("-n", "--note", default="", help="A word to the member.")
     def answer(ledger: Ledger, actor: str | None, listing_id: int, note: str) -> None:
@@ -208,7 +209,7 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
 
     @group.command("accept")
     @with_ledger
-    @_as_option
+    @as_option
     @click.argument("listing_id", type=ID)
     @click.argument("member")
     def accept(ledger: Ledger, actor: str | None, listing_id: int, member: str) -> None:
@@ -233,7 +234,7 @@ request = _listing_group("request", "Requests: what members need.")
 
 @offer.command("withdraw")
 @with_ledger
-@_as_option
+@as_option
 @click.argument("listing_id", type=ID)
 @click.option("--reason", default="", help="Why (kept in the history).")
 def offer_withdraw(ledger: Ledger, actor: str | None, listing_id: int, reason: str) -> None:
@@ -245,7 +246,7 @@ def offer_withdraw(ledger: Ledger, actor: str | None, listing_id: int, reason: s
 
 @request.command("close")
 @with_ledger
-@_as_option
+@as_option
 @click.argument("listing_id", type=ID)
 @click.option("--done", is_flag=True, help="The help came another way: mark it done, not withdrawn.")
 @click.option("--reason", default="", help="Why (kept in the history).")
@@ -305,7 +306,7 @@ def match(ledger: Ledger, listing_id: int, limit: int, fmt: str) -> None:
 
 @cli.command("digest")
 @with_ledger
-@_as_option
+@as_option
 @click.option("--member", "members", multiple=True, help="This member's digest (repeat for more).")
 @click.option("--all-members", is_flag=True, help="Every active member's digest, one page each.")
 @click.option("--html", "as_html", is_flag=True, help="Print-ready HTML instead of plain text.")
@@ -432,7 +433,7 @@ def remind(ledger: Ledger, days: int, send: bool, smtp_config: Path | None) -> N
 
 @cli.command("digest-email")
 @with_ledger
-@_as_option
+@as_option
 @click.argument("member")
 @click.argument("email", required=False)
 @click.option("--stop", is_flag=True, help="The member no longer wants e-mail: forget the address.")

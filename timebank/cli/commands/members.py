@@ -7,16 +7,11 @@ from typing import Any
 import click
 
 from timebank.cli.formats import emit, format_option
-from timebank.cli.main import (
-    _as_option,
-    cli,
-    make_member,
-    postings_text,
-    with_ledger,
-)
+from timebank.cli.main import cli, make_member
+from timebank.cli.options import as_option, with_ledger
 from timebank.errors import InputError
 from timebank.ledger import Ledger
-from timebank.units import format_minutes, parse_day, printable
+from timebank.units import format_minutes, parse_day, postings_text, printable
 
 
 @cli.group()
@@ -26,7 +21,7 @@ def member() -> None:
 
 @member.command("add")
 @with_ledger
-@_as_option
+@as_option
 @click.argument("handle")
 @click.argument("name")
 @click.option("--class", "member_class", help="Member class (default: the co-op's first).")
@@ -70,7 +65,7 @@ def _echo_entries_since(ledger: Ledger, last: int) -> None:
 
 @member.command("list")
 @with_ledger
-@_as_option
+@as_option
 @click.option("--all", "show_all", is_flag=True, help="Include retired members.")
 @format_option
 def member_list(ledger: Ledger, actor: str | None, show_all: bool, fmt: str) -> None:
@@ -126,7 +121,7 @@ def member_show(ledger: Ledger, handle: str) -> None:
 
 @member.command("change")
 @with_ledger
-@_as_option
+@as_option
 @click.argument("handle")
 @click.option("--name")
 @click.option("--class", "member_class")
@@ -161,7 +156,7 @@ def member_change(
 
 @member.command("retire")
 @with_ledger
-@_as_option
+@as_option
 @click.argument("handle")
 @click.option("--date", "day", help="Day they left (default today).")
 def member_retire(ledger: Ledger, actor: str | None, handle: str, day: str | None) -> None:

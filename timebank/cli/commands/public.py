@@ -6,12 +6,8 @@ from pathlib import Path
 
 import click
 
-from timebank.cli.main import (
-    _ledger_option,
-    cli,
-    default_ledger_path,
-    with_ledger,
-)
+from timebank.cli.main import cli
+from timebank.cli.options import default_ledger_path, ledger_option, with_ledger
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 
@@ -72,7 +68,7 @@ def publish(ledger: Ledger, out: Path | None, k: int | None, metadata: Path | No
 
 @cli.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@_ledger_option
+@ledger_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True)
 def serve(file: Path | None, ledger_path: Path | None, host: str, port: int) -> None:

@@ -7,23 +7,17 @@ import json
 import click
 
 from timebank.cli.formats import emit, entry_rows, format_option
-from timebank.cli.main import (
-    ID,
-    WholeNumber,
-    _as_option,
-    cli,
-    postings_text,
-    with_ledger,
-)
+from timebank.cli.main import cli
+from timebank.cli.options import ID, WholeNumber, as_option, with_ledger
 from timebank.errors import InputError, NotAllowed, TimebankError
 from timebank.ledger import Ledger
 from timebank.permissions import READ_REPORTS
-from timebank.units import format_minutes, parse_day, printable
+from timebank.units import format_minutes, parse_day, postings_text, printable
 
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("account", required=False)
 @format_option
 def balance(ledger: Ledger, actor: str | None, account: str | None, fmt: str) -> None:
@@ -50,7 +44,7 @@ def balance(ledger: Ledger, actor: str | None, account: str | None, fmt: str) ->
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("account", required=False)
 @click.option("--page", default=1, type=ID, show_default=True, help="1 is the newest page.")
 @click.option("--size", default=50, type=WholeNumber(1, 100_000), show_default=True)
@@ -113,7 +107,7 @@ STATEMENT_COLUMNS = (
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("entry_id", type=ID)
 @format_option
 def show(ledger: Ledger, actor: str | None, entry_id: int, fmt: str) -> None:
@@ -164,7 +158,7 @@ def verify(ledger: Ledger) -> None:
 
 @cli.command("close-period")
 @with_ledger
-@_as_option
+@as_option
 @click.option("--through", required=True, help="Last day of the period (YYYY-MM-DD).")
 def close_period(ledger: Ledger, actor: str | None, through: str) -> None:
     """Close a period: demurrage, contributions, expiry, as the enabled plugins say."""
@@ -176,7 +170,7 @@ def close_period(ledger: Ledger, actor: str | None, through: str) -> None:
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("name", required=False)
 @click.option("--since", help="First day of the period (default: 90 days before --until).")
 @click.option("--until", help="Last day of the period (default: today).")

@@ -7,29 +7,25 @@ import datetime as dt
 import click
 
 from timebank.cli.formats import emit, format_option
-from timebank.cli.main import (
-    ID,
-    _as_option,
-    cli,
-    postings_text,
-    with_ledger,
-)
+from timebank.cli.main import cli
+from timebank.cli.options import ID, as_option, with_ledger
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.models import Claim, Exchange
-from timebank.units import check_text, format_minutes, parse_day, parse_duration, printable
-
-
-def _handles(text: str, field: str) -> tuple[str, ...]:
-    handles = tuple(h for h in text.replace(";", ",").split(",") if h.strip())
-    if not handles:
-        raise InputError(f"{field}: name at least one member")
-    return tuple(h.strip() for h in handles)
+from timebank.units import (
+    check_text,
+    format_minutes,
+    parse_day,
+    parse_duration,
+    postings_text,
+    printable,
+    split_handles,
+)
 
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("givers")
 @click.argument("receivers")
 @click.argument("duration")
@@ -63,8 +59,8 @@ def log(
             raise InputError("kind: the rules list no kinds of care; name one with --kind")
         category = kinds[0]
     exchange = Exchange(
-        givers=_handles(givers, "giver"),
-        receivers=_handles(receivers, "receiver"),
+        givers=split_handles(givers, "giver"),
+        receivers=split_handles(receivers, "receiver"),
         minutes=parse_duration(duration),
         day=parse_day(day),
         category=category,
@@ -92,7 +88,7 @@ def parse_refs(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.option("--all", "show_all", is_flag=True, help="Show confirmed and declined claims too.")
 @format_option
 def claims(ledger: Ledger, actor: str | None, show_all: bool, fmt: str) -> None:
@@ -177,7 +173,7 @@ def claim_state(claim: Claim) -> str:
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("claim_id", type=ID)
 @click.option("--yes", is_flag=True, help="Accept warnings (soft limits).")
 def confirm(ledger: Ledger, actor: str | None, claim_id: int, yes: bool) -> None:
@@ -191,7 +187,7 @@ def confirm(ledger: Ledger, actor: str | None, claim_id: int, yes: bool) -> None
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("claim_id", type=ID)
 @click.option("--reason", default="")
 def withdraw(ledger: Ledger, actor: str | None, claim_id: int, reason: str) -> None:
@@ -202,7 +198,7 @@ def withdraw(ledger: Ledger, actor: str | None, claim_id: int, reason: str) -> N
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("claim_id", type=ID)
 @click.option("--reason", default="")
 def decline(ledger: Ledger, actor: str | None, claim_id: int, reason: str) -> None:
@@ -213,7 +209,7 @@ def decline(ledger: Ledger, actor: str | None, claim_id: int, reason: str) -> No
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("source")
 @click.argument("target")
 @click.argument("duration")
@@ -231,7 +227,7 @@ def give(
 
 @cli.command()
 @with_ledger
-@_as_option
+@as_option
 @click.argument("entry_id", type=ID)
 @click.option("--reason", required=True, help="Why the entry is reversed.")
 def reverse(ledger: Ledger, actor: str | None, entry_id: int, reason: str) -> None:

@@ -8,11 +8,8 @@ from typing import Any
 import click
 
 from timebank.cli.formats import emit, format_option
-from timebank.cli.main import (
-    _as_option,
-    cli,
-    with_ledger,
-)
+from timebank.cli.main import cli
+from timebank.cli.options import as_option, with_ledger
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.plugin_manager import default_plugins
@@ -50,7 +47,7 @@ def rules_history(ledger: Ledger, fmt: str) -> None:
 
 @rules.command("load")
 @with_ledger
-@_as_option
+@as_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--note", default="", help="Why the rules change.")
 def rules_load(ledger: Ledger, actor: str | None, file: str, note: str) -> None:
@@ -69,7 +66,7 @@ def _toml_value(text: str) -> Any:
 
 @rules.command("set", context_settings={"ignore_unknown_options": True})
 @with_ledger
-@_as_option
+@as_option
 @click.argument("key")
 @click.argument("value")
 def rules_set(ledger: Ledger, actor: str | None, key: str, value: str) -> None:
@@ -90,7 +87,7 @@ def rules_set(ledger: Ledger, actor: str | None, key: str, value: str) -> None:
 
 @rules.command("enable")
 @with_ledger
-@_as_option
+@as_option
 @click.argument("plugin")
 def rules_enable(ledger: Ledger, actor: str | None, plugin: str) -> None:
     """Enable a plugin with its default settings."""
@@ -100,7 +97,7 @@ def rules_enable(ledger: Ledger, actor: str | None, plugin: str) -> None:
 
 @rules.command("disable")
 @with_ledger
-@_as_option
+@as_option
 @click.argument("plugins", nargs=-1, required=True)
 def rules_disable(ledger: Ledger, actor: str | None, plugins: tuple[str, ...]) -> None:
     """Disable plugins; their settings go with them. Works for a plugin since uninstalled."""

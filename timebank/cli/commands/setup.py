@@ -6,21 +6,14 @@ from pathlib import Path
 
 import click
 
-from timebank.cli.main import (
-    WholeNumber,
-    _ledger_option,
-    cli,
-    default_ledger_path,
-    make_member,
-    summary_text,
-    with_ledger,
-)
+from timebank.cli.main import cli, make_member, summary_text
+from timebank.cli.options import WholeNumber, default_ledger_path, ledger_option, with_ledger
 from timebank.ledger import Ledger
 from timebank.permissions import SYSTEM
 
 
 @cli.command()
-@_ledger_option
+@ledger_option
 @click.option("--template", default="time-bank", show_default=True, help="Starter rules.")
 @click.option("--name", "coop_name", help="The co-op's name.")
 @click.option(
@@ -61,7 +54,7 @@ def init(
 
 
 @cli.command()
-@_ledger_option
+@ledger_option
 @click.option("--seed", default=7, type=WholeNumber(0), show_default=True)
 @click.option("--members", default=50, type=WholeNumber(1, 10_000), show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing file at the path.")
@@ -85,7 +78,7 @@ def summary(ledger: Ledger) -> None:
 
 
 @cli.command()
-@_ledger_option
+@ledger_option
 @click.option(
     "--backup",
     "backup_to",
