@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 
 from timebank import Problem, Report, Setting, hookimpl
-from timebank.storage.store import STANDING
 from timebank.units import format_hours
 
 PLUGIN = "care_coop"
@@ -42,7 +41,7 @@ def declare_categories(settings):
 @hookimpl
 def validate_exchanges(ledger, exchanges, settings):
     paid = set(settings["paid_categories"])
-    members = ledger.members_by_handle()
+    members = ledger.read.members_by_handle()
     problems = []
     for index, exchange in enumerate(exchanges):
         if exchange.category not in paid:
@@ -75,29 +74,25 @@ def make_postings(ledger, exchanges, settings):
 def inactive_members(ledger, months: int, today: dt.date | None = None):
     today = today or dt.date.today()
     since = today - dt.timedelta(days=months * 30)
-    given = ledger.given_since(since)
-    last = dict(
-        ledger.conn.execute(
-            "SELECT m.handle, max(e.day) FROM members m LEFT JOIN entries e ON e.kind = 'service'"
-            " AND (' ' || e.givers || ' ') LIKE '% ' || m.handle || ' %' GROUP BY m.handle"
-        )
-    )
+    given = ledger.read.minutes_given_since(since)
+    last = ledger.read.last_day_gave()
     return [
-        (m.handle, m.name, m.member_class, last.get(m.handle) or "never")
-        for m in ledger.members(include_retired=False)
+        (m.handle, m.name, m.member_class, _day_or_never(last.get(m.handle)))
+        for m in ledger.read.members(include_retired=False)
         if not given.get(m.handle) and m.joined <= since
     ]
+
+
+def _day_or_never(day: dt.date | None) -> str:
+    return day.isoformat() if day else "never"
 
 
 @hookimpl
 def make_reports(ledger, settings):
     paid = set(settings["paid_categories"])
     totals = {"paid": 0, "voluntary": 0}
-    for category, minutes in ledger.conn.execute(
-        "SELECT e.category, sum(e.minutes * (length(e.givers) - length(replace(e.givers, ' ', '')) + 1))"
-        f" FROM entries e WHERE e.kind = 'service' AND {STANDING} GROUP BY e.category"
-    ):
-        totals["paid" if category in paid else "voluntary"] += minutes
+    for given in ledger.read.minutes_given_by_category():
+        totals["paid" if given.key in paid else "voluntary"] += given.minutes
     months = settings["inactive_months"]
     return [
         Report(

@@ -3,7 +3,8 @@
 Rules: givers and receivers are active members who had joined (and not left) by the
 day of the exchange, the day is not in a closed period, nobody gives time to
 themselves, the kind of care is one the co-op lists, and nobody gives more than
-a day's worth (24 h by default) on one day. Each giver earns the minutes given;
+a day's worth (``max_per_day``, 24 h at most) on one day, so no one exchange is longer
+either (this plugin owns that cap; the parser reads any length). Each giver earns the minutes given;
 the receivers share the cost equally (a remainder minute goes to the first
 receivers named), so every entry sums to zero.
 """
@@ -11,12 +12,9 @@ receivers named), so every entry sums to zero.
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from collections import defaultdict
-from sys import intern
 
 from timebank import Account, Posting, Problem, Setting, hookimpl
-from timebank.storage.store import STANDING
 from timebank.units import format_minutes, split_evenly
 
 PLUGIN = "classic"
@@ -80,7 +78,7 @@ def declare_system_accounts(settings):
 
 @hookimpl
 def validate_member(ledger, member, previous, settings):
-    classes = ledger.member_classes()
+    classes = ledger.read.member_classes()
     if member.member_class not in classes:
         return [
             Problem(
@@ -156,12 +154,12 @@ def _plainly_fine(exchange, members: dict, kinds: set[str]) -> bool:
 
 @hookimpl
 def validate_exchanges(ledger, exchanges, settings):
-    members = ledger.members_by_handle()
-    categories = ledger.categories()
+    members = ledger.read.members_by_handle()
+    categories = ledger.read.categories()
     problems = []
     latest = dt.date.today() + dt.timedelta(days=settings["max_days_ahead"])
     kinds = set(categories)
-    closed = ledger.last_close()
+    closed = ledger.read.last_close()
     for index, exchange in enumerate(exchanges):
         if not _plainly_fine(exchange, members, kinds):
             problems.extend(_exchange_problems(members, categories, index, exchange))
@@ -191,18 +189,14 @@ def validate_exchanges(ledger, exchanges, settings):
 
 def _daily_limit_problems(ledger, exchanges, limit):
     """Nobody gives more than ``limit`` minutes on one day, counting what is already recorded."""
-    days = sorted({e.day.isoformat() for e in exchanges})
-    if len(exchanges) < 100 or not ledger.conn.in_transaction:
+    days = sorted({e.day for e in exchanges})
+    if len(exchanges) < 100:
         # A busy day holds thousands of entries; one exchange typed in needs only its giver's.
-        _DAYS_GIVEN.pop(ledger, None)
-        concerned = sorted({g for e in exchanges for g in e.givers})
-        given = _given_on(ledger.conn, days, concerned if len(concerned) <= 500 else None)
+        concerned = {g for e in exchanges for g in e.givers}
+        given = ledger.read.minutes_given_by_day(days, concerned if len(concerned) <= 500 else None)
     else:
         # A batch of an import: each day is read once for the whole import, not once a batch.
-        known = _DAYS_GIVEN.get(ledger)
-        if known is None or known.conn is not ledger.conn:
-            known = _DAYS_GIVEN[ledger] = _DaysGiven(ledger.conn)
-        given = known.totals(days)
+        given = ledger.read.minutes_given_by_day(days, across_batches=True)
     added: dict[tuple[str, str], int] = defaultdict(int)  # this batch's own, before it is written
     problems = []
     for index, exchange in enumerate(exchanges):
@@ -224,88 +218,6 @@ def _daily_limit_problems(ledger, exchanges, limit):
             else:
                 added[giver, day] += exchange.minutes
     return problems
-
-
-def _given_on(conn, days: list[str], givers: list[str] | None) -> dict[str, dict[str, int]]:
-    """Minutes each giver gave on each of ``days`` in standing service entries, read now.
-
-    With ``givers``, only theirs (and every entry with several givers, which the index of
-    days cannot tell apart); without, everyone's.
-    """
-    only = f" AND (e.givers IN ({','.join('?' * len(givers))}) OR instr(e.givers, ' '))" if givers else ""
-    given: dict[str, dict[str, int]] = {day: {} for day in days}
-    for day_chunk in (days[i : i + 500] for i in range(0, len(days), 500)):
-        marks = ",".join("?" * len(day_chunk))
-        rows = conn.execute(
-            f"SELECT e.givers, e.day, sum(e.minutes) FROM entries e WHERE e.day IN ({marks})"
-            f" AND e.kind = 'service' AND {STANDING}{only}"
-            " GROUP BY e.givers, e.day",
-            day_chunk + (givers or []),
-        )
-        for names, day, minutes in rows:
-            on_day = given[day]
-            for giver in names.split():
-                giver = intern(giver)  # one string per member across days: 20 MB, not 70, for 1M rows
-                on_day[giver] = on_day.get(giver, 0) + minutes
-    return given
-
-
-class _DaysGiven:
-    """Each day's minutes per giver, kept across the batches of an import.
-
-    Why: an import whose rows are not sorted by date touches nearly every day in every
-    batch, and reading those days afresh for each batch re-read every entry recorded so
-    far (1,000,000 rows: 9 min 23 s against 48 s sorted). Here a day is read once; after
-    that only entries written since (found by id: entries are append-only) are added, and
-    reversals since are taken off. The last entry's id and hash seen are checked first: if
-    that entry is gone or different (a refused or dry-run import rolled back, and perhaps
-    others wrote since), everything is read afresh. Days the current batch does not touch
-    are dropped, so a sorted import keeps only a few.
-    """
-
-    def __init__(self, conn):
-        self.conn = conn
-        self.head: tuple[int, str] | None = None
-        self.days: dict[str, dict[str, int]] = {}
-
-    def totals(self, days: list[str]) -> dict[str, dict[str, int]]:
-        conn = self.conn
-        row = conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
-        head = (row[0], row[1]) if row else (0, "")
-        if self.head is not None and self.head != head:
-            last_id, last_hash = self.head
-            seen = conn.execute("SELECT hash FROM entries WHERE id = ?", (last_id,)).fetchone()
-            if last_id and (seen is None or seen[0] != last_hash):
-                self.days = {}  # what was counted was rolled back
-            elif self.days:
-                self._add_since(last_id)
-        self.head = head
-        wanted = set(days)
-        for day in [d for d in self.days if d not in wanted]:
-            del self.days[day]
-        missing = [d for d in days if d not in self.days]
-        if missing:
-            self.days.update(_given_on(conn, missing, None))
-        return self.days
-
-    def _add_since(self, last_id: int) -> None:
-        rows = self.conn.execute(
-            "SELECT e.givers, e.day, e.minutes FROM entries e"
-            f" WHERE e.id > ? AND e.kind = 'service' AND {STANDING}"
-            " UNION ALL"
-            " SELECT e.givers, e.day, -e.minutes FROM entries r JOIN entries e ON e.id = r.reverses"
-            " WHERE r.id > ? AND e.id <= ? AND e.kind = 'service'",
-            (last_id, last_id, last_id),
-        )
-        for names, day, minutes in rows:
-            on_day = self.days.get(day)
-            if on_day is not None:
-                for giver in names.split():
-                    giver = intern(giver)
-                    on_day[giver] = on_day.get(giver, 0) + minutes
-
-
-_DAYS_GIVEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @hookimpl

@@ -61,7 +61,7 @@ def validate_drafts(ledger, drafts, settings):
             limits = by_class[member.member_class] = limits_for(settings, member.member_class)
         return limits
 
-    return limit_problems(PLUGIN, drafts, ledger.members_by_handle(), limits_of)
+    return limit_problems(PLUGIN, drafts, ledger.read.members_by_handle(), limits_of)
 
 
 @hookimpl

@@ -16,10 +16,9 @@ import datetime as dt
 
 import click
 
-from timebank import Account, Draft, Fact, Figure, Measure, Posting, Report, Setting, hookimpl
+from timebank import Account, Draft, Fact, Figure, Measure, Posting, Problem, Report, Setting, hookimpl
 from timebank.errors import InputError
 from timebank.money import percent_of
-from timebank.storage.store import STANDING
 from timebank.units import format_minutes
 
 PLUGIN = "friendly_society"
@@ -81,77 +80,91 @@ def close_period(ledger, through, settings):
             (Posting(m.handle, -amount), Posting(FUND, amount)),
             note=f"contribution to the mutual fund for the period through {through}",
         )
-        for m in ledger.members(include_retired=False)
+        for m in ledger.read.members(include_retired=False)
         if amount > 0
     ]
 
 
 def first_contribution(ledger, handle: str) -> dt.date | None:
-    ids = ledger.account_ids()
-    row = ledger.conn.execute(
-        "SELECT min(e.day) FROM entries e JOIN postings m ON m.entry_id = e.id"
-        " JOIN postings f ON f.entry_id = e.id WHERE e.kind = 'adjustment'"
-        " AND m.account_id = ? AND m.amount < 0 AND f.account_id = ? AND f.amount > 0",
-        (ids[handle], ids[FUND]),
-    ).fetchone()
-    return dt.date.fromisoformat(row[0]) if row[0] else None
+    return ledger.read.first_payment(handle, FUND, kind="adjustment")
 
 
 def days_paid(ledger, handle: str, since: dt.date, until: dt.date) -> int:
-    row = ledger.conn.execute(
-        "SELECT coalesce(sum(days), 0) FROM friendly_claims WHERE member = ? AND start > ? AND start <= ?",
-        (handle, since.isoformat(), until.isoformat()),
-    ).fetchone()
+    row = (
+        ledger.plugin_tables(PLUGIN)
+        .execute(
+            "SELECT coalesce(sum(days), 0) FROM friendly_claims"
+            " WHERE member = ? AND start > ? AND start <= ?",
+            (handle, since.isoformat(), until.isoformat()),
+        )
+        .fetchone()
+    )
     return row[0]
 
 
+def assess_claim(ledger, handle: str, start: dt.date, days: int, settings) -> Problem | tuple[int, int, str]:
+    """What a claim would pay, as (amount, reduced days, note), or the rule it breaks as a Problem."""
+    s = settings
+    member = ledger.member(handle)
+
+    def refuse(field: str, message: str) -> Problem:
+        return Problem("error", PLUGIN, field, message)
+
+    if days < s["min_claim_days"]:
+        return refuse("days", f"a claim must be for at least {s['min_claim_days']} days; this one is {days}")
+    first = first_contribution(ledger, handle)
+    weeks = (start - first).days // 7 if first else 0
+    if first is None or weeks < s["waiting_weeks"]:
+        return refuse(
+            "member",
+            f"{member.name} has paid in for {weeks} weeks; benefit starts after {s['waiting_weeks']}",
+        )
+    used = days_paid(ledger, handle, start - dt.timedelta(days=365), start)
+    cap = s["max_weeks_in_year"] * 7
+    if used + days > cap:
+        return refuse(
+            "days",
+            f"{member.name} has had {used} days of benefit in the last 12 months; "
+            f"{days} more would pass the cap of {cap} days ({s['max_weeks_in_year']} weeks)",
+        )
+    full_days = min(days, max(0, s["reduced_after_weeks"] * 7 - used))
+    reduced_days = days - full_days
+    amount = full_days * s["daily_benefit"] + percent_of(
+        reduced_days * s["daily_benefit"], s["reduced_percent"]
+    )
+    fund = ledger.read.balance(FUND)
+    note = f"benefit: {days} days from {start}"
+    if reduced_days:
+        note += f", {reduced_days} at {s['reduced_percent']} %"
+    if fund < s["fund_threshold"]:
+        amount = percent_of(amount, s["low_fund_percent"])
+        low = format_minutes(s["fund_threshold"])
+        note += f", scaled to {s['low_fund_percent']} % while the fund is below {low}"
+    if amount > fund:
+        return refuse(
+            "days", f"the fund has only {format_minutes(fund)}; this claim needs {format_minutes(amount)}"
+        )
+    return amount, reduced_days, note
+
+
 def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str):
-    """Pay a benefit claim from the fund, or refuse it with the rule it breaks."""
+    """Pay a benefit claim from the fund, or refuse it with the rule it breaks.
+
+    Who may pay is the permission check (``pay_benefit``, a co-ordinator's); what the
+    society's rules say is ``assess_claim``'s Problem, raised here at the command's edge.
+    """
     ledger.require(actor, "pay_benefit", handle)
     # Read inside the write transaction: two claims at once cannot both pass the cap or
     # both draw on the same part of the fund.
-    with ledger.transaction() as conn:
-        member = ledger.member(handle)
-        s = ledger.rules.settings(PLUGIN)
-        if days < s["min_claim_days"]:
-            raise InputError(
-                f"days: a claim must be for at least {s['min_claim_days']} days; this one is {days}"
-            )
-        first = first_contribution(ledger, handle)
-        weeks = (start - first).days // 7 if first else 0
-        if first is None or weeks < s["waiting_weeks"]:
-            raise InputError(
-                f"member: {member.name} has paid in for {weeks} weeks; "
-                f"benefit starts after {s['waiting_weeks']}"
-            )
-        used = days_paid(ledger, handle, start - dt.timedelta(days=365), start)
-        cap = s["max_weeks_in_year"] * 7
-        if used + days > cap:
-            raise InputError(
-                f"days: {member.name} has had {used} days of benefit in the last 12 months; "
-                f"{days} more would pass the cap of {cap} days ({s['max_weeks_in_year']} weeks)"
-            )
-        full_days = min(days, max(0, s["reduced_after_weeks"] * 7 - used))
-        reduced_days = days - full_days
-        amount = full_days * s["daily_benefit"] + percent_of(
-            reduced_days * s["daily_benefit"], s["reduced_percent"]
-        )
-        fund = ledger.balance(FUND)
-        note = f"benefit: {days} days from {start}"
-        if reduced_days:
-            note += f", {reduced_days} at {s['reduced_percent']} %"
-        if fund < s["fund_threshold"]:
-            amount = percent_of(amount, s["low_fund_percent"])
-            low = format_minutes(s["fund_threshold"])
-            note += f", scaled to {s['low_fund_percent']} % while the fund is below {low}"
-        if amount > fund:
-            raise InputError(
-                f"days: the fund has only {format_minutes(fund)}; this claim needs {format_minutes(amount)}"
-            )
+    with ledger.transaction():
+        assessed = assess_claim(ledger, handle, start, days, ledger.rules.settings(PLUGIN))
+        if isinstance(assessed, Problem):
+            raise InputError(f"{assessed.field}: {assessed.message}")
+        amount, reduced_days, note = assessed
         [entry] = ledger.write_drafts(
             [Draft("adjustment", start, actor, (Posting(FUND, -amount), Posting(handle, amount)), note=note)]
         )
-        conn.execute(
+        ledger.plugin_tables(PLUGIN).execute(
             "INSERT INTO friendly_claims (member, start, days, reduced_days, amount, entry_id,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (handle, start.isoformat(), days, reduced_days, amount, entry.id, entry.recorded_at),
@@ -162,12 +175,16 @@ def claim_benefit(ledger, handle: str, start: dt.date, days: int, *, actor: str)
 @hookimpl
 def make_reports(ledger, settings):
     year_ago = (dt.date.today() - dt.timedelta(days=365)).isoformat()
-    paid = ledger.conn.execute(
-        "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(days), 0) FROM friendly_claims"
-        " WHERE start > ?",
-        (year_ago,),
-    ).fetchone()
-    fund = ledger.balance(FUND)
+    paid = (
+        ledger.plugin_tables(PLUGIN)
+        .execute(
+            "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(days), 0) FROM friendly_claims"
+            " WHERE start > ?",
+            (year_ago,),
+        )
+        .fetchone()
+    )
+    fund = ledger.read.balance(FUND)
     status = "healthy" if fund >= settings["fund_threshold"] else "low: claims are scaled down"
     return [
         Report(
@@ -192,19 +209,10 @@ def contribute_public_figures(ledger, settings, through):
     Contributions count the members who paid in; benefit counts the claimants, so a month
     with one or two claims is suppressed (and audited: the fund's running total is linked).
     """
-    ids = ledger.account_ids()
-    codes = {i: code for code, i in ids.items()}
     paid_in, paid_out = [], []
-    rows = ledger.conn.execute(
-        "SELECT substr(e.day, 1, 7), f.amount, m.account_id FROM postings f"
-        " JOIN entries e ON e.id = f.entry_id"
-        " JOIN postings m ON m.entry_id = e.id AND m.account_id != f.account_id"
-        f" WHERE f.account_id = ? AND e.kind != 'reversal' AND {STANDING} AND e.day <= ?",
-        (ids[FUND], through.isoformat()),
-    )
-    for month, amount, member in rows:
-        fact = Fact(month, (), (codes[member],), abs(amount))
-        (paid_in if amount > 0 else paid_out).append(fact)
+    for posting in ledger.read.counterparts(FUND, through=through):
+        fact = Fact(posting.day.isoformat()[:7], (), (posting.other,), abs(posting.amount))
+        (paid_in if posting.amount > 0 else paid_out).append(fact)
     return [
         Measure("fund_contributions", "minutes", (), paid_in),
         Measure("fund_benefit", "minutes", (), paid_out),

@@ -44,9 +44,10 @@ def declare_tables(settings):
 def groups(ledger) -> dict[str, tuple[str, set[str]]]:
     """Each group's leader and members."""
     found: dict[str, tuple[str, set[str]]] = {}
-    for name, leader in ledger.conn.execute("SELECT name, leader FROM han_groups"):
+    tables = ledger.plugin_tables(PLUGIN)
+    for name, leader in tables.execute("SELECT name, leader FROM han_groups"):
         found[name] = (leader, set())
-    for grp, handle in ledger.conn.execute("SELECT grp, handle FROM han_members"):
+    for grp, handle in tables.execute("SELECT grp, handle FROM han_members"):
         found[grp][1].add(handle)
     return found
 
@@ -71,11 +72,12 @@ def form_group(ledger, name: str, leader: str, members: list[str], *, actor: str
             f"members: a Han group has at most {settings['max_members']} members; "
             f"{name} would have {len(people)}"
         )
-    with ledger.transaction() as conn:
+    with ledger.transaction():
         if name in groups(ledger):  # asked inside the transaction: two forms at once make one group
             raise InputError(f"name: there is already a Han group called {name!r}")
-        conn.execute("INSERT INTO han_groups (name, leader) VALUES (?, ?)", (name, leader))
-        conn.executemany("INSERT INTO han_members (grp, handle) VALUES (?, ?)", [(name, h) for h in people])
+        tables = ledger.plugin_tables(PLUGIN)
+        tables.execute("INSERT INTO han_groups (name, leader) VALUES (?, ?)", (name, leader))
+        tables.executemany("INSERT INTO han_members (grp, handle) VALUES (?, ?)", [(name, h) for h in people])
         ledger.open_account(Account(group_account(name), "group", f"Han group {name}"))
 
 

@@ -49,17 +49,7 @@ def declare_settings():
 
 def earned(ledger, handles) -> dict[str, int]:
     """Everything each member has earned in services (their positive service postings)."""
-    ids = ledger.account_ids()
-    wanted = {ids[h]: h for h in handles if h in ids}
-    if not wanted:
-        return {}
-    marks = ",".join("?" * len(wanted))
-    rows = ledger.conn.execute(
-        f"SELECT p.account_id, sum(p.amount) FROM postings p JOIN entries e ON e.id = p.entry_id"
-        f" WHERE p.account_id IN ({marks}) AND p.amount > 0 AND e.kind = 'service' GROUP BY p.account_id",
-        tuple(wanted),
-    )
-    return {wanted[a]: total for a, total in rows}
+    return ledger.read.credited(handles, kind="service")
 
 
 def floor_for(settings, earned_minutes: int) -> int:
@@ -83,7 +73,7 @@ def add_postings(ledger, exchanges, postings, settings):
 
 @hookimpl
 def validate_drafts(ledger, drafts, settings):
-    members = ledger.members_by_handle()
+    members = ledger.read.members_by_handle()
     touched = {p.account for d in drafts for p in d.postings if p.account in members}
     so_far = earned(ledger, touched) if settings["floor_grows_percent"] else {}
     return limit_problems(
@@ -101,11 +91,11 @@ def close_period(ledger, through, settings):
     rate = Decimal(settings["demurrage_percent_year"])
     if rate == 0:
         return []
-    period_start = ledger.period_start()
+    period_start = ledger.read.period_start()
     if period_start is None:
         return []
     drafts = []
-    for member in ledger.members(include_retired=False):
+    for member in ledger.read.members(include_retired=False):
         # The days of the period (or of its part after the member joined), not the days
         # since joining: a member is never charged twice for the same days.
         start = max(period_start, member.joined)
@@ -113,7 +103,7 @@ def close_period(ledger, through, settings):
         grace_ends = member.joined.toordinal() + settings["demurrage_grace_days"]
         if days <= 0 or through.toordinal() < grace_ends:
             continue
-        balance = ledger.balance(member.handle)
+        balance = ledger.read.balance(member.handle)
         charge = scale(balance, rate / 100 * days / 365) if balance > 0 else 0
         if charge > 0:
             drafts.append(

@@ -18,14 +18,10 @@ from __future__ import annotations
 import datetime as dt
 
 from timebank import Report, Setting, hookimpl
-from timebank.storage.store import STANDING
+from timebank.read_api import Flow
 from timebank.units import format_minutes
 
 PLUGIN = "reports"
-
-# Minutes of service given by an entry: its length for each giver (a group session given by
-# two is two people's time).
-GIVEN = "e.minutes * (length(e.givers) - length(replace(e.givers, ' ', '')) + 1)"
 
 
 @hookimpl
@@ -44,28 +40,21 @@ def period_text(since: dt.date, until: dt.date) -> str:
 def inactive_members(ledger, since: dt.date, until: dt.date) -> list[tuple]:
     """Active members, joined before ``since``, with no service given or received in the period."""
     took_part: set[str] = set()
-    for givers, receivers in ledger.conn.execute(
-        f"SELECT e.givers, e.receivers FROM entries e WHERE e.kind = 'service' AND e.day BETWEEN ? AND ?"
-        f" AND {STANDING}",
-        (since.isoformat(), until.isoformat()),
-    ):
-        took_part.update(givers.split())
-        took_part.update(receivers.split())
+    for service in ledger.read.services(since, until):
+        took_part.update(service.givers)
+        took_part.update(service.receivers)
     members = [
-        m for m in ledger.members(include_retired=False) if m.handle not in took_part and m.joined < since
+        m
+        for m in ledger.read.members(include_retired=False)
+        if m.handle not in took_part and m.joined < since
     ]
     # The day each of them last took part: newest days first, stopping once all are found.
     wanted = {m.handle for m in members}
     last: dict[str, str] = {}
-    rows = ledger.conn.execute(
-        f"SELECT e.givers, e.receivers, e.day FROM entries e WHERE e.kind = 'service' AND e.day < ?"
-        f" AND {STANDING} ORDER BY e.day DESC",
-        (since.isoformat(),),
-    )
-    for givers, receivers, day in rows:
-        for handle in (*givers.split(), *receivers.split()):
+    for service in ledger.read.services(before=since, newest_first=True):
+        for handle in (*service.givers, *service.receivers):
             if handle in wanted and handle not in last:
-                last[handle] = day
+                last[handle] = service.day.isoformat()
         if len(last) == len(wanted):
             break
     return [
@@ -75,9 +64,9 @@ def inactive_members(ledger, since: dt.date, until: dt.date) -> list[tuple]:
 
 
 def near_limit(ledger, within: int) -> list[tuple]:
-    members = ledger.members(include_retired=False)
-    limits = ledger.member_limits(members)
-    balances = {account.code: balance for account, balance in ledger.balances()}
+    members = ledger.read.members(include_retired=False)
+    limits = ledger.read.member_limits(members)
+    balances = {account.code: balance for account, balance in ledger.read.balances()}
     rows = []
     for m in sorted(members, key=lambda m: m.name.lower()):
         lim = limits.get(m.handle)
@@ -107,37 +96,29 @@ def near_limit(ledger, within: int) -> list[tuple]:
 
 
 def chest_and_funds(ledger, since: dt.date, until: dt.date) -> list[tuple]:
-    flows = {
-        code: (came_in, went_out)
-        for code, came_in, went_out in ledger.conn.execute(
-            "SELECT a.code, coalesce(sum(CASE WHEN p.amount > 0 THEN p.amount END), 0),"
-            " coalesce(sum(CASE WHEN p.amount < 0 THEN -p.amount END), 0)"
-            " FROM postings p JOIN accounts a ON a.id = p.account_id JOIN entries e ON e.id = p.entry_id"
-            " WHERE a.code LIKE '@%' AND e.day BETWEEN ? AND ? GROUP BY a.code",
-            (since.isoformat(), until.isoformat()),
-        )
-    }
+    flows = ledger.read.shared_flows(since, until)
+    none = Flow(0, 0)
     return [
         (
             account.code,
             account.name,
             format_minutes(balance),
-            format_minutes(flows.get(account.code, (0, 0))[0]),
-            format_minutes(flows.get(account.code, (0, 0))[1]),
+            format_minutes(flows.get(account.code, none).came_in),
+            format_minutes(flows.get(account.code, none).went_out),
         )
-        for account, balance in ledger.balances()
+        for account, balance in ledger.read.balances()
         if account.code.startswith("@")
     ]
 
 
 def hours_by(ledger, group: str, since: dt.date, until: dt.date) -> list[tuple]:
+    """Hours of standing service given in the period by kind of care (``category``) or ``month``."""
+    read = (
+        ledger.read.minutes_given_by_category if group == "category" else ledger.read.minutes_given_by_month
+    )
     return [
-        (key or "(none)", format_minutes(minutes), count)
-        for key, minutes, count in ledger.conn.execute(
-            f"SELECT {group}, sum({GIVEN}), count(*) FROM entries e WHERE e.kind = 'service'"
-            f" AND e.day BETWEEN ? AND ? AND {STANDING} GROUP BY 1 ORDER BY 1",
-            (since.isoformat(), until.isoformat()),
-        )
+        (given.key or "(none)", format_minutes(given.minutes), given.exchanges)
+        for given in read(since, until)
     ]
 
 
@@ -168,12 +149,12 @@ def make_reports(ledger, since, until, settings):
             "hours-by-kind",
             f"Hours given by kind of service, {period}",
             ("kind", "hours", "exchanges"),
-            hours_by(ledger, "e.category", since, until),
+            hours_by(ledger, "category", since, until),
         ),
         Report(
             "hours-by-month",
             f"Hours given by month, {period}",
             ("month", "hours", "exchanges"),
-            hours_by(ledger, "substr(e.day, 1, 7)", since, until),
+            hours_by(ledger, "month", since, until),
         ),
     ]

@@ -26,7 +26,6 @@ import click
 from timebank import Problem, Report, Setting, hookimpl
 from timebank.errors import InputError, NotAllowed
 from timebank.permissions import actor_label
-from timebank.storage.store import now_utc
 from timebank.units import check_text
 
 PLUGIN = "safeguarding"
@@ -72,33 +71,38 @@ def record_check(
     checks(ledger, [])  # the plugin is enabled: its table exists
     if valid_until < done_on:
         raise InputError(f"valid-until: {valid_until} is before the check was done ({done_on})")
-    with ledger.transaction() as conn:
-        return conn.execute(
-            "INSERT INTO safeguarding_checks (member, kind, reference, done_on, valid_until, recorded_by,"
-            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                member,
-                kind.strip(),
-                reference.strip(),
-                done_on.isoformat(),
-                valid_until.isoformat(),
-                actor_label(actor),
-                now_utc(),
-            ),
-        ).lastrowid
+    with ledger.transaction():
+        return (
+            ledger.plugin_tables(PLUGIN)
+            .execute(
+                "INSERT INTO safeguarding_checks (member, kind, reference, done_on, valid_until, recorded_by,"
+                " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    member,
+                    kind.strip(),
+                    reference.strip(),
+                    done_on.isoformat(),
+                    valid_until.isoformat(),
+                    actor_label(actor),
+                    ledger.read.now(),
+                ),
+            )
+            .lastrowid
+        )
 
 
 def checks(ledger, members: Iterable[str] | None = None) -> list[dict]:
     """Checks as rows (all, or of ``members``), oldest first."""
-    if "safeguarding_checks" not in ledger.store.db.table_names():
+    tables = ledger.plugin_tables(PLUGIN)
+    if not tables.exist():
         raise InputError("check: the safeguarding plugin is not enabled in this ledger's rules")
     if members is None:
-        return list(ledger.store.db.query("SELECT * FROM safeguarding_checks ORDER BY done_on, id"))
+        return tables.query("SELECT * FROM safeguarding_checks ORDER BY done_on, id")
     wanted = sorted(set(members))
     rows: list[dict] = []
     for start in range(0, len(wanted), 500):  # by the member index, a few hundred at a time
         chunk = wanted[start : start + 500]
-        rows += ledger.store.db.query(
+        rows += tables.query(
             f"SELECT * FROM safeguarding_checks WHERE member IN ({', '.join('?' * len(chunk))})", chunk
         )
     return sorted(rows, key=lambda row: (row["done_on"], row["id"]))
@@ -140,7 +144,7 @@ def validate_exchanges(ledger, exchanges, settings):
     if not concerned:
         return []
     known = _Checks(ledger, {g for _, e in concerned for g in e.givers})
-    names = ledger.members_by_handle()
+    names = ledger.read.members_by_handle()
     problems = []
     for index, exchange in concerned:
         for giver in exchange.givers:
@@ -178,7 +182,7 @@ def refuse_matches(ledger, listing, matches, settings):
     today = dt.date.today()
     givers = [listing.member if listing.kind == "offer" else m.member for m in matches]
     known = _Checks(ledger, set(givers))
-    names = ledger.members_by_handle()
+    names = ledger.read.members_by_handle()
     problems = []
     for index, (match, giver) in enumerate(zip(matches, givers, strict=True)):
         category = match.category or listing.category
@@ -202,7 +206,7 @@ def expiring(ledger, days: int, today: dt.date | None = None) -> list[tuple]:
         key = (row["member"], row["kind"])
         if key not in latest or row["valid_until"] > latest[key]["valid_until"]:
             latest[key] = row
-    names = {m.handle: m.name for m in ledger.members()}
+    names = {m.handle: m.name for m in ledger.read.members()}
     rows = [
         (
             row["member"],

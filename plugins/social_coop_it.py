@@ -72,7 +72,7 @@ def declare_member_accounts(member, settings):
 
 def _counts(ledger, member, previous):
     counts = {c: 0 for c in CLASSES}
-    for m in ledger.members(include_retired=False):
+    for m in ledger.read.members(include_retired=False):
         if m.handle != member.handle:
             counts[m.member_class] = counts.get(m.member_class, 0) + 1
     if member.is_active:
@@ -130,7 +130,7 @@ def validate_exchanges(ledger, exchanges, settings):
 
 @hookimpl
 def add_postings(ledger, exchanges, postings, settings):
-    members = ledger.members_by_handle()
+    members = ledger.read.members_by_handle()
     mixed = settings["coop_type"] == "A+B"
     out = []
     for exchange, made in zip(exchanges, postings, strict=True):
@@ -152,7 +152,7 @@ def add_postings(ledger, exchanges, postings, settings):
 
 @hookimpl
 def make_reports(ledger, settings):
-    active = ledger.members(include_retired=False)
+    active = ledger.read.members(include_retired=False)
     counts = {c: sum(m.member_class == c for m in active) for c in CLASSES}
     workers = counts["worker"] + counts["disadvantaged"]
     share = 100 * counts["disadvantaged"] // workers if workers else 0

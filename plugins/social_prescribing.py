@@ -17,7 +17,6 @@ import click
 
 from timebank import Fact, Figure, Measure, Problem, Report, Setting, hookimpl
 from timebank.errors import InputError, NotAllowed, NotFound
-from timebank.storage.store import STANDING, now_utc
 from timebank.units import check_text
 
 PLUGIN = "social_prescribing"
@@ -52,59 +51,106 @@ def declare_tables(settings):
 
 
 def referral(ledger, referral_id: int) -> dict:
-    rows = list(ledger.store.db.query("SELECT * FROM sp_referrals WHERE id = ?", (referral_id,)))
+    rows = ledger.plugin_tables(PLUGIN).query("SELECT * FROM sp_referrals WHERE id = ?", (referral_id,))
     if not rows:
         raise NotFound(f"referral: no referral #{referral_id}")
     return rows[0]
 
 
 def contacts(ledger, referral_id: int) -> int:
-    row = ledger.conn.execute(
-        "SELECT count(*) FROM entries e WHERE e.kind = 'service' AND (';' || e.refs || ';') LIKE ?"
-        f" AND {STANDING}",
-        (f"%;episode={referral_id};%",),
-    ).fetchall()
-    return row[0][0]
+    return ledger.read.count_services_with_ref("episode", str(referral_id))
 
 
 def _set_status(ledger, referral_id: int, status: str, snomed: str, actor: str) -> None:
-    with ledger.transaction() as conn:
-        now = now_utc()
-        conn.execute(
+    with ledger.transaction():
+        tables = ledger.plugin_tables(PLUGIN)
+        now = ledger.read.now()
+        tables.execute(
             "UPDATE sp_referrals SET status = ?, snomed = ?, updated_at = ? WHERE id = ?",
             (status, snomed, now, referral_id),
         )
-        conn.execute(
+        tables.execute(
             "INSERT INTO sp_referral_events (referral_id, status, snomed, by_member, at)"
             " VALUES (?, ?, ?, ?, ?)",
             (referral_id, status, snomed, actor, now),
         )
 
 
+def refusal(member, action: str, ref: dict | None = None) -> Problem | None:
+    """Why ``member`` may not ``refer`` someone, or ``accepted``/``declined``/``completed`` a
+    referral, as a Problem on the field ``actor`` (None: they may).
+
+    Not ``ledger.require``: the core lets only co-ordinators do an action it does not know,
+    and here link workers refer people and the person referred answers."""
+    if action == "refer":
+        may = member.member_class == "link worker" or member.is_coordinator
+        why = f"only a link worker refers people; {member.name} is a {member.member_class}"
+    else:
+        may = member.member_class == "link worker" or member.is_coordinator
+        if action != "completed":
+            may = may or member.handle == ref["person"]
+        why = f"referral #{ref['id']} is {ref['person']}'s to answer, not {member.handle}'s"
+    return None if may else Problem("error", PLUGIN, "actor", why)
+
+
+def _refuse(problem: Problem | None) -> None:
+    """Raise a rule's Problem at the command's edge: who acts is NotAllowed, the rest InputError."""
+    if problem is None:
+        return
+    if problem.field == "actor":
+        raise NotAllowed(problem.message)
+    raise InputError(f"{problem.field}: {problem.message}")
+
+
 def refer(ledger, person: str, *, actor: str, to_member: str | None = None, activity: str = "") -> int:
     """A link worker refers ``person`` to a member or an activity; returns the referral id."""
     referrer = ledger.actor(actor)
     check_text(activity, field="activity", max_length=200)
-    if referrer.member_class != "link worker" and not referrer.is_coordinator:
-        raise NotAllowed(f"only a link worker refers people; {referrer.name} is a {referrer.member_class}")
+    _refuse(refusal(referrer, "refer"))
     ledger.member(person)
     if to_member:
         ledger.member(to_member)
     if not to_member and not activity.strip():
-        raise InputError("to: refer the person to a member (--to) or an activity (--activity)")
-    with ledger.transaction() as conn:
-        now = now_utc()
-        referral_id = conn.execute(
+        _refuse(
+            Problem("error", PLUGIN, "to", "refer the person to a member (--to) or an activity (--activity)")
+        )
+    with ledger.transaction():
+        tables = ledger.plugin_tables(PLUGIN)
+        now = ledger.read.now()
+        referral_id = tables.execute(
             "INSERT INTO sp_referrals (person, referred_by, to_member, activity, status, snomed, created_at,"
             " updated_at) VALUES (?, ?, ?, ?, 'referred', ?, ?, ?)",
             (person, actor, to_member, activity.strip(), SNOMED_REFERRAL, now, now),
         ).lastrowid
-        conn.execute(
+        tables.execute(
             "INSERT INTO sp_referral_events (referral_id, status, snomed, by_member, at)"
             " VALUES (?, 'referred', ?, ?, ?)",
             (referral_id, SNOMED_REFERRAL, actor, now),
         )
     return referral_id
+
+
+def answer_problem(ledger, ref: dict, status: str) -> Problem | None:
+    """Why a referral cannot become ``status`` now (its state, its contacts), or None."""
+    expected = {"accepted": "referred", "declined": "referred", "completed": "accepted"}[status]
+    if ref["status"] != expected:
+        return Problem(
+            "error",
+            PLUGIN,
+            "referral",
+            f"#{ref['id']} is {ref['status']}; only a {expected} referral can be {status}",
+        )
+    if status == "completed":
+        minimum = ledger.rules.settings(PLUGIN)["min_contacts"]
+        had = contacts(ledger, ref["id"])
+        if had < minimum:
+            return Problem(
+                "error",
+                PLUGIN,
+                "referral",
+                f"episode #{ref['id']} has had {had} contacts; at least {minimum} before completing",
+            )
+    return None
 
 
 def answer(ledger, referral_id: int, status: str, *, actor: str) -> None:
@@ -113,24 +159,8 @@ def answer(ledger, referral_id: int, status: str, *, actor: str) -> None:
     with ledger.transaction():
         ref = referral(ledger, referral_id)
         member = ledger.actor(actor)
-        may = member.handle == ref["person"] or member.member_class == "link worker" or member.is_coordinator
-        if status == "completed":
-            may = member.member_class == "link worker" or member.is_coordinator
-        if not may:
-            raise NotAllowed(f"referral #{referral_id} is {ref['person']}'s to answer, not {member.handle}'s")
-        expected = {"accepted": "referred", "declined": "referred", "completed": "accepted"}[status]
-        if ref["status"] != expected:
-            raise InputError(
-                f"referral: #{referral_id} is {ref['status']}; only a {expected} referral can be {status}"
-            )
-        if status == "completed":
-            minimum = ledger.rules.settings(PLUGIN)["min_contacts"]
-            had = contacts(ledger, referral_id)
-            if had < minimum:
-                raise InputError(
-                    f"referral: episode #{referral_id} has had {had} contacts; "
-                    f"at least {minimum} before completing"
-                )
+        _refuse(refusal(member, status, ref))
+        _refuse(answer_problem(ledger, ref, status))
         snomed = SNOMED_DECLINED if status == "declined" else ref["snomed"]
         _set_status(ledger, referral_id, status, snomed, actor)
 
@@ -150,7 +180,7 @@ def validate_exchanges(ledger, exchanges, settings):
         if not episode.isdigit():
             refuse(f"{episode!r} is not an episode number")
             continue
-        rows = list(ledger.store.db.query("SELECT * FROM sp_referrals WHERE id = ?", (int(episode),)))
+        rows = ledger.plugin_tables(PLUGIN).query("SELECT * FROM sp_referrals WHERE id = ?", (int(episode),))
         if not rows:
             refuse(f"there is no episode #{episode}")
             continue
@@ -170,9 +200,11 @@ def validate_exchanges(ledger, exchanges, settings):
 
 @hookimpl
 def make_reports(ledger, settings):
-    rows = ledger.conn.execute(
-        "SELECT status, snomed, count(*) FROM sp_referrals GROUP BY status, snomed ORDER BY status"
-    ).fetchall()
+    rows = (
+        ledger.plugin_tables(PLUGIN)
+        .execute("SELECT status, snomed, count(*) FROM sp_referrals GROUP BY status, snomed ORDER BY status")
+        .fetchall()
+    )
     return [Report("referrals", "Social prescribing referrals", ("status", "SNOMED CT", "referrals"), rows)]
 
 
@@ -181,7 +213,7 @@ def contribute_public_figures(ledger, settings, through):
     """Referrals made each month by what became of them, counted by the people referred."""
     facts = [
         Fact(ref["created_at"][:7], (ref["status"],), (ref["person"],))
-        for ref in ledger.store.db.query(
+        for ref in ledger.plugin_tables(PLUGIN).query(
             "SELECT person, status, created_at FROM sp_referrals WHERE substr(created_at, 1, 10) <= ?",
             (through.isoformat(),),
         )
@@ -246,7 +278,7 @@ def register_commands(cli):
     @with_ledger
     def list_referrals(ledger):
         """Referrals with their status and contacts."""
-        for ref in ledger.store.db.query("SELECT * FROM sp_referrals ORDER BY id"):
+        for ref in ledger.plugin_tables(PLUGIN).query("SELECT * FROM sp_referrals ORDER BY id"):
             to = ref["to_member"] or ref["activity"]
             click.echo(
                 f"#{ref['id']} {ref['person']} -> {to}: {ref['status']} (SNOMED CT {ref['snomed']}),"

@@ -30,7 +30,7 @@ class ReferralsScreen(Screen):
         ledger = self.app.ledger
         table = self.query_one(DataTable)
         table.clear()
-        for ref in ledger.store.db.query("SELECT * FROM sp_referrals ORDER BY id"):
+        for ref in ledger.plugin_tables("social_prescribing").query("SELECT * FROM sp_referrals ORDER BY id"):
             table.add_row(
                 *(
                     Text(printable(str(cell)), no_wrap=True, end="")

@@ -9,7 +9,6 @@ stakeholder group's part.
 from __future__ import annotations
 
 from timebank import Report, Setting, hookimpl
-from timebank.storage.store import STANDING
 from timebank.units import format_hours
 
 PLUGIN = "solidarity_coop"
@@ -31,25 +30,23 @@ def declare_member_classes(settings):
 
 
 def activity_by_class(ledger, classes):
-    members = ledger.members_by_handle()
+    members = ledger.read.members_by_handle()
     stats = {c: {"members": 0, "active": set(), "given": 0, "received": 0} for c in classes}
     for m in members.values():
         if m.member_class in stats and m.is_active:
             stats[m.member_class]["members"] += 1
-    rows = ledger.conn.execute(
-        f"SELECT e.givers, e.receivers, e.minutes FROM entries e WHERE e.kind = 'service' AND {STANDING}"
-    )
-    for givers, receivers, minutes in rows:
-        for handle in givers.split():
+    for service in ledger.read.services():
+        givers, minutes = service.givers, service.minutes
+        for handle in givers:
             cls = members[handle].member_class
             if cls in stats:
                 stats[cls]["given"] += minutes
                 stats[cls]["active"].add(handle)
-        receivers = receivers.split()
+        receivers = service.receivers
         for handle in receivers:
             cls = members[handle].member_class
             if cls in stats:
-                stats[cls]["received"] += minutes * len(givers.split()) // len(receivers)
+                stats[cls]["received"] += minutes * len(givers) // len(receivers)
                 stats[cls]["active"].add(handle)
     return [
         (c, s["members"], len(s["active"]), format_hours(s["given"]), format_hours(s["received"]))

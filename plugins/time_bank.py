@@ -64,7 +64,7 @@ def declare_categories(settings):
 
 @hookimpl
 def add_postings(ledger, exchanges, postings, settings):
-    members = ledger.members_by_handle()
+    members = ledger.read.members_by_handle()
     coop_paid = set(settings["coop_pays_categories"])
     out = []
     for exchange, base in zip(exchanges, postings, strict=True):
@@ -125,7 +125,7 @@ def entries_for_member_change(ledger, member, previous, settings):
         )
     leaving = previous is not None and previous.is_active and not member.is_active
     if leaving and settings["leaver_balance_to_chest"]:
-        balance = ledger.balance(member.handle)
+        balance = ledger.read.balance(member.handle)
         if balance:
             # Credits go to the chest, for members who need them; a debt is the co-op's to
             # absorb (@coop issues credits and may go below zero), never the chest's, which

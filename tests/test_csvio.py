@@ -261,11 +261,10 @@ def test_the_daily_limit_counts_earlier_batches_earlier_imports_and_reversals(le
     monkeypatch.setattr(csvio, "BATCH", 200)
     assert len(rows) % csvio.BATCH >= 100  # a last batch under 100 reads its days afresh instead
     assert csvio.import_exchanges(ledger, write(tmp_path, rows_csv(rows)), actor="coord") == len(rows)
-    from timebank.plugins import classic
 
     # The days the last batch read stay for the next import (checked, so that what follows
     # tests the catching up): it counts the first, a reversal since, and another process's entry.
-    assert {z, str(days[10])} <= set(classic._DAYS_GIVEN[ledger].days)
+    assert {z, str(days[10])} <= set(ledger.read._days_given.days)
     (three_hours,) = ledger.conn.execute(
         "SELECT max(id) FROM entries WHERE givers = 'g002' AND day = ? AND minutes = 180", (z,)
     ).fetchone()

@@ -31,6 +31,8 @@ from timebank.units import (
         ("1H30M", 90),
         ("24h", 1440),
         (".5", 30),
+        ("24h01", 1441),  # how much one exchange may be is classic's max_per_day, not a spelling
+        ("25", 1500),
     ],
 )
 def test_durations_people_type(text, minutes):
@@ -42,8 +44,6 @@ def test_durations_people_type(text, minutes):
     [
         ("0", "more than zero"),
         ("-1h", "more than zero"),
-        ("24h01", "more than 24 hours"),
-        ("25", "more than 24 hours"),
         ("abc", "not a duration"),
         ("", "not a duration"),
         ("1e308", "not a duration"),

@@ -10,7 +10,8 @@ no forwarding, no agent, no X11 (``restrict``) but a terminal for the TUI (``pty
 lines timebank writes sit between two marker lines; anything else in the file (the
 owner's own keys) is left as it was. The file is rewritten whole (a temporary file
 renamed over it, mode 0600) inside the ledger's write transaction: if writing it fails,
-nothing is recorded; a revocation removes the line before its record commits.
+nothing is recorded; a revocation removes the line before its record commits. The
+statements on keys are ``timebank.storage.identity``'s.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from timebank.errors import InputError, NotFound
+from timebank.models import MemberKey
 from timebank.permissions import MANAGE_MEMBERS, Actor, actor_label
+from timebank.storage import identity
 from timebank.storage.store import now_utc
 
 if TYPE_CHECKING:
@@ -50,20 +51,6 @@ KEY_TYPES = frozenset(
 BEGIN = "# timebank: keys below are written by 'timebank access'; edit them with it"
 END = "# timebank: end of keys written by 'timebank access'"
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9_./+@:,=-]+$")
-
-
-@attrs.frozen
-class MemberKey:
-    """A member's public key as the ledger keeps it: who added it, when, and its revocation."""
-
-    id: int
-    member: str
-    key: str
-    fingerprint: str
-    added_at: str
-    added_by: str
-    revoked_at: str | None = None
-    revoked_by: str | None = None
 
 
 def default_authorized_keys() -> Path:
@@ -134,8 +121,7 @@ class AccessMixin:
     """Members' SSH keys: add, list, revoke; the ``authorized_keys`` file follows the ledger."""
 
     def member_keys(self: Ledger, *, include_revoked: bool = False) -> list[MemberKey]:
-        sql = "SELECT * FROM member_keys" + ("" if include_revoked else " WHERE revoked_at IS NULL")
-        return [MemberKey(**row) for row in self.store.db.query(sql + " ORDER BY id")]
+        return identity.member_keys(self.conn, include_revoked=include_revoked)
 
     def add_key(
         self: Ledger,
@@ -155,18 +141,19 @@ class AccessMixin:
             member = self.member(handle)
             if not member.is_active:
                 raise InputError(f"access: {handle} is retired; a retired member gets no key")
-            taken = conn.execute(
-                "SELECT member FROM member_keys WHERE fingerprint = ? AND revoked_at IS NULL", (found,)
-            ).fetchone()
+            taken = identity.holder_of(conn, found)
             if taken:
-                raise InputError(f"access: the key {found} is already {taken[0]}'s")
-            key_id = conn.execute(
-                "INSERT INTO member_keys (member, key, fingerprint, added_at, added_by)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (handle, key, found, now_utc(), actor_label(actor)),
-            ).lastrowid
+                raise InputError(f"access: the key {found} is already {taken}'s")
+            key_id = identity.add_key(
+                conn,
+                member=handle,
+                key=key,
+                fingerprint=found,
+                added_at=now_utc(),
+                added_by=actor_label(actor),
+            )
             self._write_authorized_keys(conn, authorized_keys, program)
-        return next(k for k in self.member_keys() if k.id == key_id)
+        return _kept(identity.member_key(self.conn, key_id))
 
     def revoke_key(
         self: Ledger, which: str, *, actor: Actor, authorized_keys: Path, program: Path | None = None
@@ -174,27 +161,20 @@ class AccessMixin:
         """Revoke a key (by its number or fingerprint): its line goes, the record stays."""
         with self.transaction() as conn:
             self.require(actor, MANAGE_MEMBERS, which)
-            rows = conn.execute(
-                "SELECT id FROM member_keys WHERE (CAST(id AS TEXT) = ? OR fingerprint = ?)"
-                " AND revoked_at IS NULL",
-                (which, which),
-            ).fetchall()
-            if not rows:
+            key_id = identity.key_in_use(conn, which)
+            if key_id is None:
                 raise NotFound(f"access: no key {which!r} in use (see 'timebank access list')")
-            conn.execute(
-                "UPDATE member_keys SET revoked_at = ?, revoked_by = ? WHERE id = ?",
-                (now_utc(), actor_label(actor), rows[0][0]),
-            )
+            identity.revoke_key(conn, key_id, revoked_at=now_utc(), revoked_by=actor_label(actor))
             self._write_authorized_keys(conn, authorized_keys, program)
-        return next(k for k in self.member_keys(include_revoked=True) if k.id == rows[0][0])
+        return _kept(identity.member_key(self.conn, key_id))
 
     def _write_authorized_keys(self: Ledger, conn: Any, path: Path, program: Path | None) -> None:
         """Rewrite timebank's block of ``path`` from the keys in use, keeping every other line."""
-        rows = conn.execute(
-            "SELECT member, key FROM member_keys WHERE revoked_at IS NULL ORDER BY id"
-        ).fetchall()
         ledger_path = Path(self.path).absolute()
-        ours = [key_line(member, key, ledger_path, program or default_program()) for member, key in rows]
+        ours = [
+            key_line(k.member, k.key, ledger_path, program or default_program())
+            for k in identity.member_keys(conn)
+        ]
         kept = []
         if path.exists():
             inside = False
@@ -222,6 +202,12 @@ class AccessMixin:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _kept(key: MemberKey | None) -> MemberKey:
+    """The key just written, read back (it is there: its transaction has committed)."""
+    assert key is not None
+    return key
 
 
 def added_on(key: MemberKey) -> str:

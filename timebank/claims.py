@@ -9,12 +9,11 @@ processes confirm, decline or auto-accept it at the same moment.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
 
 from timebank.errors import InputError, NotFound, RulesRefused, TimebankError
-from timebank.models import Claim, Entry, Exchange, decode_refs
+from timebank.models import Claim, Entry
 from timebank.permissions import AUTO_ACCEPT, WITHDRAW, actor_label
+from timebank.storage import reads
 from timebank.storage.store import now_utc
 from timebank.units import check_text
 
@@ -26,37 +25,17 @@ class ClaimsMixin:
     """Claims awaiting confirmation, and confirming or declining them."""
 
     def claim(self, claim_id: int) -> Claim:
-        rows = list(self.store.db.query("SELECT * FROM claims WHERE id = ?", (claim_id,)))
-        if not rows:
+        found = reads.claim(self.conn, claim_id)
+        if found is None:
             raise NotFound(f"claim: no claim #{claim_id}")
-        return _claim_from_row(rows[0], self._confirmations([claim_id]).get(claim_id, ()))
+        return found
 
     def claims(self, *, status: str = "pending", awaiting: str | None = None) -> list[Claim]:
         """Claims with ``status``; ``awaiting`` keeps those still waiting for that member."""
-        rows = list(self.store.db.query("SELECT * FROM claims WHERE status = ? ORDER BY id", (status,)))
-        confirmed = self._confirmations([row["id"] for row in rows]) if status == "pending" else {}
-        claims = [_claim_from_row(row, confirmed.get(row["id"], ())) for row in rows]
+        claims = reads.claims(self.conn, status)
         if awaiting:
             claims = [c for c in claims if awaiting in c.waiting_for]
         return claims
-
-    def _confirmations(self, claim_ids: list[int]) -> dict[int, tuple[str, ...]]:
-        """Who has confirmed each of these claims so far, in the order they did."""
-        if not claim_ids:
-            return {}
-        found: dict[int, list[str]] = {}
-        if len(claim_ids) == 1:
-            rows = self.conn.execute(
-                "SELECT claim_id, member FROM claim_confirmations WHERE claim_id = ? ORDER BY at, member",
-                (claim_ids[0],),
-            )
-        else:
-            rows = self.conn.execute(
-                "SELECT claim_id, member FROM claim_confirmations ORDER BY claim_id, at, member"
-            )
-        for claim_id, member in rows:
-            found.setdefault(claim_id, []).append(member)
-        return {k: tuple(v) for k, v in found.items()}
 
     def accept_overdue_claims(self, today: dt.date | None = None) -> list[Entry]:
         """Confirm claims whose auto-accept day has come (the rules set the delay).
@@ -88,11 +67,7 @@ class ClaimsMixin:
             self.accept_overdue_claims(today)
 
     def _due_claim_ids(self, today: dt.date) -> list[int]:
-        rows = self.conn.execute(
-            "SELECT id FROM claims WHERE status = 'pending' AND auto_accept_on <= ? ORDER BY id",
-            (today.isoformat(),),
-        )
-        return [row[0] for row in rows]
+        return reads.due_claim_ids(self.conn, today)
 
     def confirm(self, claim_id: int, *, actor: str, acknowledge: bool = False) -> Entry | Claim:
         """A member the claim waits for confirms for themselves; a co-ordinator for everyone.
@@ -185,29 +160,3 @@ def _decided(claim: Claim) -> str:
     who = "automatically" if claim.decided_by == AUTO else f"by {claim.decided_by}"
     text = f"{'withdrawn' if claim.withdrawn else claim.status} {who}"
     return text + f" as entry #{claim.entry_id}" if claim.entry_id else text
-
-
-def _claim_from_row(row: Mapping[str, Any], confirmed: tuple[str, ...] = ()) -> Claim:
-    exchange = Exchange(
-        givers=tuple(row["givers"].split()),
-        receivers=tuple(row["receivers"].split()),
-        minutes=row["minutes"],
-        day=dt.date.fromisoformat(row["day"]),
-        category=row["category"],
-        recorded_by=row["recorded_by"],
-        note=row["note"],
-        refs=decode_refs(row["refs"]),
-    )
-    return Claim(
-        id=row["id"],
-        exchange=exchange,
-        awaiting=tuple(row["awaiting"].split()),
-        status=row["status"],
-        created_at=row["created_at"],
-        decided_by=row["decided_by"],
-        entry_id=row["entry_id"],
-        reason=row["reason"],
-        auto_accept_on=dt.date.fromisoformat(row["auto_accept_on"]) if row["auto_accept_on"] else None,
-        confirmed=confirmed,
-        withdrawn=bool(row.get("withdrawn", 0)),
-    )

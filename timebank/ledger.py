@@ -48,6 +48,7 @@ from timebank.permissions import (
 )
 from timebank.pins import PinsMixin
 from timebank.plugin_manager import Plugins, default_plugins
+from timebank.read_api import LedgerReader, OwnTables, declared_references, declared_tables
 from timebank.reading import ReadingMixin
 from timebank.rules import MissingPlugin, Rules, build_rules, check_rules
 from timebank.storage.anchors import append_anchor, ledger_id, set_aside_orphans
@@ -180,6 +181,29 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         self._rules = None
         self._members = None
         self._accounts = None
+
+    # what plugins read ----------------------------------------------------------
+
+    @property
+    def read(self) -> LedgerReader:
+        """The ledger as plugins read it (``timebank.read_api``): no SQL, no table names."""
+        reader = self.__dict__.get("_reader")
+        if reader is None:
+            reader = self.__dict__["_reader"] = LedgerReader(self)
+        return reader
+
+    def plugin_tables(self, plugin: str) -> OwnTables:
+        """SQL on the tables ``plugin`` declares (``declare_tables``), refused on any other.
+
+        Asked of the plugin whether or not these rules enable it: a plugin disabled later
+        still reads the rows it kept."""
+        statements = [
+            s
+            for name, call in self.plugins.callers("declare_tables", None)
+            if name == plugin
+            for s in call() or ()
+        ]
+        return OwnTables(self, plugin, declared_tables(statements), declared_references(statements))
 
     # rules ------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """Members and accounts: admitting, changing and retiring members; the accounts they hold.
 
 A mixin of ``Ledger``: member changes are logged in ``member_changes`` and may bring
-entries with them (a joining bonus), written in the same transaction.
+entries with them (a joining bonus), written in the same transaction. Reads go through
+``timebank.storage.reads``; the directory of members and the account ids are cached here
+until another connection commits.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from timebank import pipeline
 from timebank.errors import InputError, NotAllowed, NotFound, RulesRefused
 from timebank.models import Account, Member
 from timebank.permissions import MANAGE_MEMBERS, RESERVED_HANDLES, Actor, actor_label
-from timebank.storage.store import STANDING, now_utc
+from timebank.storage import reads
+from timebank.storage.store import now_utc
 from timebank.units import NAME_LENGTH, check_flag, check_text
 
 
@@ -26,10 +29,7 @@ class MembersMixin:
     def members_by_handle(self) -> dict[str, Member]:
         self._fresh()
         if self._members is None:
-            self._members = {
-                row["handle"]: Member.from_row(row)
-                for row in self.store.db.query("SELECT * FROM members ORDER BY handle")
-            }
+            self._members = reads.members(self.conn)
         return self._members
 
     def member(self, handle: str) -> Member:
@@ -189,27 +189,17 @@ class MembersMixin:
         """Every account's code mapped to its row id (cached until another writer commits)."""
         self._fresh()
         if self._accounts is None:
-            self._accounts = dict(self.conn.execute("SELECT code, id FROM accounts"))
+            self._accounts = reads.account_ids(self.conn)
         return self._accounts
 
     def account(self, code: str) -> Account:
-        row = self.conn.execute(
-            "SELECT a.code, a.kind, a.name, m.handle FROM accounts a"
-            " LEFT JOIN members m ON m.id = a.member_id WHERE a.code = ?",
-            (code,),
-        ).fetchone()
-        if row is None:
+        found = reads.account(self.conn, code)
+        if found is None:
             raise NotFound(f"account: no account {code!r}")
-        return Account(*row)
+        return found
 
     def accounts(self) -> list[Account]:
-        return [
-            Account(*row)
-            for row in self.conn.execute(
-                "SELECT a.code, a.kind, a.name, m.handle FROM accounts a"
-                " LEFT JOIN members m ON m.id = a.member_id ORDER BY a.code"
-            )
-        ]
+        return reads.accounts(self.conn)
 
     def open_account(self, account: Account) -> Account:
         """Open a system account a plugin needs at run time (a new Han group's account)."""
@@ -221,16 +211,7 @@ class MembersMixin:
 
     def given_since(self, since: dt.date) -> dict[str, int]:
         """Minutes each member gave in service entries on or after ``since`` (not reversed)."""
-        given: dict[str, int] = {}
-        rows = self.conn.execute(
-            "SELECT e.givers, e.minutes FROM entries e WHERE e.kind = 'service' AND e.day >= ?"
-            f" AND {STANDING}",
-            (since.isoformat(),),
-        )
-        for givers, minutes in rows:
-            for giver in givers.split():
-                given[giver] = given.get(giver, 0) + minutes
-        return given
+        return reads.given_since(self.conn, since)
 
     def _ensure_account(self, conn: Any, account: Account, member_id: int | None = None) -> None:
         row = conn.execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -60,18 +60,11 @@ class Member:
         return self.role == "coordinator"
 
     @classmethod
-    def from_row(cls, row: dict) -> Member:
-        return cls(
-            handle=row["handle"],
-            name=row["name"],
-            member_class=row["member_class"],
-            joined=dt.date.fromisoformat(row["joined"]),
-            left=dt.date.fromisoformat(row["left"]) if row["left"] else None,
-            status=row["status"],
-            role=row["role"],
-            area=row["area"],
-            flags=frozenset(filter(None, (row["flags"] or "").split(","))),
-        )
+    def from_row(cls, row: Mapping[str, Any]) -> Member:
+        """A member from a row read by column name (``timebank.storage.rows`` maps it)."""
+        from timebank.storage.rows import MEMBER_COLUMNS, member_from_row
+
+        return member_from_row(**{name: row[name] for name in MEMBER_COLUMNS})
 
 
 @attrs.frozen
@@ -260,3 +253,17 @@ class Report:
     title: str
     columns: tuple[str, ...] = attrs.field(converter=tuple)
     rows: tuple[tuple, ...] = attrs.field(converter=tuple)
+
+
+@attrs.frozen
+class MemberKey:
+    """A member's public key as the ledger keeps it: who added it, when, and its revocation."""
+
+    id: int
+    member: str
+    key: str
+    fingerprint: str
+    added_at: str
+    added_by: str
+    revoked_at: str | None = None
+    revoked_by: str | None = None

@@ -10,7 +10,8 @@ PINs in a row a member's PIN is refused for ``LOCK_MINUTES``, and every attempt 
 wrong, or refused while locked) is recorded in ``pin_attempts``.
 
 Every check reads the attempts and records its own in one ``BEGIN IMMEDIATE``
-transaction, so kiosks racing each other cannot get more guesses than the rule allows.
+transaction, so kiosks racing each other cannot get more guesses than the rule allows. The
+statements on PINs and attempts are ``timebank.storage.identity``'s.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import attrs
 
 from timebank.errors import InputError, NotAllowed, NotFound
 from timebank.permissions import MANAGE_MEMBERS, Actor, actor_label
+from timebank.storage import identity
 
 if TYPE_CHECKING:
     from timebank.ledger import Ledger
@@ -104,28 +106,16 @@ class PinsMixin:
         return code
 
     def _store_pin(self: Ledger, conn, handle: str, hashed: str, *, one_time: bool, by: str, now) -> None:  # type: ignore[no-untyped-def]
-        conn.execute(
-            "INSERT INTO member_pins (member, hash, one_time, set_at, set_by) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (member) DO UPDATE SET hash = excluded.hash, one_time = excluded.one_time,"
-            " set_at = excluded.set_at, set_by = excluded.set_by",
-            (handle, hashed, int(one_time), _stamp(_utc(now)), by),
-        )
+        identity.store_pin(conn, handle, hashed, one_time=one_time, set_at=_stamp(_utc(now)), set_by=by)
 
     def locked_until(
         self: Ledger, handle: str, now: dt.datetime | None = None, conn=None
     ) -> dt.datetime | None:  # type: ignore[no-untyped-def]
         """When ``handle``'s lockout ends, or None: ``LOCK_AFTER`` wrong PINs in a row lock it."""
-        rows = (
-            (conn or self.conn)
-            .execute(
-                "SELECT at, ok FROM pin_attempts WHERE member = ? AND ok IN (0, 1) ORDER BY id DESC LIMIT ?",
-                (handle, LOCK_AFTER),
-            )
-            .fetchall()
-        )
-        if len(rows) < LOCK_AFTER or any(ok for _, ok in rows):
+        outcomes = identity.last_outcomes(conn or self.conn, handle, LOCK_AFTER)
+        if len(outcomes) < LOCK_AFTER or any(ok for _, ok in outcomes):
             return None
-        last = dt.datetime.fromisoformat(rows[0][0].replace("Z", "+00:00"))
+        last = dt.datetime.fromisoformat(outcomes[0][0].replace("Z", "+00:00"))
         until = last + dt.timedelta(minutes=LOCK_MINUTES)
         return until if until > _utc(now) else None
 
@@ -137,9 +127,7 @@ class PinsMixin:
         outcome: Unlocked | str
         with self.transaction(settle_claims=False) as conn:
             until = self.locked_until(handle, moment, conn)
-            row = conn.execute(
-                "SELECT hash, one_time FROM member_pins WHERE member = ?", (handle,)
-            ).fetchone()
+            stored = identity.stored_pin(conn, handle)
             try:
                 member = self.member(handle)
             except NotFound:
@@ -149,14 +137,11 @@ class PinsMixin:
                     -1,
                     f"pin: {handle} is locked after {LOCK_AFTER} wrong PINs until {until:%H:%M} UTC",
                 )
-            elif row is None or member is None or not member.is_active or not pin_matches(pin, row[0]):
+            elif stored is None or member is None or not member.is_active or not pin_matches(pin, stored[0]):
                 ok, outcome = 0, "pin: that handle and PIN do not match"
             else:
-                ok, outcome = 1, Unlocked(member, bool(row[1]))
-            conn.execute(
-                "INSERT INTO pin_attempts (member, at, ok, place) VALUES (?, ?, ?, ?)",
-                (handle, _stamp(moment), ok, place),
-            )
+                ok, outcome = 1, Unlocked(member, stored[1])
+            identity.add_pin_attempt(conn, handle, at=_stamp(moment), ok=ok, place=place)
             if ok == 0 and self.locked_until(handle, moment, conn) is not None:
                 outcome = f"{outcome}; {handle} is now locked for {LOCK_MINUTES} minutes"
         if isinstance(outcome, str):
@@ -165,9 +150,4 @@ class PinsMixin:
 
     def pin_attempts(self: Ledger, handle: str) -> list[tuple[str, int, str]]:
         """Every attempt at ``handle``'s PIN: when, 1 right / 0 wrong / -1 while locked, where."""
-        return [
-            tuple(row)
-            for row in self.conn.execute(
-                "SELECT at, ok, place FROM pin_attempts WHERE member = ? ORDER BY id", (handle,)
-            )
-        ]
+        return identity.pin_attempts(self.conn, handle)

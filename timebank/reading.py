@@ -1,7 +1,9 @@
 """Reading the ledger: balances, statements, entries, the chain's head.
 
-A mixin of ``Ledger``. A balance is one row away however long the ledger; a statement page
-is read by keyset paging from the by-account index, with the running balance stored.
+A mixin of ``Ledger``: the SQL is ``timebank.storage.reads``'s; here are the caches it
+reads through (account ids, dropped when another connection commits), the paging keys,
+and "not found" as ``NotFound``. Who may read what is ``Ledger.visible_to``'s, asked by
+the CLI and the TUI before they show anything.
 """
 
 from __future__ import annotations
@@ -10,44 +12,26 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from timebank import pipeline
-from timebank.chain import SELECT_ENTRIES
 from timebank.errors import NotFound
-from timebank.models import Account, Entry, Posting, StatementLine, decode_refs
+from timebank.models import Account, Entry, StatementLine
+from timebank.storage import reads
 
 
 class ReadingMixin:
     """Balances, statements and entries."""
 
     def _stored_balance(self, code: str, conn: Any = None) -> int:
-        row = (
-            (conn or self.conn)
-            .execute(
-                "SELECT b.balance FROM accounts a JOIN balances b ON b.account_id = a.id WHERE a.code = ?",
-                (code,),
-            )
-            .fetchone()
-        )
-        return row[0] if row else 0
+        return reads.stored_balance(conn or self.conn, code)
 
     def balance(self, code: str) -> int:
         """An account's balance in credit-minutes: one row, however long the ledger."""
-        row = self.conn.execute(
-            "SELECT a.id, b.balance FROM accounts a LEFT JOIN balances b ON b.account_id = a.id"
-            " WHERE a.code = ?",
-            (code,),
-        ).fetchone()
-        if row is None:
+        found = reads.balance(self.conn, code)
+        if found is None:
             raise NotFound(f"account: no account {code!r}")
-        return row[1] or 0
+        return found
 
     def balances(self) -> list[tuple[Account, int]]:
-        rows = self.conn.execute(
-            "SELECT a.code, a.kind, a.name, m.handle, coalesce(b.balance, 0) FROM accounts a"
-            " LEFT JOIN members m ON m.id = a.member_id"
-            " LEFT JOIN balances b ON b.account_id = a.id ORDER BY a.code"
-        )
-        return [(Account(*row[:4]), row[4]) for row in rows]
+        return reads.balances(self.conn)
 
     def statement(
         self, code: str, *, limit: int = 50, before: int | tuple[int, int] | None = None
@@ -63,32 +47,12 @@ class ReadingMixin:
         if account_id is None:
             raise NotFound(f"account: no account {code!r}")
         if before is None:
-            key = (2**62, 0)
+            key = (reads.NEWEST, 0)
         elif isinstance(before, tuple):
             key = before
         else:
             key = (before, -1)
-        rows = self.conn.execute(
-            "SELECT p.entry_id, e.day, e.kind, p.amount, p.balance_after, e.category, e.note,"
-            " e.givers, e.receivers, p.seq FROM postings p JOIN entries e ON e.id = p.entry_id"
-            " WHERE p.account_id = ? AND (p.entry_id < ? OR (p.entry_id = ? AND p.seq < ?))"
-            " ORDER BY p.entry_id DESC, p.seq DESC LIMIT ?",
-            (account_id, key[0], key[0], key[1], limit),
-        )
-        return [
-            StatementLine(
-                entry_id=r[0],
-                day=dt.date.fromisoformat(r[1]),
-                kind=r[2],
-                amount=r[3],
-                balance=r[4],
-                category=r[5],
-                note=r[6],
-                counterparties=_other_side(code, r[7].split(), r[8].split()),
-                seq=r[9],
-            )
-            for r in rows
-        ]
+        return reads.statement(self.conn, account_id, code, key=key, limit=limit)
 
     def statement_by_day(
         self, code: str, *, limit: int = 50, before: tuple[str, int, int] | None = None
@@ -101,48 +65,7 @@ class ReadingMixin:
         account_id = self.account_ids().get(code)
         if account_id is None:
             raise NotFound(f"account: no account {code!r}")
-        after = (
-            ""
-            if before is None
-            else " AND (e.day > ? OR (e.day = ? AND (p.entry_id > ? OR (p.entry_id = ? AND p.seq >= ?))))"
-        )
-        key: tuple[Any, ...] = (
-            () if before is None else (before[0], before[0], before[1], before[1], before[2])
-        )
-        newer = self.conn.execute(
-            "SELECT coalesce(sum(p.amount), 0) FROM postings p JOIN entries e ON e.id = p.entry_id"
-            f" WHERE p.account_id = ?{after}",
-            (account_id, *key),
-        ).fetchone()[0]
-        balance = self.balance(code) - (newer if before is not None else 0)
-        older = (
-            ""
-            if before is None
-            else " AND (e.day < ? OR (e.day = ? AND (p.entry_id < ? OR (p.entry_id = ? AND p.seq < ?))))"
-        )
-        rows = self.conn.execute(
-            "SELECT p.entry_id, e.day, e.kind, p.amount, e.category, e.note, e.givers, e.receivers, p.seq"
-            " FROM postings p JOIN entries e ON e.id = p.entry_id"
-            f" WHERE p.account_id = ?{older} ORDER BY e.day DESC, p.entry_id DESC, p.seq DESC LIMIT ?",
-            (account_id, *key, limit),
-        )
-        lines = []
-        for r in rows:
-            lines.append(
-                StatementLine(
-                    entry_id=r[0],
-                    day=dt.date.fromisoformat(r[1]),
-                    kind=r[2],
-                    amount=r[3],
-                    balance=balance,
-                    category=r[4],
-                    note=r[5],
-                    counterparties=_other_side(code, r[6].split(), r[7].split()),
-                    seq=r[8],
-                )
-            )
-            balance -= r[3]
-        return lines
+        return reads.statement_by_day(self.conn, account_id, code, before=before, limit=limit)
 
     def entry(self, entry_id: int) -> Entry:
         entries = self.entries(ids=[entry_id])
@@ -154,76 +77,20 @@ class ReadingMixin:
         self, *, limit: int = 50, before: int | None = None, ids: Sequence[int] | None = None
     ) -> list[Entry]:
         """Entries newest first (or those with ``ids``), each with its postings."""
-        if ids is not None:
-            marks = ",".join("?" * len(ids))
-            rows = self.conn.execute(
-                f"{SELECT_ENTRIES} WHERE id IN ({marks}) ORDER BY id DESC", tuple(ids)
-            ).fetchall()
-        else:
-            rows = self.conn.execute(
-                f"{SELECT_ENTRIES} WHERE id < ? ORDER BY id DESC LIMIT ?",
-                (before if before is not None else 2**62, limit),
-            ).fetchall()
-        if not rows:
-            return []
-        codes = {v: k for k, v in self.account_ids().items()}
-        marks = ",".join("?" * len(rows))
-        postings: dict[int, list[Posting]] = {}
-        for entry_id, account_id, amount in self.conn.execute(
-            f"SELECT entry_id, account_id, amount FROM postings WHERE entry_id IN ({marks})"
-            " ORDER BY entry_id, seq",
-            tuple(r[0] for r in rows),
-        ):
-            postings.setdefault(entry_id, []).append(Posting(codes[account_id], amount))
-        return [_entry_from_row(r, tuple(postings.get(r[0], ()))) for r in rows]
+        return reads.entries(self.conn, limit=limit, before=before, ids=ids)
 
     def entries_of_day(self, day: dt.date, *, or_after: int | None = None, limit: int = 200) -> list[Entry]:
         """Entries for service on ``day``, and any written after entry ``or_after``, newest first."""
-        rows = self.conn.execute(
-            # Two indexed look-ups: "day = ? OR id > ?" scans every entry when the day has none.
-            "SELECT id FROM entries WHERE day = ? UNION SELECT id FROM entries WHERE id > ?"
-            " ORDER BY id DESC LIMIT ?",
-            (day.isoformat(), or_after if or_after is not None else 2**62, limit),
-        ).fetchall()
-        return self.entries(ids=[r[0] for r in rows]) if rows else []
+        ids = reads.entry_ids_of_day(self.conn, day, or_after=or_after, limit=limit)
+        return self.entries(ids=ids) if ids else []
 
     def last_entry_id(self) -> int:
-        return self.conn.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()[0]
+        return reads.last_entry_id(self.conn)
 
     def head_hash(self) -> str:
-        row = self.conn.execute("SELECT hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
-        return row[0] if row else pipeline.GENESIS
+        return reads.chain_head(self.conn)[1]
 
     def verify(self, extra_anchors: dict[int, str] | None = None) -> Any:
         from timebank.storage.verify import verify
 
         return verify(self, extra_anchors)
-
-
-def _other_side(code: str, givers: list[str], receivers: list[str]) -> tuple[str, ...]:
-    if code in givers:
-        return tuple(receivers)
-    if code in receivers:
-        return tuple(givers)
-    return tuple(givers + receivers)
-
-
-def _entry_from_row(row: Sequence[Any], postings: tuple[Posting, ...]) -> Entry:
-    return Entry(
-        id=row[0],
-        kind=row[1],
-        day=dt.date.fromisoformat(row[2]),
-        recorded_at=row[3],
-        recorded_by=row[4],
-        givers=tuple(row[5].split()),
-        receivers=tuple(row[6].split()),
-        minutes=row[7],
-        category=row[8],
-        note=row[9],
-        rules_version=row[10],
-        reverses=row[11],
-        refs=decode_refs(row[12]),
-        prev_hash=row[13],
-        hash=row[14],
-        postings=postings,
-    )

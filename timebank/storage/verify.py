@@ -12,8 +12,14 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from timebank.chain import GENESIS, SELECT_ENTRIES, entry_hash
+from timebank.chain import ENTRY_FIELDS, GENESIS, entry_hash
 from timebank.storage.anchors import anchor_path, ledger_id, read_anchor_file
+from timebank.storage.rows import ENTRY_COLUMNS, columns
+
+# Where each field sits in a row selected in ``ENTRY_COLUMNS`` order (the hashed fields as
+# stored, then the chain), looked up by name once rather than per entry.
+_HASHED = len(ENTRY_FIELDS)
+_ID, _PREV_HASH, _HASH = (ENTRY_COLUMNS.index(name) for name in ("id", "prev_hash", "hash"))
 
 if TYPE_CHECKING:
     from timebank.ledger import Ledger
@@ -81,8 +87,9 @@ def verify(ledger: Ledger, extra_anchors: dict[int, str] | None = None) -> Repor
         def fail(entry_id: int | None, problem: str) -> Report:
             return Report(n_entries, n_postings, len(running), entry_id, problem)
 
-        for row in conn.execute(f"{SELECT_ENTRIES} ORDER BY id"):
-            entry_id = row[0]
+        for row in conn.execute(f"SELECT {columns(ENTRY_COLUMNS)} FROM entries ORDER BY id"):
+            fields, stored_prev, stored_hash = row[:_HASHED], row[_PREV_HASH], row[_HASH]
+            entry_id = fields[_ID]
             n_entries += 1
             if expected_id is not None and entry_id != expected_id:
                 return fail(expected_id, f"entry #{expected_id} is missing (next is #{entry_id})")
@@ -105,14 +112,14 @@ def verify(ledger: Ledger, extra_anchors: dict[int, str] | None = None) -> Repor
                         f"stored as {balance_after} but the postings make it {value}",
                     )
                 pending = next(postings, None)
-            if row[13] != prev_hash:
+            if stored_prev != prev_hash:
                 return fail(entry_id, f"entry #{entry_id} does not link to the entry before it")
-            if entry_hash(prev_hash, row[:13], pairs) != row[14]:
+            if entry_hash(prev_hash, fields, pairs) != stored_hash:
                 return fail(entry_id, f"entry #{entry_id} was altered: its hash does not match")
             if total != 0:
                 return fail(entry_id, f"entry #{entry_id}: postings sum to {total}, not zero")
             anchored = anchors.get(entry_id)
-            if anchored is not None and anchored != row[14]:
+            if anchored is not None and anchored != stored_hash:
                 return fail(
                     last_good + 1,
                     f"entries #{last_good + 1} to #{entry_id} do not match the hash recorded "
@@ -121,7 +128,7 @@ def verify(ledger: Ledger, extra_anchors: dict[int, str] | None = None) -> Repor
                 )
             if anchored is not None:
                 last_good = entry_id
-            prev_hash = row[14]
+            prev_hash = stored_hash
         if pending is not None:
             return fail(pending[0], f"postings belong to entry #{pending[0]}, which is missing")
         beyond = [i for i in anchors if expected_id is None or i >= expected_id]
