@@ -657,7 +657,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
             reverses=entry_id,
         )
         with self.transaction() as conn:
-            reversed_by = writes.reversed_by(conn, entry_id)
+            reversed_by = reads.reversed_by(conn, [entry_id]).get(entry_id)
             if reversed_by is not None:
                 raise InputError(f"entry: #{entry_id} is already reversed by #{reversed_by}")
             result = self.write([[draft]], acknowledge=True).refuse()

@@ -169,12 +169,6 @@ def flush_balances(state: WriteState) -> None:
     state.touched.clear()
 
 
-def reversed_by(conn: Conn, entry_id: int) -> int | None:
-    """The entry that reverses ``entry_id``, if one does."""
-    row = conn.execute("SELECT id FROM entries WHERE reverses = ?", (entry_id,)).fetchone()
-    return row[0] if row else None
-
-
 # claims ---------------------------------------------------------------------
 
 
@@ -308,7 +302,6 @@ __all__ = [
     "member_ids",
     "newest_rules",
     "next_rules_version",
-    "reversed_by",
     "rules_history",
     "update_member",
     "write_drafts",
