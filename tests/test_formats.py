@@ -107,3 +107,104 @@ def test_show_one_entry_with_its_postings(run):
     assert entry["rules_version"] == 1 and entry["reverses"] is None and entry["hash"]
     rows = list(csv.DictReader(io.StringIO(run("show", "1", "--format", "csv"))))
     assert [(r["account"], int(r["minutes"])) for r in rows] == [("alice", 61), ("bob", -61)]
+
+
+LISTING_HEADER = (
+    "id,kind,member,posted_by,category,title,description,area,availability,posted_at,posted_on,"
+    "expires_on,taken_by,entry_id,state"
+)
+LISTING_FIELDS = LISTING_HEADER.split(",")
+
+
+def _post_listings(run, tmp_path):
+    """An offer (alice), a request (bob) and a request posted ten days ago (alice), unanswered."""
+    import datetime as dt
+
+    from timebank.ledger import Ledger
+    from timebank.listings import Listings
+
+    offer = json.loads(
+        run("offer", "add", "Lifts", "-k", "transport", "-d", "=SUM(A1)", "--as", "alice", "--format", "json")
+    )
+    run("request", "add", "Lift to the surgery", "-k", "transport", "--as", "bob")
+    with Ledger(tmp_path / "coop.sqlite") as ledger:
+        today = dt.date.today() - dt.timedelta(days=10)
+        Listings(ledger).post("request", actor="alice", category="shopping", title="Weekly shop", today=today)
+    return offer
+
+
+def test_listings_as_json_keep_their_shape(run, tmp_path):
+    """``--format json`` of offers and requests: the same objects as before listings took
+    the shared ``--format`` option (a list for lists, one object for add and show)."""
+    import datetime as dt
+
+    today = dt.date.today().isoformat()
+    offer = _post_listings(run, tmp_path)
+    assert list(offer) == LISTING_FIELDS
+    assert offer["id"] == 1 and offer["kind"] == "offer" and offer["state"] == "open"
+    assert offer["posted_on"] == today and offer["description"] == "=SUM(A1)" and offer["entry_id"] is None
+    assert json.loads(run("offer", "list", "--format", "json")) == [offer]
+    requests = json.loads(run("request", "list", "--format", "json"))
+    assert [(r["id"], r["member"]) for r in requests] == [(3, "alice"), (2, "bob")]
+    matches = json.loads(run("match", "2", "--format", "json"))
+    assert matches == [
+        {
+            "listing_id": 2,
+            "member": "alice",
+            "other": 1,
+            "tier": 0,
+            "reason": "same kind, same area",
+            "title": "Lifts",
+            "area": "",
+            "category": "transport",
+        }
+    ]
+    run("request", "answer", "2", "--as", "alice", "-n", "Tuesday?")
+    shown = json.loads(run("request", "show", "2", "--format", "json"))
+    assert list(shown) == [*LISTING_FIELDS, "answers", "history"]
+    assert [(a["member"], a["note"]) for a in shown["answers"]] == [("alice", "Tuesday?")]
+    assert [(e["by"], e["action"]) for e in shown["history"]] == [("bob", "posted"), ("alice", "answered")]
+    [waiting] = json.loads(run("request", "unanswered", "--days", "5", "--format", "json"))
+    assert (
+        waiting["id"] == 3
+        and waiting["days_waiting"] == 10
+        and list(waiting) == [*LISTING_FIELDS, "days_waiting"]
+    )
+    assert json.loads(run("request", "unanswered", "--days", "30", "--format", "json")) == []
+
+
+def test_listings_as_csv_like_every_other_list(run, tmp_path):
+    """Offers, requests, matches and the unanswered report take ``--format csv`` too: a
+    header of the JSON's field names, a line a row, text made formula-safe."""
+    _post_listings(run, tmp_path)
+    [offer] = list(csv.DictReader(io.StringIO(run("offer", "list", "--format", "csv"))))
+    assert list(offer) == LISTING_FIELDS
+    assert offer["id"] == "1" and offer["description"] == "'=SUM(A1)" and offer["entry_id"] == ""
+    header = run("request", "list", "--format", "csv").splitlines()[0]
+    assert header == LISTING_HEADER
+    assert run("offer", "list", "--state", "done", "--format", "csv") == LISTING_HEADER + "\n"
+    [match] = list(csv.DictReader(io.StringIO(run("match", "2", "--format", "csv"))))
+    assert match == {
+        "listing_id": "2",
+        "member": "alice",
+        "other": "1",
+        "tier": "0",
+        "reason": "same kind, same area",
+        "title": "Lifts",
+        "area": "",
+        "category": "transport",
+    }
+    [waiting] = list(
+        csv.DictReader(io.StringIO(run("request", "unanswered", "--days", "5", "--format", "csv")))
+    )
+    assert waiting["id"] == "3" and waiting["days_waiting"] == "10"
+    run("request", "answer", "2", "--as", "alice")
+    [shown] = list(csv.DictReader(io.StringIO(run("request", "show", "2", "--format", "csv"))))
+    assert list(shown) == [*LISTING_FIELDS, "answers"] and shown["answers"] == "alice"
+    [added] = list(
+        csv.DictReader(
+            io.StringIO(run("offer", "add", "Tea", "-k", "shopping", "--as", "bob", "--format", "csv"))
+        )
+    )
+    assert added["id"] == "4" and added["member"] == "bob" and added["state"] == "open"
+    assert run("request", "show", "2").startswith("#2 ")

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 import attrs
 
 from timebank.errors import InputError, NotAllowed
-from timebank.listings import TIERS, Listing, Listings, Match, _rows
+from timebank.listings import TIERS, Listing, Listings, Match
 from timebank.models import Claim, Member
+from timebank.storage import digests as stored
 from timebank.units import check_text, format_minutes
 
 if TYPE_CHECKING:
@@ -408,20 +409,15 @@ def set_recipient(ledger: Ledger, handle: str, email: str | None, *, actor: str)
 
     with ledger.transaction() as conn:
         if email is None:
-            conn.execute("DELETE FROM digest_recipients WHERE member = ?", (handle,))
+            stored.forget_recipient(conn, handle)
             return
         email = email.strip()
         check_text(email, field="email", max_length=254)  # no escapes for a terminal or a header
         if "@" not in email or any(c.isspace() or c in "<>,;\"'" for c in email) or len(email) > 254:
             raise InputError(f"email: {email!r} is not an e-mail address")
-        conn.execute(
-            "INSERT INTO digest_recipients (member, email, agreed_on, recorded_by) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (member) DO UPDATE SET email = excluded.email, agreed_on = excluded.agreed_on,"
-            " recorded_by = excluded.recorded_by",
-            (handle, email, now_utc(), acting.handle),
-        )
+        stored.set_recipient(conn, handle, email, now_utc(), acting.handle)
 
 
 def recipients(ledger: Ledger) -> dict[str, str]:
     """Members who agreed to e-mail, with their address."""
-    return {row["member"]: row["email"] for row in _rows(ledger.conn, "SELECT * FROM digest_recipients")}
+    return stored.recipients(ledger.conn)

@@ -6,7 +6,7 @@ is a row in ``listing_events`` (append-only), so who posted, answered, accepted,
 and when is kept. "Expired" is worked out when a listing is read (an open listing past its
 expiry day), so reading never writes. An entry whose refs carry ``listing=N`` marks the
 listing done in the same transaction (a trigger of migration 5), whichever path recorded
-it; reversing that entry reopens it. All SQL about listings lives here.
+it; reversing that entry reopens it. Their SQL lives in ``timebank.storage.listings``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import attrs
 
 from timebank.errors import InputError, NotAllowed, NotFound, PluginFailed, RulesRefused
 from timebank.models import Exchange, Member, Problem
-from timebank.storage.store import STANDING, now_utc
+from timebank.storage import listings as stored
+from timebank.storage.store import now_utc
 from timebank.units import check_text
 
 if TYPE_CHECKING:
@@ -97,11 +98,16 @@ class Listing:
             entry_id=row["entry_id"],
         )
 
-    def to_dict(self, today: dt.date) -> dict[str, Any]:
-        """As shown by ``--format json``: stored fields, dates as ISO text, and the state."""
+    def to_row(self) -> dict[str, Any]:
+        """The stored fields by column name, days as ISO text (the inverse of ``from_row``)."""
         data = attrs.asdict(self)
         data["posted_on"] = self.posted_on.isoformat()
         data["expires_on"] = self.expires_on.isoformat()
+        return data
+
+    def to_dict(self, today: dt.date) -> dict[str, Any]:
+        """As shown by ``--format json``: stored fields, dates as ISO text, and the state."""
+        data = self.to_row()
         data["state"] = self.state(today)
         del data["status"]
         return data
@@ -147,16 +153,9 @@ class Match:
         return attrs.asdict(self)
 
 
-_COLUMNS = (
-    "id, kind, member, posted_by, category, title, description, area, availability, posted_at,"
-    " posted_on, expires_on, status, taken_by, entry_id"
-)
-
-
-def _rows(conn: Any, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
-    cursor = conn.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+# The field names programs see (``--format json|csv``): a listing's (``Listing.to_dict``), a match's.
+FIELDS = (*(f.name for f in attrs.fields(Listing) if f.name != "status"), "state")
+MATCH_FIELDS = tuple(f.name for f in attrs.fields(Match))
 
 
 def fts_query(text: str) -> str:
@@ -193,10 +192,10 @@ class Listings:
     # reading ----------------------------------------------------------------
 
     def get(self, listing_id: int) -> Listing:
-        rows = _rows(self.conn, f"SELECT {_COLUMNS} FROM listings WHERE id = ?", (listing_id,))
-        if not rows:
+        row = stored.listing(self.conn, listing_id)
+        if row is None:
             raise NotFound(f"listing: no offer or request #{listing_id}")
-        return Listing.from_row(rows[0])
+        return Listing.from_row(row)
 
     def board(
         self,
@@ -214,41 +213,28 @@ class Listings:
         """Listings filtered by kind, state (as of ``today``), kind of care, area, member,
         and words (FTS5, best matches first); newest first otherwise."""
         today = today or dt.date.today()
-        where, params = ["1 = 1"], {"today": today.isoformat()}
-        if kind:
-            if kind not in KINDS:
-                raise InputError(f"kind: {kind!r} is not offer or request")
-            where.append("l.kind = :kind")
-            params["kind"] = kind
+        if kind and kind not in KINDS:
+            raise InputError(f"kind: {kind!r} is not offer or request")
         if state:
-            where.append(_state_sql(state))
-        if category:
-            where.append("l.category = :category")
-            params["category"] = category
-        if area:
-            where.append("l.area = :area")
-            params["area"] = area
-        if member:
-            where.append("l.member = :member")
-            params["member"] = member
-        if posted_since:
-            where.append("l.posted_on >= :since")
-            params["since"] = posted_since.isoformat()
-        order = "l.id DESC"
-        source = "listings l"
+            _check_state(state)
+        query = None
         if text and text.strip():
             query = fts_query(text)
             if not query:
                 return []
-            source = "listings_fts JOIN listings l ON l.id = listings_fts.rowid"
-            where.append("listings_fts MATCH :query")
-            params["query"] = query
-            order = "listings_fts.rank, l.id DESC"
-        sql = f"SELECT {', '.join('l.' + c.strip() for c in _COLUMNS.split(','))} FROM {source}"
-        sql += f" WHERE {' AND '.join(where)} ORDER BY {order}"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return [Listing.from_row(row) for row in _rows(self.conn, sql, params)]
+        found = stored.find(
+            self.conn,
+            today=today,
+            kind=kind,
+            state=state,
+            category=category,
+            area=area,
+            member=member,
+            posted_since=posted_since,
+            fts_query=query,
+            limit=limit,
+        )
+        return [Listing.from_row(row) for row in found]
 
     def search(self, text: str, *, today: dt.date | None = None, **filters: Any) -> list[Listing]:
         """Full-text search of titles and descriptions among open listings (FTS5)."""
@@ -256,37 +242,17 @@ class Listings:
 
     def history(self, listing_id: int) -> list[ListingEvent]:
         self.get(listing_id)
-        return [
-            ListingEvent(**row)
-            for row in _rows(
-                self.conn,
-                "SELECT listing_id, at, by, action, detail FROM listing_events"
-                " WHERE listing_id = ? ORDER BY id",
-                (listing_id,),
-            )
-        ]
+        return [ListingEvent(**row) for row in stored.events(self.conn, listing_id)]
 
     def answers(self, listing_id: int) -> list[Answer]:
-        return [
-            Answer(**row)
-            for row in _rows(
-                self.conn,
-                "SELECT listing_id, member, at, note FROM listing_answers WHERE listing_id = ? ORDER BY id",
-                (listing_id,),
-            )
-        ]
+        return [Answer(**row) for row in stored.answers(self.conn, listing_id)]
 
     def unanswered(self, days: int, *, today: dt.date | None = None) -> list[tuple[Listing, int]]:
         """Open requests nobody has answered, posted more than ``days`` days ago, with how
         many days each has waited: the people most at risk of being left without help."""
         today = today or dt.date.today()
-        rows = _rows(
-            self.conn,
-            f"SELECT {_COLUMNS} FROM listings l WHERE l.kind = 'request' AND {_state_sql('open')}"
-            " AND l.posted_on < :cutoff"
-            " AND NOT EXISTS (SELECT 1 FROM listing_answers a WHERE a.listing_id = l.id)"
-            " ORDER BY l.posted_on, l.id",
-            {"today": today.isoformat(), "cutoff": (today - dt.timedelta(days=days)).isoformat()},
+        rows = stored.unanswered_requests(
+            self.conn, today=today, posted_before=today - dt.timedelta(days=days)
         )
         listings = [Listing.from_row(row) for row in rows]
         return [(listing, (today - listing.posted_on).days) for listing in listings]
@@ -327,26 +293,7 @@ class Listings:
         )
         self._check(listing, today)
         with self.ledger.transaction() as conn:
-            now = now_utc()
-            listing_id = conn.execute(
-                "INSERT INTO listings (kind, member, posted_by, category, title, description, area,"
-                " availability, posted_at, posted_on, expires_on, status, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
-                (
-                    listing.kind,
-                    listing.member,
-                    listing.posted_by,
-                    listing.category,
-                    listing.title,
-                    listing.description,
-                    listing.area,
-                    listing.availability,
-                    now,
-                    listing.posted_on.isoformat(),
-                    listing.expires_on.isoformat(),
-                    now,
-                ),
-            ).lastrowid
+            listing_id = stored.insert(conn, listing.to_row(), now_utc())
             self._event(conn, listing_id, acting.handle, "posted", f"{listing.kind}: {listing.title}")
         return self.get(listing_id)
 
@@ -365,20 +312,7 @@ class Listings:
         self._check(updated, today)
         diff = {k: str(getattr(updated, k)) for k in allowed if getattr(updated, k) != getattr(listing, k)}
         with self.ledger.transaction() as conn:
-            conn.execute(
-                "UPDATE listings SET title = ?, description = ?, area = ?, availability = ?,"
-                " category = ?, expires_on = ?, updated_at = ? WHERE id = ?",
-                (
-                    updated.title,
-                    updated.description,
-                    updated.area,
-                    updated.availability,
-                    updated.category,
-                    updated.expires_on.isoformat(),
-                    now_utc(),
-                    listing_id,
-                ),
-            )
+            stored.update(conn, listing_id, updated.to_row(), now_utc())
             detail = ", ".join(f"{k}={v}" for k, v in sorted(diff.items()))
             self._event(conn, listing_id, acting.handle, "changed", detail)
         return self.get(listing_id)
@@ -402,11 +336,9 @@ class Listings:
         check_text(reason, field="reason", max_length=500)
         status = "done" if done else "withdrawn"
         with self.ledger.transaction() as conn:
-            changed = conn.execute(
-                "UPDATE listings SET status = ?, updated_at = ? WHERE id = ? AND status IN ('open', 'taken')",
-                (status, now_utc(), listing_id),
-            ).rowcount
-            if not changed:  # another writer got there first; re-checked inside the transaction
+            if not stored.close(
+                conn, listing_id, status, now_utc()
+            ):  # another writer got there first; re-checked inside the transaction
                 raise InputError(f"listing: #{listing_id} was closed meanwhile")
             self._event(conn, listing_id, acting.handle, status, reason)
         return self.get(listing_id)
@@ -425,17 +357,10 @@ class Listings:
         if refused:
             raise RulesRefused(refused)
         with self.ledger.transaction() as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM listing_answers WHERE listing_id = ? AND member = ?",
-                (listing_id, acting.handle),
-            ).fetchone()
-            if exists:
+            if stored.has_answered(conn, listing_id, acting.handle):
                 raise InputError(f"listing: you have already answered #{listing_id}")
             answer = Answer(listing_id, acting.handle, now_utc(), note)
-            conn.execute(
-                "INSERT INTO listing_answers (listing_id, member, at, note) VALUES (?, ?, ?, ?)",
-                (listing_id, answer.member, answer.at, answer.note),
-            )
+            stored.insert_answer(conn, listing_id, answer.member, answer.at, answer.note)
             self._event(conn, listing_id, acting.handle, "answered", note)
         return answer
 
@@ -452,12 +377,7 @@ class Listings:
         if refused:
             raise RulesRefused(refused)
         with self.ledger.transaction() as conn:
-            changed = conn.execute(
-                "UPDATE listings SET status = 'taken', taken_by = ?, updated_at = ?"
-                " WHERE id = ? AND status = 'open'",
-                (member, now_utc(), listing_id),
-            ).rowcount
-            if not changed:
+            if not stored.take(conn, listing_id, member, now_utc()):
                 raise InputError(f"listing: #{listing_id} was taken up or closed meanwhile")
             self._event(conn, listing_id, acting.handle, "accepted", member)
         return self.get(listing_id)
@@ -495,24 +415,17 @@ class Listings:
         members = self.ledger.members_by_handle()
         kinds = self._neighbours("neighbouring_kinds", listing.category)
         areas = self._neighbours("neighbouring_areas", listing.area) if listing.area else []
-        other_kind = "offer" if listing.kind == "request" else "request"
-        params: dict[str, Any] = {"kind": other_kind, "today": today.isoformat(), "member": listing.member}
-        marks = ", ".join(f":k{i}" for i in range(len(kinds)))
-        params |= {f"k{i}": k for i, k in enumerate(kinds)}
-        area_sql = ""
-        if areas:
-            area_sql = f" AND (l.area = '' OR l.area IN ({', '.join(f':a{i}' for i in range(len(areas)))}))"
-            params |= {f"a{i}": a for i, a in enumerate(areas)}
         # Tiers in SQL, so only the listings shown are read into Python.
-        params |= {"category": listing.category, "area": listing.area, "want": max(limit * 3, limit)}
-        rows = _rows(
+        rows = stored.open_of_kinds(
             self.conn,
-            f"SELECT {_COLUMNS} FROM listings l WHERE l.kind = :kind AND {_state_sql('open')}"
-            f" AND l.category IN ({marks}) AND l.member != :member{area_sql}"
-            " ORDER BY (CASE WHEN l.category = :category THEN 0 ELSE 2 END)"
-            " + (CASE WHEN :area = '' OR l.area = '' OR l.area = :area THEN 0 ELSE 1 END),"
-            " l.posted_on DESC, l.id DESC LIMIT :want",
-            params,
+            kind="offer" if listing.kind == "request" else "request",
+            categories=kinds,
+            areas=areas,
+            not_member=listing.member,
+            category=listing.category,
+            area=listing.area,
+            today=today,
+            limit=max(limit * 3, limit),
         )
         found: list[Match] = []
         seen: set[str] = set()
@@ -546,14 +459,7 @@ class Listings:
 
     def _past_givers(self, listing: Listing, members: Mapping[str, Member], skip: set[str]) -> list[Match]:
         given: dict[str, list[int]] = {}
-        # The most recent exchanges of the kind, read backwards along the entries' rowid: no
-        # index on entries is needed (an import pays for none) and a long ledger costs nothing.
-        for givers, count, minutes in self.conn.execute(
-            "SELECT givers, count(*), sum(minutes) FROM (SELECT e.givers, e.minutes FROM entries e"
-            f" WHERE e.kind = 'service' AND e.category = ? AND {STANDING} ORDER BY e.id DESC"
-            f" LIMIT {HISTORY}) GROUP BY givers",
-            (listing.category,),
-        ):
+        for givers, count, minutes in stored.recent_givers(self.conn, listing.category, HISTORY):
             for giver in givers.split():
                 totals = given.setdefault(giver, [0, 0])
                 totals[0] += count
@@ -654,10 +560,7 @@ class Listings:
 
     @staticmethod
     def _event(conn: Any, listing_id: int, by: str, action: str, detail: str = "") -> None:
-        conn.execute(
-            "INSERT INTO listing_events (listing_id, at, by, action, detail) VALUES (?, ?, ?, ?, ?)",
-            (listing_id, now_utc(), by, action, detail),
-        )
+        stored.insert_event(conn, listing_id, now_utc(), by, action, detail)
 
 
 def _kind(kind: str) -> ListingKind:
@@ -666,18 +569,10 @@ def _kind(kind: str) -> ListingKind:
     return kind  # type: ignore[return-value]
 
 
-def _state_sql(state: str) -> str:
-    """SQL for "listing ``l`` is in ``state`` on ``:today``" (expired is derived, never stored)."""
-    if state == "open":
-        return "(l.status = 'open' AND l.expires_on >= :today)"
-    if state == "expired":
-        return "(l.status = 'open' AND l.expires_on < :today)"
-    stored = {"taken up": "taken", "taken": "taken", "done": "done", "withdrawn": "withdrawn"}.get(state)
-    if stored is None:
-        if state == "all":
-            return "1 = 1"
+def _check_state(state: str) -> None:
+    """A state to filter by: one of ``STATES``, ``taken`` (as stored) or ``all``."""
+    if state not in stored.STATE_NAMES:
         raise InputError(f"state: {state!r} is not one of {', '.join(STATES)} or all")
-    return f"l.status = '{stored}'"
 
 
 def listing_problems(ledger: Ledger, exchanges: Iterable[Exchange]) -> list[Problem]:
@@ -699,11 +594,11 @@ def listing_problems(ledger: Ledger, exchanges: Iterable[Exchange]) -> list[Prob
         if not ref.isdigit() or len(ref) > 18:  # SQLite's integers are 64 bits
             refuse(f"{ref!r} is not a listing number")
             continue
-        rows = _rows(ledger.conn, f"SELECT {_COLUMNS} FROM listings WHERE id = ?", (int(ref),))
-        if not rows:
+        row = stored.listing(ledger.conn, int(ref))
+        if row is None:
             refuse(f"there is no offer or request #{ref}")
             continue
-        listing = Listing.from_row(rows[0])
+        listing = Listing.from_row(row)
         state = listing.state(today)
         if listing.id in seen or listing.status in ("done", "withdrawn"):
             done = f" by entry #{listing.entry_id}" if listing.entry_id else ""
@@ -724,6 +619,8 @@ def listing_problems(ledger: Ledger, exchanges: Iterable[Exchange]) -> list[Prob
 
 
 __all__ = [
+    "FIELDS",
+    "MATCH_FIELDS",
     "Answer",
     "Listing",
     "ListingEvent",

@@ -216,6 +216,7 @@ def _reason(exc: BaseException) -> str:
 
 def send(ledger: Ledger, settings: SmtpSettings, items: Iterable[Outgoing]) -> SendReport:
     """Send each message in its own SMTP transaction; record each one the server accepted."""
+    from timebank.storage import digests
     from timebank.storage.store import now_utc
 
     items = list(items)
@@ -242,9 +243,13 @@ def send(ledger: Ledger, settings: SmtpSettings, items: Iterable[Outgoing]) -> S
                 refused.append((item, _reason(smtplib.SMTPRecipientsRefused(rejected))))
                 continue
             with ledger.transaction() as conn:
-                conn.execute(
-                    "INSERT INTO digest_sends (sent_at, member, email, kind, subject) VALUES (?, ?, ?, ?, ?)",
-                    (now_utc(), item.member, item.email, item.kind, item.subject),
+                digests.record_send(
+                    conn,
+                    sent_at=now_utc(),
+                    member=item.member,
+                    email=item.email,
+                    kind=item.kind,
+                    subject=item.subject,
                 )
             sent.append(item)
     finally:

@@ -87,6 +87,11 @@ class ReadingMixin:
     def last_entry_id(self) -> int:
         return reads.last_entry_id(self.conn)
 
+    def reversed_by(self, entry_ids: Sequence[int]) -> dict[int, int]:
+        """Which of ``entry_ids`` a later entry reverses, and by which entry (one query for a
+        page of the log, so a screen can mark them)."""
+        return reads.reversed_by(self.conn, entry_ids)
+
     def head_hash(self) -> str:
         return reads.chain_head(self.conn)[1]
 

@@ -21,6 +21,7 @@ from timebank.errors import InputError, PluginFailed, RulesRefused, TimebankErro
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import default_plugins
+from timebank.storage import figures
 from timebank.units import NAME_LENGTH, check_text, format_hours, parse_day, printable
 
 _HELP_ERRORS = tuple(filter(None, [getattr(click.exceptions, "NoArgsIsHelpError", None)]))
@@ -185,9 +186,7 @@ def summary_text(ledger: Ledger) -> str:
     """The co-op at a glance: members, hours exchanged, the chain head."""
     members = ledger.members()
     active = sum(1 for m in members if m.is_active)
-    entries, minutes = ledger.conn.execute(
-        "SELECT count(*), coalesce(sum(minutes), 0) FROM entries WHERE kind = 'service'"
-    ).fetchone()
+    entries, minutes = figures.service_totals(ledger.conn)
     pending = len(ledger.claims())
     lines = [
         printable(f"{ledger.rules.coop['name']}  ({ledger.path})"),

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from timebank.chain import GENESIS, entry_hash
+from timebank.chain import ENTRY_FIELDS, GENESIS, entry_hash
 from timebank.errors import InputError, NotAllowed
 from timebank.interchange.exports import iter_entries
 from timebank.ledger import Ledger
@@ -31,13 +31,14 @@ from timebank.models import Member, encode_refs
 from timebank.permissions import RESERVED_HANDLES
 from timebank.plugin_manager import default_plugins
 from timebank.rules import build_rules, check_rules
+from timebank.storage import bundles as stored
 from timebank.storage.anchors import append_anchor, set_aside_orphans
 from timebank.storage.store import SCHEMA_VERSION, Store
 from timebank.units import NAME_LENGTH, NOTE_LENGTH, check_flag, check_text, text_fault
 
 FORMAT = "timebank-ledger"
 VERSION = 1
-MEMBER_FIELDS = ("handle", "name", "member_class", "joined", "left", "status", "role", "area", "flags")
+MEMBER_FIELDS = stored.MEMBER_FIELDS
 
 
 def write_bundle(ledger: Ledger, out: IO[str]) -> int:
@@ -49,28 +50,11 @@ def write_bundle(ledger: Ledger, out: IO[str]) -> int:
         "schema_version": SCHEMA_VERSION,
         "coop": ledger.rules.coop.get("name", ""),
         "rules": [
-            {"version": v, "created_at": at, "created_by": by, "data": json.loads(data), "note": note}
-            for v, at, by, data, note in conn.execute(
-                "SELECT version, created_at, created_by, data, note FROM rules ORDER BY version"
-            )
+            {**version, "data": json.loads(version["data"])} for version in stored.rules_versions(conn)
         ],
-        "members": [
-            dict(zip(MEMBER_FIELDS, row, strict=True))
-            for row in conn.execute(f"SELECT {', '.join(MEMBER_FIELDS)} FROM members ORDER BY id")
-        ],
-        "accounts": [
-            {"code": code, "kind": kind, "name": name, "member": member}
-            for code, kind, name, member in conn.execute(
-                "SELECT a.code, a.kind, a.name, m.handle FROM accounts a"
-                " LEFT JOIN members m ON m.id = a.member_id ORDER BY a.id"
-            )
-        ],
-        "period_closes": [
-            {"through": t, "closed_at": at, "closed_by": by}
-            for t, at, by in conn.execute(
-                "SELECT through, closed_at, closed_by FROM period_closes ORDER BY id"
-            )
-        ],
+        "members": stored.members(conn),
+        "accounts": stored.accounts(conn),
+        "period_closes": stored.period_closes(conn),
     }
     text = json.dumps(head, ensure_ascii=False, indent=1)
     out.write(text[: text.rindex("}")].rstrip() + ',\n "entries": [')
@@ -239,8 +223,7 @@ def restore_bundle(source: Path, path: Path, *, actor: str, dry_run: bool = Fals
         with Ledger(path) as ledger:
             with ledger.transaction() as conn:  # plugins' own tables, empty
                 for _, statements in ledger.plugins.call("declare_tables", ledger.rules):
-                    for statement in statements:
-                        conn.execute(statement)
+                    stored.run_statements(conn, statements)
             report = ledger.verify()
             if not report.ok:
                 raise InputError(f"{source}: the restored ledger does not verify: {report.problem}")
@@ -256,58 +239,44 @@ def _write(data: Mapping[str, Any], path: Path) -> None:
     try:
         with store.write() as conn:
             for r in data["rules"]:
-                conn.execute(
-                    "INSERT INTO rules (version, created_at, created_by, data, note) VALUES (?, ?, ?, ?, ?)",
-                    (
-                        r["version"],
-                        r["created_at"],
-                        r["created_by"],
-                        json.dumps(r["data"]),
-                        r.get("note", ""),
-                    ),
+                stored.insert_rules_version(
+                    conn,
+                    version=r["version"],
+                    created_at=r["created_at"],
+                    created_by=r["created_by"],
+                    data=json.dumps(r["data"]),
+                    note=r.get("note", ""),
                 )
-            member_ids = {}
-            for m in data["members"]:
-                member_ids[m["handle"]] = conn.execute(
-                    f"INSERT INTO members ({', '.join(MEMBER_FIELDS)})"
-                    f" VALUES ({', '.join('?' * len(MEMBER_FIELDS))})",
-                    tuple(m.get(f) for f in MEMBER_FIELDS),
-                ).lastrowid
+            member_ids = {m["handle"]: stored.insert_member(conn, m) for m in data["members"]}
             account_ids = {}
             for a in data["accounts"]:
-                account_ids[a["code"]] = conn.execute(
-                    "INSERT INTO accounts (code, kind, name, member_id) VALUES (?, ?, ?, ?)",
-                    (a["code"], a["kind"], a["name"], member_ids.get(a["member"]) if a["member"] else None),
-                ).lastrowid
+                account_ids[a["code"]] = stored.insert_account(
+                    conn,
+                    code=a["code"],
+                    kind=a["kind"],
+                    name=a["name"],
+                    member_id=member_ids.get(a["member"]) if a["member"] else None,
+                )
             for close in data.get("period_closes", []):
-                conn.execute(
-                    "INSERT INTO period_closes (through, closed_at, closed_by) VALUES (?, ?, ?)",
-                    (close["through"], close["closed_at"], close["closed_by"]),
+                stored.insert_period_close(
+                    conn, through=close["through"], closed_at=close["closed_at"], closed_by=close["closed_by"]
                 )
             balances: dict[str, int] = {}
             touched: dict[str, int] = {}
             last = 0
             for entry in data["entries"]:
-                conn.execute(
-                    "INSERT INTO entries (id, kind, day, recorded_at, recorded_by, givers, receivers,"
-                    " minutes, category, note, rules_version, reverses, refs, prev_hash, hash)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*_fields(entry), entry["prev_hash"], entry["hash"]),
-                )
-                rows = []
+                postings = []
                 for seq, (code, amount) in enumerate(entry["postings"]):
                     balances[code] = balances.get(code, 0) + amount
                     touched[code] = entry["id"]
-                    rows.append((entry["id"], seq, account_ids[code], amount, balances[code]))
-                conn.executemany(
-                    "INSERT INTO postings (entry_id, seq, account_id, amount, balance_after)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    rows,
+                    postings.append((seq, account_ids[code], amount, balances[code]))
+                row = dict(zip(ENTRY_FIELDS, _fields(entry), strict=True))
+                stored.insert_entry(
+                    conn, {**row, "prev_hash": entry["prev_hash"], "hash": entry["hash"]}, postings
                 )
                 last = entry["id"]
-            conn.executemany(
-                "INSERT INTO balances (account_id, balance, last_entry_id) VALUES (?, ?, ?)",
-                [(account_ids[code], value, touched[code]) for code, value in balances.items()],
+            stored.insert_balances(
+                conn, [(account_ids[code], value, touched[code]) for code, value in balances.items()]
             )
         if data["entries"]:
             append_anchor(path, last, data["entries"][-1]["hash"])

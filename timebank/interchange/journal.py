@@ -30,6 +30,7 @@ from typing import IO
 from timebank.interchange.exports import iter_entries
 from timebank.ledger import Ledger
 from timebank.models import SUB_ACCOUNT, SYSTEM_PREFIX, Account, Entry
+from timebank.storage import figures
 
 COMMODITY = "MIN"
 FORMATS = ("hledger", "beancount")
@@ -109,9 +110,9 @@ def _quote(text: str) -> str:
 
 def _first_day(ledger: Ledger) -> dt.date:
     days = [m.joined for m in ledger.members()]
-    first = ledger.conn.execute("SELECT min(day) FROM entries").fetchone()[0]
+    first = figures.first_day(ledger.conn)
     if first:
-        days.append(dt.date.fromisoformat(first))
+        days.append(first)
     return min(days, default=dt.date.today())
 
 

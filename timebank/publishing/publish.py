@@ -51,7 +51,9 @@ from timebank.publishing.disclosure import (
     dominated,
 )
 from timebank.rules import Rules
-from timebank.storage.store import STANDING, file_uri, now_utc
+from timebank.storage import figures as stored_figures
+from timebank.storage import publications as stored
+from timebank.storage.store import now_utc
 
 METHOD = (
     "Rounded counts and sums over groups of members, each drawn from enough members. A figure"
@@ -149,17 +151,11 @@ def core_declarations(ledger: Ledger, through: dt.date) -> tuple[list[Measure], 
     count: dict[str, int] = defaultdict(int)
     gave: dict[str, set[str]] = defaultdict(set)
     received: dict[str, set[str]] = defaultdict(set)
-    rows = ledger.conn.execute(
-        "SELECT substr(e.day, 1, 7), e.category, e.givers, e.receivers, e.minutes FROM entries e"
-        # ``+e.day``: most entries qualify, so read the table in order rather than via the index
-        f" WHERE e.kind = 'service' AND +e.day <= ? AND {STANDING}",
-        (last,),
-    )
     area_of = area.get
     current, received_now, n = None, set(), 0
     cells: dict[tuple[str, str], dict[str, int]] = {}
     per_month: dict[str, dict[tuple[str, str], dict[str, int]]] = {}
-    while chunk := rows.fetchmany(20_000):
+    for chunk in stored_figures.service_rows_through(ledger.conn, through):
         for month, category, givers, receivers, minutes in chunk:
             if month != current:  # entries come in day order, mostly: keep this month at hand
                 if current is not None:
@@ -332,14 +328,7 @@ def _bands(ledger: Ledger, members: set[str], through: dt.date) -> Iterable[tupl
 
 def balances_on(ledger: Ledger, day: dt.date) -> dict[str, int]:
     """Every account's balance at the end of ``day``: today's, less what is dated after it."""
-    later = dict(
-        ledger.conn.execute(
-            # CROSS JOIN keeps entries outside: otherwise SQLite walks all postings by account
-            "SELECT p.account_id, sum(p.amount) FROM entries e CROSS JOIN postings p ON p.entry_id = e.id"
-            " WHERE e.day > ? GROUP BY p.account_id",
-            (day.isoformat(),),
-        )
-    )
+    later = stored_figures.amounts_dated_after(ledger.conn, day)
     ids = ledger.account_ids()
     return {account.code: balance - later.get(ids[account.code], 0) for account, balance in ledger.balances()}
 
@@ -392,52 +381,31 @@ class Previous:
 def ledger_identity(ledger: Ledger) -> str:
     """Which ledger a published file comes from, without saying anything about it: a random
     name given to the ledger by migration 4 (its backups share it)."""
-    row = ledger.conn.execute("SELECT value FROM meta WHERE key = 'ledger_id'").fetchone()
-    if row is None:  # not expected: migration 4 names every ledger; the first rules then
-        row = ledger.conn.execute("SELECT created_at || data FROM rules ORDER BY version LIMIT 1").fetchone()
-    return hashlib.sha256(f"timebank ledger|{row[0]}".encode()).hexdigest()[:32]
+    source = stored.identity_source(ledger.conn)
+    return hashlib.sha256(f"timebank ledger|{source}".encode()).hexdigest()[:32]
 
 
 def _from_ledger(ledger: Ledger) -> Previous | None:
-    row = ledger.conn.execute(
-        "SELECT id, through, tables, truth FROM publications ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    if row is None:
+    latest = stored.latest(ledger.conn)
+    if latest is None:
         return None
-    records = ledger.conn.execute(
-        "SELECT id, published_at, through, months, digest, commitment FROM publications ORDER BY id"
-    ).fetchall()
-    return Previous(row[0], row[1], json.loads(row[2]), json.loads(row[3]), [tuple(r) for r in records])
+    records = stored.records(ledger.conn)
+    return Previous(latest["id"], latest["through"], latest["tables"], latest["truth"], records)
 
 
 def _from_file(path: Path) -> Previous | None:
     """The publication record the public file carries, with its rows, if it is one."""
-    if not path.exists():
-        return None
     try:
-        conn = sqlite3.connect(file_uri(path, "mode=ro"), uri=True)
-        try:
-            records = conn.execute(
-                "SELECT number, published_at, through, months, digest, commitment, ledger FROM _publications"
-                " ORDER BY number"
-            ).fetchall()
-            if not records:
-                return None
-            tables = {}
-            for name, title, description in conn.execute("SELECT name, title, description FROM _tables"):
-                columns = [r[1] for r in conn.execute(f"PRAGMA table_info([{name}])")]
-                rows = [list(r) for r in conn.execute(f"SELECT * FROM [{name}] ORDER BY rowid")]
-                tables[name] = {"title": title, "description": description, "columns": columns, "rows": rows}
-        finally:
-            conn.close()
+        found = stored.read_file(path)
     except sqlite3.DatabaseError as exc:
-        if "no such table" in str(exc) or "not a database" in str(exc) or "no such column" in str(exc):
-            return None  # not a file of publications (an older format, or not ours): replaced whole
         # a file of publications that cannot be read now must not be taken for none at all:
         # that would unfreeze every month the public has
         raise InputError(f"out: {path} could not be read ({exc}); nothing was published") from None
+    if found is None:  # no file, or not a file of publications (an older format, or not ours): replaced whole
+        return None
+    records = found["records"]
     return Previous(
-        records[-1][0], records[-1][2], tables, {}, [tuple(r[:6]) for r in records], records[-1][6]
+        records[-1][0], records[-1][2], found["tables"], {}, [tuple(r[:6]) for r in records], records[-1][6]
     )
 
 
@@ -732,9 +700,10 @@ def publish(
                 builder.add(figure)
         rules = ledger.rules
         # the rules in force when the period ended: later changes are activity after it
-        in_force = ledger.conn.execute(
-            "SELECT max(version) FROM rules WHERE substr(created_at, 1, 10) <= ?", (through.isoformat(),)
-        ).fetchone()[0]
+        in_force = max(
+            (r["version"] for r in ledger.rules_history() if r["created_at"][:10] <= through.isoformat()),
+            default=None,
+        )
     audit = Audit(builder.cells, relations(builder, extra), protection)
     result = audit.run()
     tables = _tables(figures, builder, previous, protection)
@@ -781,25 +750,21 @@ def publish(
     ]
     _write(temp, tables, about, records, identity)
     with ledger.store.write() as conn:
-        latest = conn.execute("SELECT max(id) FROM publications").fetchone()[0]
-        if latest != (recorded.number if recorded else None):
+        if stored.latest_id(conn) != (recorded.number if recorded else None):
             temp.unlink(missing_ok=True)
             raise InputError("publish: another publication was recorded meanwhile; publish again")
-        conn.execute(
-            "INSERT INTO publications (id, published_at, through, months, tables, truth, digest,"
-            " head_hash, commitment_key, commitment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                number,
-                published_at,
-                effective,
-                json.dumps(months),
-                json.dumps(tables, separators=(",", ":")),
-                json.dumps(truth, separators=(",", ":")),
-                digest,
-                head,
-                key,
-                commitment,
-            ),
+        stored.record(
+            conn,
+            number=number,
+            published_at=published_at,
+            through=effective,
+            months=months,
+            tables=tables,
+            truth=truth,
+            digest=digest,
+            head_hash=head,
+            commitment_key=key,
+            commitment=commitment,
         )
     os.replace(temp, out)
     return Published(out, tuple(tables), result, through, tuple(new_months), number, protection)
@@ -841,29 +806,9 @@ def _tables(
 
 
 def _write(path: Path, tables: dict[str, dict[str, Any]], about: list, records: list, identity: str) -> None:
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("CREATE TABLE _tables (name TEXT PRIMARY KEY, title TEXT, description TEXT)")
-        for name, table in tables.items():
-            columns = ", ".join(f"[{c}]" for c in table["columns"])
-            conn.execute(f"CREATE TABLE [{name}] ({columns})")
-            marks = ", ".join("?" * len(table["columns"]))
-            conn.executemany(f"INSERT INTO [{name}] VALUES ({marks})", table["rows"])
-            conn.execute("INSERT INTO _tables VALUES (?, ?, ?)", (name, table["title"], table["description"]))
-        conn.execute("CREATE TABLE about (key TEXT PRIMARY KEY, value TEXT)")
-        conn.executemany("INSERT INTO about VALUES (?, ?)", about)
-        conn.execute(
-            "CREATE TABLE _publications (number INTEGER PRIMARY KEY, published_at TEXT, through TEXT,"
-            " months TEXT, digest TEXT, commitment TEXT, ledger TEXT)"
-        )
-        conn.executemany(
-            "INSERT INTO _publications VALUES (?, ?, ?, ?, ?, ?, ?)", [(*r, identity) for r in records]
-        )
-        conn.execute("CREATE TABLE charts (name TEXT PRIMARY KEY, title TEXT, svg TEXT)")
-        conn.executemany("INSERT INTO charts VALUES (?, ?, ?)", list(_charts(tables)))
-        conn.commit()
-    finally:
-        conn.close()
+    """The public file: the tables, what ``about`` says, every publication (each naming the
+    ledger by its public identity) and the charts."""
+    stored.write_file(path, tables, about, [(*r, identity) for r in records], list(_charts(tables)))
 
 
 def _charts(tables: dict[str, dict[str, Any]]) -> Iterable[tuple[str, str, str]]:

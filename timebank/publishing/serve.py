@@ -8,11 +8,10 @@ explains the figures in plain words and shows the charts drawn at publish time.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
-from timebank.storage.store import file_uri
+from timebank.storage.publications import read_about
 
 SITE = Path(__file__).parent / "site"
 SETTINGS = {
@@ -61,15 +60,7 @@ def metadata_for(path: str | Path, name: str | None = None) -> dict[str, Any]:
     ``name`` is the database's name on the site (default: the file's stem, as Datasette's
     own ``datasette serve`` names it).
     """
-    conn = sqlite3.connect(file_uri(path, "mode=ro"), uri=True)
-    try:
-        about = dict(conn.execute("SELECT key, value FROM about"))
-        tables = {
-            name: {"title": title, "description": description}
-            for name, title, description in conn.execute("SELECT name, title, description FROM _tables")
-        }
-    finally:
-        conn.close()
+    about, tables = read_about(path)
     tables.update(
         {
             "_tables": {"hidden": True},

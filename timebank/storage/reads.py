@@ -283,3 +283,11 @@ def due_claim_ids(conn: sqlite3.Connection, today: dt.date) -> list[int]:
 
 def _marks(count: int) -> str:
     return ",".join("?" * count)
+
+
+def reversed_by(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, int]:
+    """Which of the entries ``ids`` a later entry reverses, and by which entry."""
+    if not ids:
+        return {}
+    sql = f"SELECT reverses, id FROM entries WHERE reverses IN ({_marks(len(ids))})"
+    return dict(conn.execute(sql, tuple(ids)))

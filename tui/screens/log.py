@@ -38,15 +38,6 @@ FIELD_OF_PROBLEM = {
 }
 
 
-def reversed_among(ledger, ids: list[int]) -> set[int]:
-    """Which of these entries a later entry reverses."""
-    if not ids:
-        return set()
-    marks = ",".join("?" * len(ids))
-    rows = ledger.conn.execute(f"SELECT reverses FROM entries WHERE reverses IN ({marks})", tuple(ids))
-    return {r[0] for r in rows}
-
-
 def ref_id(field: ExchangeField) -> str:
     """The input's id of a plugin's field (its name, kept apart from the form's own)."""
     return f"ref-{field.name}"
@@ -123,7 +114,7 @@ class LogScreen(LedgerScreen):
         sight = self.sight  # a member sees the entries that concern them
         day_entries = self.ledger.entries_of_day(self.today, or_after=self.tb.session_start)
         entries = [e for e in day_entries if e.kind == "service" and sight.entry(e)]
-        reversed_ids = reversed_among(self.ledger, [e.id for e in entries])
+        reversed_ids = set(self.ledger.reversed_by([e.id for e in entries]))
         for entry in entries:
             table.add_row(
                 *plain_row(

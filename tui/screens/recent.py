@@ -21,15 +21,6 @@ PLAIN_KIND = {
 }
 
 
-def reversed_by(ledger, ids: list[int]) -> dict[int, int]:
-    """Which of these entries a later entry reverses, and by which."""
-    if not ids:
-        return {}
-    marks = ",".join("?" * len(ids))
-    rows = ledger.conn.execute(f"SELECT reverses, id FROM entries WHERE reverses IN ({marks})", tuple(ids))
-    return dict(rows.fetchall())
-
-
 class RecentScreen(TableScreen):
     BINDINGS = [("r", "reverse", "Reverse"), ("m", "more", "Older")]
     COORDINATOR_ACTIONS = frozenset({"reverse"})
@@ -47,7 +38,7 @@ class RecentScreen(TableScreen):
 
     def _add(self, entries) -> None:
         table = self.table
-        undone = reversed_by(self.ledger, [e.id for e in entries])
+        undone = self.ledger.reversed_by([e.id for e in entries])
         sight = self.sight
         for e in entries:
             if not sight.entry(e):

@@ -10,15 +10,12 @@ from typing import Any
 
 import click
 
+from timebank.cli.formats import emit, format_option
 from timebank.cli.main import cli
 from timebank.cli.options import ID, as_option, with_ledger
 from timebank.errors import InputError
 from timebank.ledger import Ledger
-from timebank.listings import STATES, Listing, Listings, Match
-
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output as text or JSON."
-)
+from timebank.listings import FIELDS, MATCH_FIELDS, STATES, Listing, Listings, Match
 
 
 def _day(text: str | None, field: str) -> dt.date | None:
@@ -39,13 +36,33 @@ def _line(item: Listing, today: dt.date) -> str:
 
 
 def _echo_listings(items: list[Listing], fmt: str, today: dt.date) -> None:
+    def text() -> None:
+        for item in items:
+            click.echo(_line(item, today))
+        if not items:
+            click.echo("nothing found")
+
+    emit(fmt, [item.to_dict(today) for item in items], text, columns=FIELDS)
+
+
+def _emit_one(fmt: str, row: dict[str, Any], text: Any, columns: tuple[str, ...]) -> None:
+    """One record: a JSON object (not a list of one), a CSV header and line, or ``text``."""
     if fmt == "json":
-        click.echo(json.dumps([item.to_dict(today) for item in items], indent=2, ensure_ascii=False))
-        return
-    for item in items:
-        click.echo(_line(item, today))
-    if not items:
-        click.echo("nothing found")
+        click.echo(json.dumps(row, ensure_ascii=False, indent=1))
+    else:
+        emit(fmt, [row], text, columns=columns)
+
+
+def _show_text(item: Listing, today: dt.date, answers: list[Any], history: list[Any]) -> None:
+    click.echo(_line(item, today))
+    if item.description:
+        click.echo(f"  {item.description}")
+    if item.taken_by:
+        click.echo(f"  taken up by {item.taken_by}")
+    for answer in answers:
+        click.echo(f"  answered by {answer.member} at {answer.at}: {answer.note}".rstrip(": "))
+    for event in history:
+        click.echo(f"  {event.at} {event.by} {event.action} {event.detail}".rstrip())
 
 
 def _listing_group(kind: str, helptext: str) -> click.Group:
@@ -63,7 +80,7 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
     @click.option("--when", "availability", default="flexible", help='Days and times, or "flexible".')
     @click.option("--expires", default=None, help="Last day it stays open (default: the rules' expiry).")
     @click.option("--for", "member", default=None, help="Post for this member (co-ordinators).")
-    @FORMAT
+    @format_option
     def add(
         ledger: Ledger,
         actor: str | None,
@@ -87,10 +104,12 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
             availability=availability,
             expires_on=_day(expires, "expires"),
         )
-        if fmt == "json":
-            click.echo(json.dumps(item.to_dict(dt.date.today()), ensure_ascii=False))
-        else:
-            click.echo(f"{kind} #{item.id} posted for {item.member}; open until {item.expires_on}")
+        _emit_one(
+            fmt,
+            item.to_dict(dt.date.today()),
+            lambda: click.echo(f"{kind} #{item.id} posted for {item.member}; open until {item.expires_on}"),
+            FIELDS,
+        )
 
     add.__doc__ = f"Post {'an offer' if kind == 'offer' else 'a request'}: TITLE in a few words."
 
@@ -107,7 +126,7 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
     )
     @click.option("--member", default=None, help="Only this member's.")
     @click.option("-s", "--search", "text", default=None, help="Words to search for (full text).")
-    @FORMAT
+    @format_option
     def list_(
         ledger: Ledger,
         category: str | None,
@@ -128,28 +147,20 @@ def _listing_group(kind: str, helptext: str) -> click.Group:
     @group.command("show")
     @with_ledger
     @click.argument("listing_id", type=ID)
-    @FORMAT
+    @format_option
     def show(ledger: Ledger, listing_id: int, fmt: str) -> None:
-        """One listing with its answers and its history."""
+        """One listing with its answers and its history (in CSV: the listing, and who answered)."""
         board = Listings(ledger)
         item = board.get(listing_id)
         today = dt.date.today()
         answers, history = board.answers(listing_id), board.history(listing_id)
+        data = item.to_dict(today)
         if fmt == "json":
-            data = item.to_dict(today)
             data["answers"] = [_as_dict(a) for a in answers]
             data["history"] = [_as_dict(e) for e in history]
-            click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-            return
-        click.echo(_line(item, today))
-        if item.description:
-            click.echo(f"  {item.description}")
-        if item.taken_by:
-            click.echo(f"  taken up by {item.taken_by}")
-        for answer in answers:
-            click.echo(f"  answered by {answer.member} at {answer.at}: {answer.note}".rstrip(": "))
-        for event in history:
-            click.echo(f"  {event.at} {event.by} {event.action} {event.detail}".rstrip())
+        else:
+            data["answers"] = [a.member for a in answers]
+        _emit_one(fmt, data, lambda: _show_text(item, today, answers, history), (*FIELDS, "answers"))
 
     @group.command("change")
     @with_ledger
@@ -249,23 +260,20 @@ def request_close(ledger: Ledger, actor: str | None, listing_id: int, done: bool
 @request.command("unanswered")
 @with_ledger
 @click.option("--days", type=click.IntRange(0, 36_500), default=7, show_default=True)
-@FORMAT
+@format_option
 def request_unanswered(ledger: Ledger, days: int, fmt: str) -> None:
     """Open requests nobody has answered for more than DAYS days (a co-ordinator's report)."""
-    found = Listings(ledger).unanswered(days)
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                [{**item.to_dict(dt.date.today()), "days_waiting": waited} for item, waited in found],
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
-        return
-    for item, waited in found:
-        click.echo(f"{waited:>4} days  {_line(item, dt.date.today())}")
-    if not found:
-        click.echo(f"no request has waited more than {days} days unanswered")
+    today = dt.date.today()
+    found = Listings(ledger).unanswered(days, today=today)
+
+    def text() -> None:
+        for item, waited in found:
+            click.echo(f"{waited:>4} days  {_line(item, today)}")
+        if not found:
+            click.echo(f"no request has waited more than {days} days unanswered")
+
+    rows = [{**item.to_dict(today), "days_waiting": waited} for item, waited in found]
+    emit(fmt, rows, text, columns=(*FIELDS, "days_waiting"))
 
 
 def _kind_of(ledger: Ledger, listing_id: int, kind: str) -> None:
@@ -278,18 +286,19 @@ def _kind_of(ledger: Ledger, listing_id: int, kind: str) -> None:
 @with_ledger
 @click.argument("listing_id", type=ID)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
-@FORMAT
+@format_option
 def match(ledger: Ledger, listing_id: int, limit: int, fmt: str) -> None:
     """Who may fit a request (or which requests fit an offer), best first."""
     matches: list[Match] = Listings(ledger).match(listing_id, limit=limit)
-    if fmt == "json":
-        click.echo(json.dumps([m.to_dict() for m in matches], indent=2, ensure_ascii=False))
-        return
-    for m in matches:
-        via = f"#{m.other} {m.title}" if m.other else ""
-        click.echo(f"{m.member:<12} {m.category:<14} {m.area or '-':<10} {m.reason}  {via}".rstrip())
-    if not matches:
-        click.echo("no matches yet")
+
+    def text() -> None:
+        for m in matches:
+            via = f"#{m.other} {m.title}" if m.other else ""
+            click.echo(f"{m.member:<12} {m.category:<14} {m.area or '-':<10} {m.reason}  {via}".rstrip())
+        if not matches:
+            click.echo("no matches yet")
+
+    emit(fmt, [m.to_dict() for m in matches], text, columns=MATCH_FIELDS)
 
 
 # digest -----------------------------------------------------------------------

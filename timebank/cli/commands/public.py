@@ -85,15 +85,11 @@ def serve(file: Path | None, ledger_path: Path | None, host: str, port: int) -> 
 
 def _refuse_ledger(file: Path) -> None:
     """The ledger is never served: refuse any file that has a ledger's tables."""
-    import sqlite3
+    from timebank.storage.publications import table_names
 
-    conn = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
-    try:
-        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.DatabaseError:
-        raise InputError(f"file: {file} is not a published timebank file") from None
-    finally:
-        conn.close()
+    names = table_names(file)
+    if names is None:
+        raise InputError(f"file: {file} is not a published timebank file")
     if "entries" in names or "members" in names:
         raise InputError(f"file: {file} is a ledger; only the file 'timebank publish' writes may be served")
     if "about" not in names:
