@@ -92,6 +92,12 @@ class ReadingMixin:
         page of the log, so a screen can mark them)."""
         return reads.reversed_by(self.conn, entry_ids)
 
+    def service_totals(self) -> tuple[int, int]:
+        """How many exchanges of care the ledger holds and their minutes (reversals included)."""
+        from timebank.storage.figures import service_totals
+
+        return service_totals(self.conn)
+
     def head_hash(self) -> str:
         return reads.chain_head(self.conn)[1]
 
