@@ -14,7 +14,7 @@ from typing import Any
 
 from timebank.errors import NotFound
 from timebank.models import Account, Entry, StatementLine
-from timebank.storage import reads
+from timebank.storage import figures, reads
 
 
 class ReadingMixin:
@@ -94,9 +94,7 @@ class ReadingMixin:
 
     def service_totals(self) -> tuple[int, int]:
         """How many exchanges of care the ledger holds and their minutes (reversals included)."""
-        from timebank.storage.figures import service_totals
-
-        return service_totals(self.conn)
+        return figures.service_totals(self.conn)
 
     def head_hash(self) -> str:
         return reads.chain_head(self.conn)[1]
