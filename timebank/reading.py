@@ -14,7 +14,7 @@ from typing import Any
 
 from timebank.errors import NotFound
 from timebank.models import Account, Entry, StatementLine
-from timebank.storage import reads
+from timebank.storage import figures, reads
 
 
 class ReadingMixin:
@@ -88,6 +88,10 @@ class ReadingMixin:
         """Which of ``entry_ids`` a later entry reverses, and by which entry (one query for a
         page of the log, so a screen can mark them)."""
         return reads.reversed_by(self.conn, entry_ids)
+
+    def service_totals(self) -> tuple[int, int]:
+        """How many exchanges of care the ledger holds and their minutes (reversals included)."""
+        return figures.service_totals(self.conn)
 
     def head_hash(self) -> str:
         return reads.chain_head(self.conn)[1]

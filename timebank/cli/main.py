@@ -21,7 +21,6 @@ from timebank.errors import InputError, PluginFailed, RulesRefused, TimebankErro
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugin_manager import default_plugins
-from timebank.storage import figures
 from timebank.units import NAME_LENGTH, check_text, format_hours, parse_day, printable
 
 _HELP_ERRORS = tuple(filter(None, [getattr(click.exceptions, "NoArgsIsHelpError", None)]))
@@ -186,7 +185,7 @@ def summary_text(ledger: Ledger) -> str:
     """The co-op at a glance: members, hours exchanged, the chain head."""
     members = ledger.members()
     active = sum(1 for m in members if m.is_active)
-    entries, minutes = figures.service_totals(ledger.conn)
+    entries, minutes = ledger.service_totals()
     pending = len(ledger.claims())
     lines = [
         printable(f"{ledger.rules.coop['name']}  ({ledger.path})"),

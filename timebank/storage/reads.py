@@ -289,7 +289,5 @@ def reversed_by(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, int]:
     """Which of the entries ``ids`` a later entry reverses, and by which entry."""
     if not ids:
         return {}
-    found = conn.execute(
-        f"SELECT reverses, id FROM entries WHERE reverses IN ({_marks(len(ids))})", tuple(ids)
-    )
-    return dict(found)
+    sql = f"SELECT reverses, id FROM entries WHERE reverses IN ({_marks(len(ids))})"
+    return dict(conn.execute(sql, tuple(ids)))
