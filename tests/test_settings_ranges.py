@@ -35,6 +35,7 @@ def run(tmp_path, monkeypatch):
     invoke("init", "--coordinator", "coord")
     invoke("rules", "enable", "mutual_credit")
     invoke("rules", "enable", "han_group")
+    invoke("rules", "enable", "social_prescribing")
     invoke.path = path
     return invoke
 
@@ -60,6 +61,11 @@ def history(path):
         ("mutual_credit.lowest_floor", "-5h", "plugins.mutual_credit.lowest_floor: -5h is above the floor"),
         ("mutual_credit.demurrage_percent_year", "101", "101 is out of range; it must be from 0 to 100"),
         ("han_group.min_members", "20", "plugins.han_group.min_members: 20 is more than max_members (12)"),
+        (
+            "social_prescribing.min_contacts",
+            "13",
+            "social_prescribing.min_contacts: 13 is more than max_contacts (12)",
+        ),
         ("coop.name", '""', "coop.name: must not be empty"),
         ("coop.name", '"x\\u001b[2J"', "control characters"),
     ],
