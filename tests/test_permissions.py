@@ -20,7 +20,7 @@ from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.permissions import AUTO_ACCEPT, SYSTEM
 from timebank.plugin_manager import Plugins
-from timebank.testing import snapshot_rows
+from timebank.testing import build_ledger, snapshot_rows
 
 NO_CONFIRMATION = """\
 [coop]
@@ -191,10 +191,8 @@ def test_a_plugin_may_narrow_but_never_widen(tmp_path):
     plugins.register(Everyone(), "everyone")
     plugins.register(NoCoordinatorReversals(), "strict")
     rules = {"plugins": {"classic": {}, "everyone": {}, "strict": {}}}
-    with Ledger.create(tmp_path / "l.sqlite", rules, plugins) as led:
-        led.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
-        led.add_member(Member("alice", "A", "member", dt.date(2024, 1, 1)), actor="coord")
-        led.add_member(Member("bob", "B", "member", dt.date(2024, 1, 1)), actor="coord")
+    members = {"alice": "member", "bob": "member"}
+    with build_ledger(tmp_path / "l.sqlite", rules=rules, plugins=plugins, members=members) as led:
         entry = led.record(exchange(recorded_by="coord"))
         with pytest.raises(NotAllowed, match="only a co-ordinator may change rules"):
             led.change_settings("coop", {"name": "Mine"}, actor="alice")

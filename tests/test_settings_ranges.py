@@ -18,6 +18,7 @@ from timebank.ledger import Ledger
 from timebank.plugin_manager import Plugins
 from timebank.rules import build_rules, check_rules
 from timebank.templates import load_template, template_names
+from timebank.testing import build_ledger
 
 
 @pytest.fixture
@@ -145,15 +146,7 @@ def test_rules_that_would_stop_members_being_added_or_changed_are_refused(tmp_pa
     """``rules load`` of an empty file, ``rules disable classic``, a class list without a class
     members hold, and a warning level above the ceiling were all taken; ``member add`` then
     crashed, members could not be retired, or every exchange asked for --yes."""
-    import datetime as dt
-
-    from timebank.errors import InputError
-    from timebank.ledger import Ledger
-    from timebank.models import Member
-    from timebank.permissions import SYSTEM
-
-    ledger = Ledger.create(tmp_path / "l.sqlite")
-    ledger.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
+    ledger = build_ledger(tmp_path / "l.sqlite", None)
     version = ledger.rules.version
     with pytest.raises(InputError, match="no enabled plugin declares a member class"):
         ledger.set_rules({"coop": {}, "plugins": {}}, actor="coord")
