@@ -6,6 +6,7 @@ import datetime as dt
 
 from timebank.ledger import Ledger
 from timebank.models import Member
+from timebank.plugins.safeguarding import record_check
 from timebank.testing import exchange  # noqa: F401  (one way to build exchanges in tests)
 
 TODAY = dt.date.today()
@@ -18,3 +19,16 @@ BASIC_RULES = {"coop": {}, "plugins": {"classic": {}, "credit_limits": {}, "conf
 def add_members(ledger: Ledger, *handles: str, member_class: str = "member") -> None:
     for handle in handles:
         ledger.add_member(Member(handle, handle.title(), member_class, dt.date(2024, 1, 1)), actor="coord")
+
+
+def give_current_check(ledger: Ledger, handle: str) -> None:
+    """A DBS check for ``handle`` that is current for the whole test: templates that enable
+    safeguarding refuse checked care from a member without one."""
+    record_check(
+        ledger,
+        handle,
+        kind="DBS",
+        done_on=dt.date(2024, 1, 1),
+        valid_until=dt.date(2099, 1, 1),
+        actor="coord",
+    )
