@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
+from click.testing import CliRunner, Result
+
+from timebank.cli.main import cli
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.plugins.safeguarding import record_check
@@ -32,3 +36,18 @@ def give_current_check(ledger: Ledger, handle: str) -> None:
         valid_until=dt.date(2099, 1, 1),
         actor="coord",
     )
+
+
+def cli_invoker(prog_name: str | None = None) -> Callable[..., Result]:
+    """The real CLI in this process: ``invoke(*args, ok=True, env=None)`` runs one command and
+    checks its exit status, 0 or (``ok=False``, a refusal) 1, showing what it said if not."""
+    runner = CliRunner()
+
+    def invoke(*args: object, ok: bool = True, env: dict[str, str] | None = None) -> Result:
+        result = runner.invoke(
+            cli, [str(a) for a in args], catch_exceptions=False, env=env, prog_name=prog_name
+        )
+        assert result.exit_code == (0 if ok else 1), result.output + result.stderr
+        return result
+
+    return invoke

@@ -12,9 +12,8 @@ import io
 import json
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli_invoker
 
-from timebank.cli.main import cli
 from timebank.errors import NotAllowed
 from timebank.ledger import Ledger
 from timebank.models import Claim, Entry
@@ -24,12 +23,7 @@ from timebank.models import Claim, Entry
 def run(tmp_path, monkeypatch):
     monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
     monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args, ok=True):
-        result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == (0 if ok else 1), result.output + result.stderr
-        return result
+    invoke = cli_invoker()
 
     invoke("init", "--name", "Valley Care")
     for handle in ("alice", "bob", "carol"):

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
+from helpers import cli_invoker
 
 from timebank.cli.main import cli
 from timebank.testing import build_ledger, exchange
@@ -22,15 +23,7 @@ def run(tmp_path, monkeypatch):
     """The real CLI on a time-bank ledger: a co-ordinator, alice, bob and dora (supported)."""
     monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
     monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args, ok=True, template=None):
-        result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False, prog_name="timebank")
-        if ok:
-            assert result.exit_code == 0, result.output + result.stderr
-        else:
-            assert result.exit_code == 1, result.output + result.stderr
-        return result
+    invoke = cli_invoker(prog_name="timebank")
 
     invoke("init", "--name", "Valley Care", "--coordinator", "cora")
     invoke("member", "add", "alice", "Alice Ames", "--as", "cora")

@@ -10,11 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from click.testing import CliRunner
-from helpers import exchange
+from helpers import cli_invoker, exchange
 
 from timebank import Problem, hookimpl
-from timebank.cli.main import cli
 from timebank.errors import InputError, NotAllowed
 from timebank.ledger import Ledger
 from timebank.models import Member
@@ -40,12 +38,7 @@ def run(tmp_path, monkeypatch):
     path = tmp_path / "coop.sqlite"
     monkeypatch.setenv("TIMEBANK_LEDGER", str(path))
     monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args, ok=True, env=None):
-        result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False, env=env)
-        assert result.exit_code == (0 if ok else 1), result.output + result.stderr
-        return result
+    invoke = cli_invoker()
 
     invoke("init", "--coordinator", "coord")
     for handle in ("alice", "bob"):

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli_invoker
 
-from timebank.cli.main import cli
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.plugin_manager import Plugins
@@ -26,12 +25,7 @@ def run(tmp_path, monkeypatch):
     path = tmp_path / "coop.sqlite"
     monkeypatch.setenv("TIMEBANK_LEDGER", str(path))
     monkeypatch.setenv("TIMEBANK_USER", "coord")
-    runner = CliRunner()
-
-    def invoke(*args, ok=True):
-        result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == (0 if ok else 1), result.output + result.stderr
-        return result
+    invoke = cli_invoker()
 
     invoke("init", "--coordinator", "coord")
     invoke("rules", "enable", "mutual_credit")
