@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 
@@ -50,4 +52,14 @@ def cli_invoker(prog_name: str | None = None) -> Callable[..., Result]:
         assert result.exit_code == (0 if ok else 1), result.output + result.stderr
         return result
 
+    return invoke
+
+
+def cli_on(ledger: Path, monkeypatch: Any, prog_name: str | None = None) -> Callable[..., Result]:
+    """``cli_invoker`` on the ledger file ``ledger`` (``TIMEBANK_LEDGER``) with no
+    ``TIMEBANK_USER``, so each command names who acts; ``invoke.path`` is the file."""
+    monkeypatch.setenv("TIMEBANK_LEDGER", str(ledger))
+    monkeypatch.delenv("TIMEBANK_USER", raising=False)
+    invoke = cli_invoker(prog_name)
+    invoke.path = ledger  # type: ignore[attr-defined]
     return invoke

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from helpers import cli_invoker
+from helpers import cli_on
 
 from timebank.access import BEGIN, END
 from timebank.cli.main import cli
@@ -18,9 +18,7 @@ from timebank.cli.main import cli
 
 @pytest.fixture
 def coop(tmp_path, monkeypatch):
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
-    monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    invoke = cli_invoker()
+    invoke = cli_on(tmp_path / "coop.sqlite", monkeypatch)
 
     invoke("init", "--name", "Valley Care")
     for handle in ("alice", "bob"):

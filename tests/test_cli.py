@@ -7,7 +7,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from helpers import cli_invoker
+from helpers import cli_on
 
 from timebank.cli.main import cli
 from timebank.ledger import Ledger
@@ -15,9 +15,7 @@ from timebank.ledger import Ledger
 
 @pytest.fixture
 def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
-    monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    invoke = cli_invoker()
+    invoke = cli_on(tmp_path / "coop.sqlite", monkeypatch)
 
     invoke("init", "--name", "Valley Care")
     for handle, name in (("alice", "Alice Ames"), ("bob", "Bob Brown"), ("carol", "Carol Cho")):

@@ -12,7 +12,7 @@ import io
 import json
 
 import pytest
-from helpers import cli_invoker
+from helpers import cli_on
 
 from timebank.errors import NotAllowed
 from timebank.ledger import Ledger
@@ -21,16 +21,13 @@ from timebank.models import Claim, Entry
 
 @pytest.fixture
 def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
-    monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    invoke = cli_invoker()
+    invoke = cli_on(tmp_path / "coop.sqlite", monkeypatch)
 
     invoke("init", "--name", "Valley Care")
     for handle in ("alice", "bob", "carol"):
         invoke("member", "add", handle, handle.title(), "--joined", "2024-01-01", "--as", "coordinator")
     invoke("log", "alice", "bob", "1h", "-k", "shopping", "--as", "coordinator")
     invoke("log", "carol", "alice", "20m", "-k", "shopping", "--as", "coordinator")
-    invoke.path = tmp_path / "coop.sqlite"
     return invoke
 
 

@@ -6,7 +6,7 @@ import json
 import sqlite3
 
 import pytest
-from helpers import cli_invoker, exchange
+from helpers import cli_on, exchange
 
 from timebank.errors import InputError, NotAllowed, RulesRefused
 from timebank.ledger import Ledger
@@ -213,9 +213,7 @@ def test_unanswered_requests_report(coop, board):
 
 @pytest.fixture
 def run(coop, monkeypatch):
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(coop.path))
-    monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    return cli_invoker()
+    return cli_on(coop.path, monkeypatch)
 
 
 def test_cli_offers_requests_and_match(run, coop):

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
-from helpers import cli_invoker
+from helpers import cli_on
 
 from timebank.cli.main import cli
 from timebank.testing import build_ledger, exchange
@@ -21,9 +21,7 @@ TODAY = dt.date.today()
 @pytest.fixture
 def run(tmp_path, monkeypatch):
     """The real CLI on a time-bank ledger: a co-ordinator, alice, bob and dora (supported)."""
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
-    monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    invoke = cli_invoker(prog_name="timebank")
+    invoke = cli_on(tmp_path / "coop.sqlite", monkeypatch, prog_name="timebank")
 
     invoke("init", "--name", "Valley Care", "--coordinator", "cora")
     invoke("member", "add", "alice", "Alice Ames", "--as", "cora")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from helpers import cli_invoker, exchange
+from helpers import cli_on, exchange
 
 from timebank import Problem, hookimpl
 from timebank.errors import InputError, NotAllowed
@@ -36,15 +36,12 @@ floor = "-20h"
 @pytest.fixture
 def run(tmp_path, monkeypatch):
     path = tmp_path / "coop.sqlite"
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(path))
-    monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    invoke = cli_invoker()
+    invoke = cli_on(path, monkeypatch)
 
     invoke("init", "--coordinator", "coord")
     for handle in ("alice", "bob"):
         invoke("member", "add", handle, handle.title(), "--as", "coord")
     invoke("log", "alice", "bob", "2h", "-k", "shopping", "--as", "coord")
-    invoke.path = path
     return invoke
 
 
