@@ -15,6 +15,7 @@ import click
 
 from timebank import Account, Decision, Posting, Problem, Setting, hookimpl
 from timebank.errors import InputError
+from timebank.rules import low_not_above_high
 from timebank.units import check_text, split_evenly
 
 PLUGIN = "han_group"
@@ -171,13 +172,4 @@ def register_commands(cli):
 
 @hookimpl
 def validate_settings(settings):
-    if settings["min_members"] > settings["max_members"]:
-        return [
-            Problem(
-                "error",
-                PLUGIN,
-                "min_members",
-                f"{settings['min_members']} is more than max_members ({settings['max_members']})",
-            )
-        ]
-    return []
+    return low_not_above_high(settings, PLUGIN, "min_members", "max_members")

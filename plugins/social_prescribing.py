@@ -17,6 +17,7 @@ import click
 
 from timebank import Fact, Figure, Measure, Problem, Report, Setting, hookimpl
 from timebank.errors import InputError, NotAllowed, NotFound
+from timebank.rules import low_not_above_high
 from timebank.units import check_text
 
 PLUGIN = "social_prescribing"
@@ -288,13 +289,4 @@ def register_commands(cli):
 
 @hookimpl
 def validate_settings(settings):
-    if settings["min_contacts"] > settings["max_contacts"]:
-        return [
-            Problem(
-                "error",
-                PLUGIN,
-                "min_contacts",
-                f"{settings['min_contacts']} is more than max_contacts ({settings['max_contacts']})",
-            )
-        ]
-    return []
+    return low_not_above_high(settings, PLUGIN, "min_contacts", "max_contacts")

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from helpers import cli_on
 
 from timebank.access import BEGIN, END
 from timebank.cli.main import cli
@@ -17,14 +18,7 @@ from timebank.cli.main import cli
 
 @pytest.fixture
 def coop(tmp_path, monkeypatch):
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
-    monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args, ok=True, env=None):
-        result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False, env=env)
-        assert result.exit_code == (0 if ok else 1), result.output + result.stderr
-        return result
+    invoke = cli_on(tmp_path / "coop.sqlite", monkeypatch)
 
     invoke("init", "--name", "Valley Care")
     for handle in ("alice", "bob"):

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from helpers import cli_on
 
 from timebank.cli.main import cli
 from timebank.ledger import Ledger
@@ -14,17 +15,7 @@ from timebank.ledger import Ledger
 
 @pytest.fixture
 def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
-    monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args, ok=True):
-        result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
-        if ok:
-            assert result.exit_code == 0, result.output + result.stderr
-        else:
-            assert result.exit_code == 1, result.output
-        return result
+    invoke = cli_on(tmp_path / "coop.sqlite", monkeypatch)
 
     invoke("init", "--name", "Valley Care")
     for handle, name in (("alice", "Alice Ames"), ("bob", "Bob Brown"), ("carol", "Carol Cho")):

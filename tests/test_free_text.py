@@ -10,10 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from click.testing import CliRunner
-from helpers import exchange
+from helpers import cli_invoker, exchange
 
-from timebank.cli.main import cli
 from timebank.errors import InputError, RulesRefused
 from timebank.ledger import Ledger
 from timebank.models import Member
@@ -84,12 +82,7 @@ def test_ordinary_text_still_passes(ledger):
 def run(tmp_path, monkeypatch):
     path = tmp_path / "coop.sqlite"
     monkeypatch.setenv("TIMEBANK_LEDGER", str(path))
-    runner = CliRunner()
-
-    def invoke(*args, ok=True):
-        result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == (0 if ok else 1), result.output + result.stderr
-        return result
+    invoke = cli_invoker()
 
     invoke("init", "--coordinator", "coord")
     invoke("member", "add", "alice", "Alice", "--as", "coord")

@@ -12,9 +12,8 @@ import io
 import json
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli_on
 
-from timebank.cli.main import cli
 from timebank.errors import NotAllowed
 from timebank.ledger import Ledger
 from timebank.models import Claim, Entry
@@ -22,21 +21,13 @@ from timebank.models import Claim, Entry
 
 @pytest.fixture
 def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
-    monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args, ok=True):
-        result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == (0 if ok else 1), result.output + result.stderr
-        return result
+    invoke = cli_on(tmp_path / "coop.sqlite", monkeypatch)
 
     invoke("init", "--name", "Valley Care")
     for handle in ("alice", "bob", "carol"):
         invoke("member", "add", handle, handle.title(), "--joined", "2024-01-01", "--as", "coordinator")
     invoke("log", "alice", "bob", "1h", "-k", "shopping", "--as", "coordinator")
     invoke("log", "carol", "alice", "20m", "-k", "shopping", "--as", "coordinator")
-    invoke.path = tmp_path / "coop.sqlite"
     return invoke
 
 

@@ -6,10 +6,8 @@ import json
 import sqlite3
 
 import pytest
-from click.testing import CliRunner
-from helpers import exchange
+from helpers import cli_on, exchange
 
-from timebank.cli.main import cli
 from timebank.errors import InputError, NotAllowed, RulesRefused
 from timebank.ledger import Ledger
 from timebank.listings import Listings, fts_query
@@ -215,15 +213,7 @@ def test_unanswered_requests_report(coop, board):
 
 @pytest.fixture
 def run(coop, monkeypatch):
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(coop.path))
-    monkeypatch.delenv("TIMEBANK_USER", raising=False)
-
-    def invoke(*args, ok=True):
-        result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == (0 if ok else 1), result.output + result.stderr
-        return result
-
-    return invoke
+    return cli_on(coop.path, monkeypatch)
 
 
 def test_cli_offers_requests_and_match(run, coop):

@@ -9,12 +9,10 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
+from helpers import cli_on
 
 from timebank.cli.main import cli
-from timebank.ledger import Ledger
-from timebank.models import Member
-from timebank.permissions import SYSTEM
-from timebank.testing import exchange
+from timebank.testing import build_ledger, exchange
 from timebank.units import format_hours
 
 TODAY = dt.date.today()
@@ -23,17 +21,7 @@ TODAY = dt.date.today()
 @pytest.fixture
 def run(tmp_path, monkeypatch):
     """The real CLI on a time-bank ledger: a co-ordinator, alice, bob and dora (supported)."""
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
-    monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args, ok=True, template=None):
-        result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False, prog_name="timebank")
-        if ok:
-            assert result.exit_code == 0, result.output + result.stderr
-        else:
-            assert result.exit_code == 1, result.output + result.stderr
-        return result
+    invoke = cli_on(tmp_path / "coop.sqlite", monkeypatch, prog_name="timebank")
 
     invoke("init", "--name", "Valley Care", "--coordinator", "cora")
     invoke("member", "add", "alice", "Alice Ames", "--as", "cora")
@@ -57,10 +45,7 @@ def test_statement_pages_by_posting_so_no_posting_is_lost(run):
 
 
 def test_statement_keys_page_through_the_api(tmp_path):
-    ledger = Ledger.create(tmp_path / "l.sqlite")
-    ledger.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
-    for h in ("alice", "bob", "carol"):
-        ledger.add_member(Member(h, h, "member", dt.date(2024, 1, 1)), actor="coord")
+    ledger = build_ledger(tmp_path / "l.sqlite", members={h: "member" for h in ("alice", "bob", "carol")})
     for _ in range(5):  # alice gives to two: one entry, alice once; bob and carol once each
         ledger.record(exchange("alice", "bob,carol", 30))
     lines, before = [], None
@@ -72,18 +57,8 @@ def test_statement_keys_page_through_the_api(tmp_path):
 
 
 def care_coop(tmp_path):
-    from timebank.templates import load_template
-
-    ledger = Ledger.create(tmp_path / "care.sqlite", load_template("care-coop"))
-    ledger.add_member(
-        Member("coord", "C", "community volunteer", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM
-    )
-    ledger.add_member(Member("wendy", "Wendy", "care worker", dt.date(2024, 1, 1)), actor="coord")
-    ledger.add_member(
-        Member("pat", "Pat", "person supported", dt.date(2024, 1, 1), flags={"supported"}), actor="coord"
-    )
-    ledger.add_member(Member("fran", "Fran", "family", dt.date(2024, 1, 1)), actor="coord")
-    return ledger
+    members = {"wendy": "care worker", "pat": ("person supported", {"supported"}), "fran": "family"}
+    return build_ledger(tmp_path / "care.sqlite", "care-coop", members=members)
 
 
 def test_regulated_care_moves_no_credits_even_for_a_supported_member(tmp_path):
@@ -145,10 +120,7 @@ def test_closing_a_future_period_is_refused(run):
 
 
 def test_entries_back_dated_into_a_closed_period_are_refused(tmp_path):
-    ledger = Ledger.create(tmp_path / "l.sqlite")
-    ledger.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
-    for h in ("alice", "bob"):
-        ledger.add_member(Member(h, h, "member", dt.date(2024, 1, 1)), actor="coord")
+    ledger = build_ledger(tmp_path / "l.sqlite", members={"alice": "member", "bob": "member"})
     ledger.close_period(dt.date(2025, 6, 30), actor="coord")
     with pytest.raises(Exception, match="2025-06-30 is in a closed period"):
         ledger.record(exchange("alice", "bob", 60, day=dt.date(2025, 6, 30)))

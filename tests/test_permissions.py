@@ -10,17 +10,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from click.testing import CliRunner
-from helpers import exchange
+from helpers import cli_on, exchange
 
 from timebank import Problem, hookimpl
-from timebank.cli.main import cli
 from timebank.errors import InputError, NotAllowed
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.permissions import AUTO_ACCEPT, SYSTEM
 from timebank.plugin_manager import Plugins
-from timebank.testing import snapshot_rows
+from timebank.testing import build_ledger, snapshot_rows
 
 NO_CONFIRMATION = """\
 [coop]
@@ -38,20 +36,12 @@ floor = "-20h"
 @pytest.fixture
 def run(tmp_path, monkeypatch):
     path = tmp_path / "coop.sqlite"
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(path))
-    monkeypatch.delenv("TIMEBANK_USER", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args, ok=True, env=None):
-        result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False, env=env)
-        assert result.exit_code == (0 if ok else 1), result.output + result.stderr
-        return result
+    invoke = cli_on(path, monkeypatch)
 
     invoke("init", "--coordinator", "coord")
     for handle in ("alice", "bob"):
         invoke("member", "add", handle, handle.title(), "--as", "coord")
     invoke("log", "alice", "bob", "2h", "-k", "shopping", "--as", "coord")
-    invoke.path = path
     return invoke
 
 
@@ -191,10 +181,8 @@ def test_a_plugin_may_narrow_but_never_widen(tmp_path):
     plugins.register(Everyone(), "everyone")
     plugins.register(NoCoordinatorReversals(), "strict")
     rules = {"plugins": {"classic": {}, "everyone": {}, "strict": {}}}
-    with Ledger.create(tmp_path / "l.sqlite", rules, plugins) as led:
-        led.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
-        led.add_member(Member("alice", "A", "member", dt.date(2024, 1, 1)), actor="coord")
-        led.add_member(Member("bob", "B", "member", dt.date(2024, 1, 1)), actor="coord")
+    members = {"alice": "member", "bob": "member"}
+    with build_ledger(tmp_path / "l.sqlite", rules=rules, plugins=plugins, members=members) as led:
         entry = led.record(exchange(recorded_by="coord"))
         with pytest.raises(NotAllowed, match="only a co-ordinator may change rules"):
             led.change_settings("coop", {"name": "Mine"}, actor="alice")

@@ -46,10 +46,27 @@ def plugin_folder(tmp_path, monkeypatch):
             "from timebank import hookimpl\n" + source.replace("def register", "@hookimpl\ndef register")
         )
     monkeypatch.setenv("TIMEBANK_PLUGINS_DIR", str(folder))
+    fresh_plugins(monkeypatch)
+    return folder
+
+
+@pytest.fixture
+def levy_folder(tmp_path, monkeypatch):
+    """A plugins folder holding only ``levy``, and a ledger path in the environment."""
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "levy.py").write_text(LEVY)
+    monkeypatch.setenv("TIMEBANK_PLUGINS_DIR", str(folder))
+    monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
+    fresh_plugins(monkeypatch)
+    return folder
+
+
+def fresh_plugins(monkeypatch) -> None:
+    """Forget the plugins this process loaded and the commands they added, as a new run would."""
     monkeypatch.setattr(timebank.plugin_manager, "_default", None)
     monkeypatch.setattr(TimebankGroup, "_plugin_commands_added", False)
     monkeypatch.setattr(cli, "commands", core_commands())
-    return folder
 
 
 def core_commands() -> dict:
@@ -103,15 +120,8 @@ LEVY = (
 )
 
 
-def test_a_plugin_uninstalled_after_it_was_enabled_can_be_disabled(tmp_path, monkeypatch):
-    folder = tmp_path / "plugins"
-    folder.mkdir()
-    (folder / "levy.py").write_text(LEVY)
-    monkeypatch.setenv("TIMEBANK_PLUGINS_DIR", str(folder))
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
-    monkeypatch.setattr(timebank.plugin_manager, "_default", None)
-    monkeypatch.setattr(TimebankGroup, "_plugin_commands_added", False)
-    monkeypatch.setattr(cli, "commands", core_commands())
+def test_a_plugin_uninstalled_after_it_was_enabled_can_be_disabled(levy_folder, tmp_path, monkeypatch):
+    folder = levy_folder
     for args in (
         ("init",),
         ("member", "add", "alice", "Alice", "--as", "coordinator"),
@@ -153,22 +163,13 @@ def test_a_plugin_uninstalled_after_it_was_enabled_can_be_disabled(tmp_path, mon
     assert invoke("balance", "@coop").output == "@coop: 1m\n"
 
 
-def test_a_plugin_file_that_does_not_import_is_left_out_and_named(tmp_path, monkeypatch):
-    folder = tmp_path / "plugins"
-    folder.mkdir()
-    (folder / "levy.py").write_text(LEVY)
-    monkeypatch.setenv("TIMEBANK_PLUGINS_DIR", str(folder))
-    monkeypatch.setenv("TIMEBANK_LEDGER", str(tmp_path / "coop.sqlite"))
-    monkeypatch.setattr(timebank.plugin_manager, "_default", None)
-    monkeypatch.setattr(TimebankGroup, "_plugin_commands_added", False)
-    monkeypatch.setattr(cli, "commands", core_commands())
+def test_a_plugin_file_that_does_not_import_is_left_out_and_named(levy_folder, tmp_path, monkeypatch):
+    folder = levy_folder
     assert invoke("init").exit_code == 0
     assert invoke("rules", "enable", "levy", "--as", "coordinator").exit_code == 0
 
     (folder / "levy.py").write_text(LEVY + "def broken(:\n")  # an upgrade of it that does not load
-    monkeypatch.setattr(timebank.plugin_manager, "_default", None)
-    monkeypatch.setattr(TimebankGroup, "_plugin_commands_added", False)
-    monkeypatch.setattr(cli, "commands", core_commands())
+    fresh_plugins(monkeypatch)
     result = invoke("verify")
     assert result.exit_code == 0 and result.stdout.startswith("ledger verified")
     assert result.stderr.startswith(

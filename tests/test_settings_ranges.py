@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli_invoker
 
-from timebank.cli.main import cli
 from timebank.errors import InputError
 from timebank.ledger import Ledger
 from timebank.plugin_manager import Plugins
 from timebank.rules import build_rules, check_rules
 from timebank.templates import load_template, template_names
+from timebank.testing import build_ledger
 
 
 @pytest.fixture
@@ -25,16 +25,12 @@ def run(tmp_path, monkeypatch):
     path = tmp_path / "coop.sqlite"
     monkeypatch.setenv("TIMEBANK_LEDGER", str(path))
     monkeypatch.setenv("TIMEBANK_USER", "coord")
-    runner = CliRunner()
-
-    def invoke(*args, ok=True):
-        result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == (0 if ok else 1), result.output + result.stderr
-        return result
+    invoke = cli_invoker()
 
     invoke("init", "--coordinator", "coord")
     invoke("rules", "enable", "mutual_credit")
     invoke("rules", "enable", "han_group")
+    invoke("rules", "enable", "social_prescribing")
     invoke.path = path
     return invoke
 
@@ -60,6 +56,11 @@ def history(path):
         ("mutual_credit.lowest_floor", "-5h", "plugins.mutual_credit.lowest_floor: -5h is above the floor"),
         ("mutual_credit.demurrage_percent_year", "101", "101 is out of range; it must be from 0 to 100"),
         ("han_group.min_members", "20", "plugins.han_group.min_members: 20 is more than max_members (12)"),
+        (
+            "social_prescribing.min_contacts",
+            "13",
+            "social_prescribing.min_contacts: 13 is more than max_contacts (12)",
+        ),
         ("coop.name", '""', "coop.name: must not be empty"),
         ("coop.name", '"x\\u001b[2J"', "control characters"),
     ],
@@ -139,15 +140,7 @@ def test_rules_that_would_stop_members_being_added_or_changed_are_refused(tmp_pa
     """``rules load`` of an empty file, ``rules disable classic``, a class list without a class
     members hold, and a warning level above the ceiling were all taken; ``member add`` then
     crashed, members could not be retired, or every exchange asked for --yes."""
-    import datetime as dt
-
-    from timebank.errors import InputError
-    from timebank.ledger import Ledger
-    from timebank.models import Member
-    from timebank.permissions import SYSTEM
-
-    ledger = Ledger.create(tmp_path / "l.sqlite")
-    ledger.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
+    ledger = build_ledger(tmp_path / "l.sqlite", None)
     version = ledger.rules.version
     with pytest.raises(InputError, match="no enabled plugin declares a member class"):
         ledger.set_rules({"coop": {}, "plugins": {}}, actor="coord")

@@ -17,11 +17,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from timebank.errors import TimebankError
-from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
-from timebank.permissions import SYSTEM
-from timebank.templates import load_template, template_names
-from timebank.testing import assert_ledger_holds, snapshot_rows
+from timebank.templates import template_names
+from timebank.testing import assert_ledger_holds, build_ledger, snapshot_rows
 
 HANDLES = ["ann", "ben", "cat", "dan", "eve", "fin"]
 START = dt.date(2025, 1, 6)
@@ -32,13 +30,10 @@ def machine_for(template: str):
         def __init__(self):
             super().__init__()
             self.dir = tempfile.TemporaryDirectory()
-            rules = load_template(template) if template != "default" else None
-            self.ledger = Ledger.create(Path(self.dir.name) / "t.sqlite", rules)
+            name = template if template != "default" else None
+            self.ledger = build_ledger(Path(self.dir.name) / "t.sqlite", name)
             self.classes = self.ledger.member_classes()
             self.categories = self.ledger.categories() or ["other"]
-            self.ledger.add_member(
-                Member("coord", "C", self.classes[0], dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM
-            )
             for i, handle in enumerate(HANDLES[:4]):
                 self.ledger.add_member(
                     Member(handle, handle.title(), self.classes[i % len(self.classes)], dt.date(2024, 1, 1)),

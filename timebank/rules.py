@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 
 from timebank.errors import InputError
+from timebank.models import Problem
 from timebank.publishing.disclosure import FLOORS
 from timebank.units import check_text, format_minutes, parse_minutes
 
@@ -242,6 +243,17 @@ COOP_SETTINGS = (
         "members may read each other's balances (never statements); co-ordinators always may",
     ),
 )
+
+
+def low_not_above_high(settings: Mapping[str, Any], plugin: str, low: str, high: str) -> list[Problem]:
+    """The error a plugin's ``validate_settings`` gives when setting ``low`` is above ``high``.
+
+    Several plugins declare a fewest and a most (members of a group, contacts in an
+    episode); one check keeps their refusals worded alike and pointing at ``low``.
+    """
+    if settings[low] > settings[high]:
+        return [Problem("error", plugin, low, f"{settings[low]} is more than {high} ({settings[high]})")]
+    return []
 
 
 @attrs.frozen

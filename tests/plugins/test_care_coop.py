@@ -3,10 +3,10 @@
 import datetime as dt
 
 import pytest
+from helpers import give_current_check
 
 from timebank.errors import RulesRefused
 from timebank.models import Member
-from timebank.plugins.safeguarding import record_check
 from timebank.testing import exchange
 
 MEMBERS = {"pam": "person supported", "fred": "family", "cara": "care worker", "vera": "community volunteer"}
@@ -16,14 +16,7 @@ MEMBERS = {"pam": "person supported", "fred": "family", "cara": "care worker", "
 def ledger(make_ledger):
     ledger = make_ledger("care-coop", members=MEMBERS)
     # the template enables safeguarding: vera gives checked care, so has a current DBS check
-    record_check(
-        ledger,
-        "vera",
-        kind="DBS",
-        done_on=dt.date(2024, 1, 1),
-        valid_until=dt.date(2099, 1, 1),
-        actor="coord",
-    )
+    give_current_check(ledger, "vera")
     return ledger
 
 

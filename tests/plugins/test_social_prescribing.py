@@ -4,10 +4,10 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
+from helpers import give_current_check
 
 from timebank.cli.main import cli
 from timebank.errors import InputError, NotAllowed, RulesRefused
-from timebank.plugins.safeguarding import record_check
 from timebank.plugins.social_prescribing import (
     SNOMED_DECLINED,
     SNOMED_REFERRAL,
@@ -25,14 +25,7 @@ MEMBERS = {"lin": "link worker", "pat": "participant", "vic": "volunteer", "quin
 def ledger(make_ledger):
     ledger = make_ledger("social-prescribing", members=MEMBERS)
     # the template enables safeguarding: vic gives checked care, so has a current DBS check
-    record_check(
-        ledger,
-        "vic",
-        kind="DBS",
-        done_on=dt.date(2024, 1, 1),
-        valid_until=dt.date(2099, 1, 1),
-        actor="coord",
-    )
+    give_current_check(ledger, "vic")
     return ledger
 
 

@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from timebank.testing import build_ledger
+
 WRITER = Path(__file__).with_name("writer.py")
 SOAK = bool(os.environ.get("SOAK"))
+
+# Limits no test's writes reach, so only the fault under test can refuse one.
+ROOMY_LIMITS = {"floor": "-100000h", "warn_below": "-100000h", "ceiling": "100000h"}
+ROOMY = {"plugins": {"credit_limits": ROOMY_LIMITS, "classic": {"max_per_day": "24h"}}}
 
 
 @pytest.fixture
@@ -15,12 +21,7 @@ def roomy(make_ledger):
     return make_ledger(
         "time-bank",
         members={h: "member" for h in ("alice", "bob", "carol", "dan")},
-        overrides={
-            "plugins": {
-                "credit_limits": {"floor": "-100000h", "warn_below": "-100000h", "ceiling": "100000h"},
-                "classic": {"max_per_day": "24h"},
-            }
-        },
+        overrides=ROOMY,
     )
 
 
@@ -31,18 +32,6 @@ def writer_command(*args) -> list[str]:
 @pytest.fixture(scope="module")
 def roomy_path(tmp_path_factory):
     """A closed ledger file, for tests that compare its bytes before and after."""
-    from timebank.ledger import Ledger
-    from timebank.models import Member
-    from timebank.permissions import SYSTEM
-    from timebank.templates import load_template
-
     path = tmp_path_factory.mktemp("hostile") / "ledger.sqlite"
-    with Ledger.create(path, load_template("time-bank")) as ledger:
-        import datetime as dt
-
-        ledger.add_member(
-            Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM
-        )
-        for handle in ("alice", "bob"):
-            ledger.add_member(Member(handle, handle.title(), "member", dt.date(2024, 1, 1)), actor="coord")
+    build_ledger(path, "time-bank", members={"alice": "member", "bob": "member"}).close()
     return path

@@ -13,15 +13,12 @@ import uuid
 
 import pytest
 from click.testing import CliRunner
-from conftest import SOAK
+from conftest import ROOMY, SOAK
 
 from timebank.cli.main import cli
 from timebank.interchange import csvio
 from timebank.ledger import Ledger
-from timebank.models import Member
-from timebank.permissions import SYSTEM
-from timebank.templates import load_template
-from timebank.testing import exchange
+from timebank.testing import build_ledger, exchange
 
 HANDLES = ("alice", "bob", "carol", "dan")
 
@@ -49,15 +46,7 @@ def small_disk(tmp_path):
 
 def make(folder):
     path = folder / "ledger.sqlite"
-    rules = load_template("time-bank")
-    rules["plugins"]["credit_limits"] = {"floor": "-100000h", "warn_below": "-100000h", "ceiling": "100000h"}
-    rules["plugins"]["classic"] = {"max_per_day": "24h"}
-    with Ledger.create(path, rules) as ledger:
-        ledger.add_member(
-            Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM
-        )
-        for handle in HANDLES:
-            ledger.add_member(Member(handle, handle.title(), "member", dt.date(2024, 1, 1)), actor="coord")
+    with build_ledger(path, "time-bank", overrides=ROOMY, members={h: "member" for h in HANDLES}) as ledger:
         for i in range(5):
             ledger.record(exchange("alice", "bob", 30, note=f"before-{i}"))
     return path

@@ -13,13 +13,11 @@ import json
 import subprocess
 
 import pytest
-from conftest import SOAK, writer_command
+from conftest import ROOMY, ROOMY_LIMITS, SOAK, writer_command
 
 from timebank.testing import assert_ledger_holds, exchange
 
 ROUNDS = 200 if SOAK else 5
-ROOMY_LIMITS = {"floor": "-100000h", "warn_below": "-100000h", "ceiling": "100000h"}
-ROOMY = {"plugins": {"credit_limits": ROOMY_LIMITS, "classic": {"max_per_day": "24h"}}}
 
 
 class Racers:

@@ -3,18 +3,26 @@ no F8, and they see only what a member may read."""
 
 from __future__ import annotations
 
+import pytest
+
 from timebank.ledger import Ledger
 from timebank.testing import exchange
 from timebank.tui.app import TimebankApp
 from timebank.tui.screens.who import WhoScreen
 
 
-async def test_a_proven_member_cannot_switch_and_sees_their_own(coop):
+@pytest.fixture
+def app(coop):
+    """The TUI opened for alice, proven, on a ledger where she and carol each gave bob time."""
     coop.record(exchange("alice", "bob", 30, recorded_by="coord"))
     coop.record(exchange("carol", "bob", 45, recorded_by="coord"))
     ledger = Ledger(coop.path)
     ledger.prove("alice")
-    app = TimebankApp(ledger, actor="alice")
+    yield TimebankApp(ledger, actor="alice")
+    ledger.close()
+
+
+async def test_a_proven_member_cannot_switch_and_sees_their_own(app):
     async with app.run_test(size=(140, 40)) as pilot:
         assert "signed in as Alice Ames (alice)" in app.sub_title
         await pilot.press("f8")
@@ -32,15 +40,9 @@ async def test_a_proven_member_cannot_switch_and_sees_their_own(coop):
         await pilot.pause()
         assert "may read only their own" in str(app.screen.query_one("#statement-title").render())
         assert app.screen.query_one("#statement").row_count == 0
-    ledger.close()
 
 
-async def test_a_member_is_not_offered_a_coordinators_keys(coop):
-    coop.record(exchange("alice", "bob", 30, recorded_by="coord"))
-    coop.record(exchange("carol", "bob", 45, recorded_by="coord"))
-    ledger = Ledger(coop.path)
-    ledger.prove("alice")
-    app = TimebankApp(ledger, actor="alice")
+async def test_a_member_is_not_offered_a_coordinators_keys(app):
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.press("f7")
         await pilot.pause()
@@ -57,4 +59,3 @@ async def test_a_member_is_not_offered_a_coordinators_keys(coop):
         await pilot.press("r")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "RecentScreen"
-    ledger.close()

@@ -54,13 +54,9 @@ class PendingScreen(TableScreen):
             "" if claims else "no claims waiting for you" if mine else "no claims waiting for anyone"
         )
 
-    def selected(self) -> int | None:
-        key = self.selected_key()
-        return int(key) if key is not None else None
-
     @work(exclusive=True)
     async def action_confirm(self) -> None:
-        claim_id = self.selected()
+        claim_id = self.selected_number()
         if claim_id is None or self.actor is None:
             return
         actor = self.actor.handle
@@ -94,7 +90,7 @@ class PendingScreen(TableScreen):
 
     async def decide(self, question: str, verb: str, change: Callable[..., object], done: str) -> None:
         """Decline or withdraw the selected claim, with a reason if the member gives one."""
-        claim_id = self.selected()
+        claim_id = self.selected_number()
         if claim_id is None or self.actor is None:
             return
         actor = self.actor.handle

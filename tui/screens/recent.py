@@ -71,13 +71,9 @@ class RecentScreen(TableScreen):
             oldest = int(str(table.get_row_at(table.row_count - 1)[0]))
             self._add(self.ledger.entries(limit=PAGE, before=oldest))
 
-    def selected_entry(self) -> int | None:
-        key = self.selected_key()
-        return int(key) if key is not None else None
-
     @work(exclusive=True)
     async def action_reverse(self) -> None:
-        entry_id = self.selected_entry()
+        entry_id = self.selected_number()
         if entry_id is None or self.actor is None:
             self.say("choose who is recording (F8) and an entry")
             return

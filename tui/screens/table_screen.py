@@ -89,6 +89,11 @@ class TableScreen(LedgerScreen):
         table = self.table
         return str(table.get_row_at(table.cursor_row)[0]) if table.row_count else None
 
+    def selected_number(self) -> int | None:
+        """The row under the cursor as the number in its first cell (an entry's or a claim's)."""
+        key = self.selected_key()
+        return int(key) if key is not None else None
+
     def say(self, message: str) -> None:
         """Put ``message`` on the message line, as text (never read as markup)."""
         self.query_one(f"#{self.MESSAGE}", Static).update(Text(message))
