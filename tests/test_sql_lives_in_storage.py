@@ -1,25 +1,23 @@
-"""The modules outside the ledger core speak no SQL: their statements live in
-``timebank/storage/`` (listings, digests, publications, bundles, figures)."""
+"""No module outside ``timebank/storage/`` speaks SQL: the ledger core, listings, digests,
+interchange, publishing, the CLI and the TUI ask the storage package, which holds every
+statement on the ledger's tables."""
 
 import ast
 import re
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
-MODULES = [
-    "timebank/listings.py",
-    "timebank/digest.py",
-    "timebank/mail.py",
-    "timebank/interchange/bundle.py",
-    "timebank/interchange/exports.py",
-    "timebank/interchange/journal.py",
-    "timebank/publishing/publish.py",
-    "timebank/publishing/serve.py",
-    "timebank/cli/main.py",
-    "timebank/cli/formats.py",
-    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "timebank/cli/commands").glob("*.py")),
-    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tui/screens").glob("*.py")),
-]
+# Every module of timebank and its TUI, except the storage package itself.
+MODULES = sorted(
+    str(p.relative_to(ROOT))
+    for p in [*(ROOT / "timebank").rglob("*.py"), *(ROOT / "tui").rglob("*.py")]
+    if "storage" not in p.relative_to(ROOT).parts[:2]
+)
+# Where an execute call is not ours: the plugins' own tables (their SQL, passed through a
+# connection that an authorizer keeps to those tables), and the public site's Datasette
+# plugin, which reads the published file, never the ledger.
+PASSES_ON = {"timebank/read_api.py": {"execute", "executemany"}}
+PUBLISHED_FILE_ONLY = {"timebank/publishing/site/plugins/timebank_site.py"}
 SQL = re.compile(
     r"\b(SELECT\b.*\bFROM|INSERT\s+INTO|UPDATE\s+\[?\w+\]?\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b", re.S
 )
@@ -29,9 +27,23 @@ PUBLISHED = {"hours_by_month", "hours_by_month_kind", "members_active", "recipro
 
 def sql_in(path: Path) -> list[str]:
     found = []
-    for node in ast.walk(ast.parse(path.read_text())):
+    name = str(path.relative_to(ROOT))
+    tree = ast.parse(path.read_text())
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if id(node) in docstrings:
+            continue
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr in ("execute", "executemany", "executescript"):
+            if node.func.attr in ("execute", "executemany", "executescript") and (
+                node.func.attr not in PASSES_ON.get(name, ())
+            ):
                 found.append(f"line {node.lineno}: .{node.func.attr}(...)")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.search(node.value):
             tables = set(re.findall(r"\bFROM\s+\[?(\w+)", node.value))
@@ -42,12 +54,14 @@ def sql_in(path: Path) -> list[str]:
 
 
 def test_no_sql_outside_storage_in_these_modules():
-    bad = {name: found for name in MODULES if (found := sql_in(ROOT / name))}
+    checked = [name for name in MODULES if name not in PUBLISHED_FILE_ONLY]
+    bad = {name: found for name in checked if (found := sql_in(ROOT / name))}
     assert not bad, f"SQL belongs in timebank/storage/: {bad}"
 
 
 def test_the_check_sees_sql():
     """The check itself finds a statement and an execute call (so it cannot pass vacuously)."""
-    assert len(MODULES) > 20
+    assert len(MODULES) > 60 and "timebank/ledger.py" in MODULES and "tui/app.py" in MODULES
+    assert not any(name.startswith("timebank/storage/") for name in MODULES)
     code = ROOT / "timebank/storage/listings.py"
     assert any("execute" in f for f in sql_in(code)) and any("INSERT" in f for f in sql_in(code))

@@ -52,7 +52,7 @@ from timebank.reading import ReadingMixin
 from timebank.rules import MissingPlugin, Rules, build_rules, check_rules
 from timebank.storage import reads, writes
 from timebank.storage.anchors import append_anchor, ledger_id, set_aside_orphans
-from timebank.storage.store import Store
+from timebank.storage.store import Store, undoable
 from timebank.templates import DEFAULT_TEMPLATE, load_template
 from timebank.units import check_text
 
@@ -196,7 +196,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
             with self.store.write(importing=importing) as conn:
                 if dry_run:
                     self._dry_run = True
-                    with _undoable(conn, outermost) as undo:
+                    with undoable(conn, outermost) as undo:
                         yield conn
                         undo()
                 else:
@@ -269,7 +269,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         """
         outermost = not self.conn.in_transaction
         with self.transaction(importing=importing, dry_run=dry_run, settle_claims=not dry_run) as conn:
-            with _undoable(conn, outermost) as undo:
+            with undoable(conn, outermost) as undo:
                 rules = self.rules  # read under the write lock
                 keep = keep_entries or self.plugins.implements("after_entries_recorded", rules)
                 state = writes.WriteState(conn, rules.version, self.account_ids, keep_entries=keep)
@@ -375,8 +375,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
                 conn, version=version, created_by=actor_label(actor), data=rules.to_json(), note=note
             )
             for _, statements in self.plugins.call("declare_tables", rules):
-                for statement in statements:
-                    conn.execute(statement)
+                writes.create_plugin_tables(conn, statements)
             for _, accounts in self.plugins.call("declare_system_accounts", rules):
                 for account in accounts:
                     self._ensure_account(conn, account)
@@ -662,41 +661,6 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
                 raise InputError(f"entry: #{entry_id} is already reversed by #{reversed_by}")
             result = self.write([[draft]], acknowledge=True).refuse()
         return result.entries[0]
-
-
-@contextmanager
-def _undoable(conn: Any, outermost: bool) -> Iterator[Callable[[], None]]:
-    """A part of the transaction that can be undone without raising: yields ``undo``.
-
-    In the outermost transaction ``undo`` rolls the whole of it back (and must come last:
-    the store then has nothing to commit); inside another one it rolls back to a savepoint,
-    so a refused write undoes only itself. An exception undoes it too, and propagates.
-    """
-    if outermost:
-
-        def rollback() -> None:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-
-        yield rollback
-        return
-    conn.execute("SAVEPOINT timebank_write")
-    undone = False
-
-    def undo() -> None:
-        nonlocal undone
-        if not undone:
-            undone = True
-            conn.execute("ROLLBACK TO timebank_write")
-
-    try:
-        yield undo
-    except BaseException:
-        if conn.in_transaction:
-            undo()
-            conn.execute("RELEASE timebank_write")
-        raise
-    conn.execute("RELEASE timebank_write")
 
 
 def _every_charged_confirms(decision: Decision, exchange: Exchange) -> Decision:

@@ -22,7 +22,7 @@ import attrs
 
 from timebank.errors import PluginFailed
 from timebank.storage import getters
-from timebank.storage.store import now_utc
+from timebank.storage.store import now_utc, tables_in
 
 if TYPE_CHECKING:
     from timebank.ledger import Ledger
@@ -271,10 +271,7 @@ class OwnTables:
 
     def exist(self) -> bool:
         """Whether every declared table is in the file (the plugin has been enabled in it)."""
-        found = {
-            row[0].lower()
-            for row in self._ledger.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
+        found = {name.lower() for name in tables_in(self._ledger.conn)}
         return bool(self.tables) and self.tables <= found
 
     def _authorize(self, action: int, table: str | None, column: str | None, *_: Any) -> int:

@@ -32,6 +32,8 @@ from timebank.ledger import Ledger
 from timebank.models import Exchange, Member
 from timebank.permissions import SYSTEM
 from timebank.plugin_manager import Plugins
+from timebank.storage.reads import posted_by_account
+from timebank.storage.store import rows_of, tables_in
 from timebank.templates import load_template
 
 JOINED = dt.date(2024, 1, 1)
@@ -100,22 +102,14 @@ def merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
 
 def snapshot_rows(ledger: Ledger) -> dict[str, list]:
     """Every row of every table: compare before and after to show a refusal left no trace."""
-    tables = [
-        r[0] for r in ledger.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-    ]
-    return {t: ledger.conn.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
+    return {table: rows_of(ledger.conn, table) for table in sorted(tables_in(ledger.conn))}
 
 
 def assert_ledger_holds(ledger: Ledger) -> None:
     """The invariants: balances sum to zero, each equals its postings, and ``verify`` passes."""
     balances = ledger.balances()
     assert sum(value for _, value in balances) == 0
-    posted = dict(
-        ledger.conn.execute(
-            "SELECT a.code, coalesce(sum(p.amount), 0) FROM accounts a"
-            " LEFT JOIN postings p ON p.account_id = a.id GROUP BY a.code"
-        )
-    )
+    posted = posted_by_account(ledger.conn)
     assert {a.code: v for a, v in balances} == posted
     report = ledger.verify()
     assert report.ok, report.problem

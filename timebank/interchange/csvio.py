@@ -32,7 +32,7 @@ from timebank.errors import InputError, RulesRefused, TimebankError
 from timebank.interchange.reproduce import POSTINGS, REFS, difference, read_postings, read_refs
 from timebank.ledger import Ledger, WriteResult
 from timebank.models import HANDLE_PATTERN, Exchange, Member, Problem
-from timebank.storage.store import STANDING
+from timebank.storage import exchanges as stored_exchanges
 from timebank.units import check_text, format_minutes, parse_day, parse_duration, split_handles
 
 EXCHANGE_COLUMNS = ("date", "giver", "receiver", "duration", "category", "note")
@@ -476,20 +476,15 @@ class _Recorded:
 
     @classmethod
     def before_import(cls, ledger: Ledger) -> _Recorded | None:
-        row = ledger.conn.execute("SELECT max(id) FROM entries WHERE kind = 'service'").fetchone()
-        return cls(ledger, row[0]) if row[0] else None
+        last_id = stored_exchanges.last_service_id(ledger.conn)
+        return cls(ledger, last_id) if last_id else None
 
     def holds(self, exchange: Exchange) -> int | None:
         """The id of an entry recording the same exchange, if there is one."""
         day = self.days.get(exchange.day)
         if day is None:
             day = self.days[exchange.day] = {}
-            rows = self.conn.execute(
-                "SELECT e.givers, e.receivers, e.minutes, e.category, e.note, min(e.id) FROM entries e"
-                f" WHERE e.day = ? AND e.kind = 'service' AND e.id <= ? AND {STANDING}"
-                " GROUP BY e.givers, e.receivers, e.minutes, e.category, e.note",
-                (exchange.day.isoformat(), self.last_id),
-            )
+            rows = stored_exchanges.standing_services_of_day(self.conn, exchange.day, self.last_id)
             for givers, receivers, minutes, category, note, entry in rows:
                 day[hash((givers, receivers, minutes, category, note))] = entry
         if not day:
@@ -596,15 +591,16 @@ def export_exchanges(ledger: Ledger, out: IO[str]) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow((*EXCHANGE_COLUMNS, REFS, POSTINGS))
     count = 0
-    rows = ledger.conn.execute(
-        "SELECT e.day, e.givers, e.receivers, e.minutes, e.category, e.note, e.refs,"
-        " (SELECT group_concat(a.code || '=' || p.amount, ';') FROM"
-        "  (SELECT * FROM postings WHERE entry_id = e.id ORDER BY seq) p"
-        "  JOIN accounts a ON a.id = p.account_id) FROM entries e"
-        f" WHERE e.kind = 'service' AND {STANDING}"
-        " ORDER BY e.id"
-    )
-    for day, givers, receivers, minutes, category, note, refs, postings in rows:
+    for (
+        day,
+        givers,
+        receivers,
+        minutes,
+        category,
+        note,
+        refs,
+        postings,
+    ) in stored_exchanges.exported_exchanges(ledger.conn):
         writer.writerow(
             [
                 day,

@@ -40,7 +40,7 @@ from timebank.storage.outputs import (
     share_like,
 )
 from timebank.storage.reads import chain_head
-from timebank.storage.store import create_private_file, file_uri, now_utc
+from timebank.storage.store import create_private_file, file_uri, now_utc, tables_in
 from timebank.storage.verify import Report
 
 PAGES_PER_STEP = 4096
@@ -141,7 +141,7 @@ def _tables(path: Path) -> set[str]:
         conn = sqlite3.connect(path)
         try:
             conn.execute("PRAGMA schema_version").fetchone()  # settles a WAL or hot journal
-            return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            return tables_in(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError:

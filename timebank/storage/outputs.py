@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from timebank.errors import InputError, TimebankError
-from timebank.storage.store import file_uri
+from timebank.storage.store import file_uri, tables_in
 
 #: What a command writes. Only ``public`` may replace an existing file of its own kind (a
 #: SQLite file); ``csv`` and ``json`` may replace any file that is not SQLite, a WAL or anchors.
@@ -110,7 +110,7 @@ def what_is(path: Path) -> str | None:
     try:
         conn = sqlite3.connect(file_uri(path, "mode=ro&immutable=1"), uri=True)
         try:
-            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            names = tables_in(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from timebank.storage.anchors import ledger_id
-from timebank.storage.store import file_uri
+from timebank.storage.store import file_uri, tables_in
 
 # The columns of a publication record, in the ledger and in the file's ``_publications``.
 RECORD_COLUMNS = ("id", "published_at", "through", "months", "digest", "commitment")
@@ -175,7 +175,7 @@ def table_names(path: Path) -> set[str] | None:
     """The names of the tables in the SQLite file at ``path``; None if it is not one."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return tables_in(conn)
     except sqlite3.DatabaseError:
         return None
     finally:

@@ -281,6 +281,17 @@ def due_claim_ids(conn: sqlite3.Connection, today: dt.date) -> list[int]:
     return [claim_id for (claim_id,) in found]
 
 
+def posted_by_account(conn: sqlite3.Connection) -> dict[str, int]:
+    """Each account's postings summed from the postings themselves, not the balances table
+    (what ``assert_ledger_holds`` holds the stored balances against)."""
+    return dict(
+        conn.execute(
+            "SELECT a.code, coalesce(sum(p.amount), 0) FROM accounts a"
+            " LEFT JOIN postings p ON p.account_id = a.id GROUP BY a.code"
+        )
+    )
+
+
 def _marks(count: int) -> str:
     return ",".join("?" * count)
 

@@ -405,6 +405,53 @@ SCHEMA_VERSION = max(version for version, _, _ in MIGRATIONS)
 STANDING = "NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.id)"
 
 
+@contextmanager
+def undoable(conn: Any, outermost: bool) -> Iterator[Callable[[], None]]:
+    """A part of the transaction that can be undone without raising: yields ``undo``.
+
+    In the outermost transaction ``undo`` rolls the whole of it back (and must come last:
+    the store then has nothing to commit); inside another one it rolls back to a savepoint,
+    so a refused write undoes only itself. An exception undoes it too, and propagates.
+    """
+    if outermost:
+
+        def rollback() -> None:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+        yield rollback
+        return
+    conn.execute("SAVEPOINT timebank_write")
+    undone = False
+
+    def undo() -> None:
+        nonlocal undone
+        if not undone:
+            undone = True
+            conn.execute("ROLLBACK TO timebank_write")
+
+    try:
+        yield undo
+    except BaseException:
+        if conn.in_transaction:
+            undo()
+            conn.execute("RELEASE timebank_write")
+        raise
+    conn.execute("RELEASE timebank_write")
+
+
+def tables_in(conn: sqlite3.Connection) -> set[str]:
+    """The names of the tables in a database (a ledger, a backup, a published file)."""
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def rows_of(conn: sqlite3.Connection, table: str) -> list[tuple]:
+    """Every row of one table, in storage order: for comparing a file before and after."""
+    if table not in tables_in(conn):
+        raise ValueError(f"no table {table!r}")
+    return conn.execute(f'SELECT * FROM "{table}"').fetchall()
+
+
 def now_utc() -> str:
     """The time a change was recorded, UTC to the second, as ISO 8601."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -577,7 +624,7 @@ def identify(path: Path) -> Identity:
 def _read_identity(path: Path, mode: str) -> Identity:
     conn = sqlite3.connect(_uri(path, mode), uri=True)
     try:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = tables_in(conn)
         if not tables >= _CORE_TABLES:
             shown = ", ".join(sorted(tables)[:5]) or "none"
             raise NotALedger(f"{path} is an SQLite database but not a timebank ledger (its tables: {shown})")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from timebank.chain import ENTRY_FIELDS, entry_hash
@@ -285,7 +285,14 @@ def first_entry_day(conn: Conn) -> dt.date | None:
     return dt.date.fromisoformat(first) if first else None
 
 
+def create_plugin_tables(conn: sqlite3.Connection, statements: Iterable[str]) -> None:
+    """Run a plugin's ``declare_tables`` statements (``CREATE TABLE IF NOT EXISTS ...``)."""
+    for statement in statements:
+        conn.execute(statement)
+
+
 __all__ = [
+    "create_plugin_tables",
     "WriteState",
     "active_coordinators",
     "add_confirmation",
