@@ -65,6 +65,10 @@ class ClaimsMixin:
         if self._due_claim_ids(today):
             self.accept_overdue_claims(today)
 
+    def _acting(self, actor: str) -> str:
+        """Who decides a claim: the member named, else the one this session has proven."""
+        return actor or self.proven or ""
+
     def _due_claim_ids(self, today: dt.date) -> list[int]:
         return reads.due_claim_ids(self.conn, today)
 
@@ -91,7 +95,7 @@ class ClaimsMixin:
                 conn,
                 claim_id,
                 status="declined",
-                decided_by=actor_label(actor or self.proven or ""),
+                decided_by=actor_label(self._acting(actor)),
                 reason=reason,
                 withdrawn=1,
             )
@@ -112,7 +116,7 @@ class ClaimsMixin:
                     return None  # decided by someone else since it was found due
             else:
                 claim = self._decidable(claim_id, actor, "confirm")
-                handle = actor or self.proven or ""
+                handle = self._acting(actor)
                 if handle in claim.waiting_for:
                     writes.add_confirmation(conn, claim_id, handle)
                     claim = self.claim(claim_id)
@@ -123,7 +127,7 @@ class ClaimsMixin:
                 conn,
                 claim_id,
                 status="confirmed",
-                decided_by=actor_label(actor or self.proven or ""),
+                decided_by=actor_label(self._acting(actor)),
                 entry_id=entry.id,
             )
         return entry
@@ -137,7 +141,7 @@ class ClaimsMixin:
                 conn,
                 claim_id,
                 status="declined",
-                decided_by=actor_label(actor or self.proven or ""),
+                decided_by=actor_label(self._acting(actor)),
                 reason=reason,
             )
         return self.claim(claim_id)
