@@ -15,8 +15,7 @@ from timebank.errors import InputError, NotAllowed
 from timebank.interchange import csvio
 from timebank.interchange.csvio import exchanges_csv
 from timebank.models import Member
-from timebank.permissions import SYSTEM
-from timebank.testing import snapshot_rows
+from timebank.testing import build_ledger, snapshot_rows
 
 FLAGS = ["supported", "-x", "@evil", "=f", "+p", "'q", "''qq", "café"]
 
@@ -33,17 +32,12 @@ def with_flags(path, **settings):
     """A ledger whose rules enable ``AwkwardFlags`` besides the defaults, with a co-ordinator."""
     from helpers import BASIC_RULES
 
-    from timebank.ledger import Ledger
     from timebank.plugin_manager import Plugins
 
     plugins = Plugins(entry_points=False)
     plugins.register(AwkwardFlags(), "awkward_flags")
     rules = {"coop": {}, "plugins": {**BASIC_RULES["plugins"], "awkward_flags": {}, **settings}}
-    led = Ledger.create(path, rules, plugins=plugins)
-    led.add_member(
-        Member("coord", "Cora Ordin", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM
-    )
-    return led
+    return build_ledger(path, rules=rules, plugins=plugins)
 
 
 @pytest.fixture
@@ -175,17 +169,7 @@ def test_export_neutralises_formulas_and_imports_back(ledger, tmp_path):
         assert csvio.export_exchanges(ledger, stream) == 2
     text = out.read_text()
     assert "'=cmd|" in text and "'+1 and -1" in text and "mistake" not in text
-    from timebank.ledger import Ledger
-
-    with Ledger.create(tmp_path / "copy.sqlite") as copy:
-        import datetime as dt
-
-        from helpers import add_members
-
-        from timebank.models import Member
-
-        copy.add_member(Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
-        add_members(copy, "alice", "bob")
+    with build_ledger(tmp_path / "copy.sqlite", members={"alice": "member", "bob": "member"}) as copy:
         csvio.import_exchanges(copy, out, actor="coord")
         assert [e.note for e in copy.entries()] == ["+1 and -1", "=cmd|' /C calc'!A0"]
 
@@ -291,9 +275,6 @@ def test_the_daily_limit_counts_earlier_batches_earlier_imports_and_reversals(le
 def test_an_unsorted_import_does_the_work_of_a_sorted_one(tmp_path, monkeypatch):
     """Counted in SQLite's own steps, not seconds: the same rows shuffled cost about what they cost
     sorted. The daily limit re-read every entry recorded so far for each batch (quadratic)."""
-    from timebank.ledger import Ledger
-    from timebank.models import Member
-
     monkeypatch.setattr(csvio, "BATCH", 1000)
     rng = random.Random(3)
     first = dt.date(2025, 1, 1)
@@ -305,10 +286,7 @@ def test_an_unsorted_import_does_the_work_of_a_sorted_one(tmp_path, monkeypatch)
     )
 
     def steps(name, rows):
-        with Ledger.create(tmp_path / f"{name}.sqlite") as led:
-            led.add_member(
-                Member("coord", "C", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM
-            )
+        with build_ledger(tmp_path / f"{name}.sqlite") as led:
             led.change_settings(
                 "credit_limits",
                 {"floor": "-1000h", "warn_below": "-1000h", "ceiling": "1000h"},
@@ -732,3 +710,54 @@ def test_a_file_imported_twice_is_not_recorded_twice_without_saying_so(ledger, t
         csvio.import_exchanges(ledger, one, actor="coord")  # the second copy, #4, stands
     ledger.reverse(4, reason="imported twice", actor="coord")
     assert csvio.import_exchanges(ledger, one, actor="coord") == 1
+
+
+# -- a problem's field is the one the error was raised with, never parsed back ---------------
+
+
+def test_an_input_error_keeps_its_field_apart_from_the_same_sentence():
+    from timebank.units import check_text, parse_day, parse_duration, split_handles
+
+    error = InputError("'soon' is not a duration", field="duration")
+    assert (str(error), error.field, error.detail) == (
+        "duration: 'soon' is not a duration",
+        "duration",
+        "'soon' is not a duration",
+    )
+    plain = InputError("ledger: x.sqlite already exists")  # raised without one: no field
+    assert (plain.field, plain.detail) == (None, "ledger: x.sqlite already exists")
+    for parse, field in (
+        (lambda: parse_duration("soon"), "duration"),
+        (lambda: parse_day("13/13/2026", field="date", relative=False), "date"),
+        (lambda: split_handles(" ; ", "giver"), "giver"),
+        (lambda: check_text("a\nb", field="note"), "note"),
+    ):
+        with pytest.raises(InputError) as caught:
+            parse()
+        assert caught.value.field == field
+        assert str(caught.value) == f"{field}: {caught.value.detail}"
+
+
+def test_an_imported_rows_problem_takes_the_errors_field(ledger, tmp_path):
+    from timebank.models import Problem
+
+    text = (
+        "date,giver,receiver,duration,category,note\n"
+        "2026-01-05,alice,bob,soon,shopping,\n"
+        '2026-01-05,alice,bob,1h,shopping,"a: b\x07"\n'
+        ",alice,bob,1h,shopping,\n"
+    )
+    with pytest.raises(csvio.ImportRefused) as caught:
+        csvio.import_exchanges(ledger, write(tmp_path, text), actor="coord")
+    assert [(p.index, p.field) for p in caught.value.problems] == [(2, "duration"), (3, "note"), (4, "date")]
+    assert caught.value.problems[0] == Problem(
+        "error", "timebank", "duration", "'soon' is not a duration; try 1.5, 1h30, 90m or 1:30", 2
+    )
+    assert caught.value.errors[2] == "line 4, date: is empty"
+
+
+def test_the_importer_does_not_parse_an_errors_text_back():
+    source = csvio.__file__
+    with open(source, encoding="utf-8") as stream:
+        text = stream.read()
+    assert 'partition(": ")' not in text and 'split(": ")' not in text

@@ -22,8 +22,7 @@ from timebank.interchange.journal import account_name
 from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.permissions import SYSTEM
-from timebank.templates import load_template
-from timebank.testing import exchange
+from timebank.testing import build_ledger, exchange
 
 JOINED = dt.date(2024, 1, 1)
 DAY = dt.date(2025, 3, 3)
@@ -32,7 +31,7 @@ BIN = Path(sys.executable).parent
 
 def build(path: Path, template: str) -> Ledger:
     """A small co-op with every kind of entry: group sessions, gifts, reversals, leavers."""
-    ledger = Ledger.create(path, load_template(template))
+    ledger = build_ledger(path, template, coordinator=False)
     classes = ledger.member_classes()
     ledger.add_member(Member("cora", "Cora", classes[0], JOINED, role="coordinator"), actor=SYSTEM)
     handles = ["ann.lee", "bob_k", "cat", "dan-o"]
@@ -265,7 +264,7 @@ def test_import_exchanges_names_the_rows_it_cannot_reproduce(tmp_path, monkeypat
         import_members,
     )
 
-    source = Ledger.create(tmp_path / "a.sqlite", load_template("time-bank"))
+    source = build_ledger(tmp_path / "a.sqlite", "time-bank", coordinator=False)
     source.add_member(Member("cora", "Cora", "member", JOINED, role="coordinator"), actor=SYSTEM)
     for handle in ("ann", "bob"):
         source.add_member(Member(handle, handle, "member", JOINED), actor="cora")
@@ -281,7 +280,7 @@ def test_import_exchanges_names_the_rows_it_cannot_reproduce(tmp_path, monkeypat
     text = exchanges.read_text()
     assert "ann=60;dora=-60;dora=60;@chest=-60" in text.replace("'", "") and "episode=7" in text
 
-    target = Ledger.create(tmp_path / "b.sqlite", load_template("time-bank"))
+    target = build_ledger(tmp_path / "b.sqlite", "time-bank", coordinator=False)
     target.add_member(Member("cora", "Cora", "member", JOINED, role="coordinator"), actor=SYSTEM)
     lines = [line for line in members.read_text().splitlines() if not line.startswith("cora,")]
     members.write_text("\n".join(lines) + "\n")

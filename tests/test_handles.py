@@ -85,3 +85,57 @@ async def test_the_tui_suggests_and_matches_after_either_separator(ledger):
         assert await suggester.get_suggestion(typed) == suggested
         assert matches_text(ledger, typed).startswith("alice Alice Ames")
     assert await suggester.get_suggestion("carol;") is None
+
+
+# flags: one splitter for a CSV file and the TUI's member form ------------------
+
+
+@pytest.mark.parametrize(
+    "text, flags",
+    [
+        ("", frozenset()),
+        ("supported", {"supported"}),
+        ("oriented,supported", {"oriented", "supported"}),
+        ("oriented;supported", {"oriented", "supported"}),  # the TUI took only commas
+        (" oriented ; supported,, ", {"oriented", "supported"}),
+    ],
+)
+def test_one_flag_separator_rule(text, flags):
+    from timebank.units import split_flags
+
+    assert split_flags(text) == flags
+
+
+async def test_the_tui_member_form_takes_flags_after_either_separator():
+    from textual.app import App
+    from textual.widgets import Input
+
+    from timebank.tui.screens.modals import MemberFormModal
+
+    submitted: list[dict] = []
+
+    class Form(App):
+        def on_mount(self) -> None:
+            self.push_screen(MemberFormModal(["member"], submitted.append))
+
+    app = Form()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        app.screen.query_one("#handle", Input).value = "eve"
+        app.screen.query_one("#name", Input).value = "Eve Evans"
+        app.screen.query_one("#flags", Input).value = "oriented; supported"
+        await pilot.click("#save")
+        await pilot.pause()
+    assert [values["flags"] for values in submitted] == [{"oriented", "supported"}]
+
+
+def test_a_csv_file_of_members_takes_flags_after_either_separator(make_ledger, tmp_path):
+    ledger = make_ledger()  # the time-bank template declares both flags
+    path = tmp_path / "members.csv"
+    path.write_text(
+        "handle,name,member_class,joined,flags\n"
+        "eve,Eve Evans,member,2026-01-05,oriented;supported\n"
+        'fay,Fay Fox,member,2026-01-05,"oriented, supported"\n'
+    )
+    assert csvio.import_members(ledger, path, actor="coord") == 2
+    assert ledger.member("eve").flags == ledger.member("fay").flags == {"oriented", "supported"}

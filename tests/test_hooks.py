@@ -28,7 +28,7 @@ from timebank.ledger import Ledger
 from timebank.models import Member
 from timebank.permissions import SYSTEM
 from timebank.plugin_manager import Plugins, _result_checks
-from timebank.testing import snapshot_rows
+from timebank.testing import build_ledger, snapshot_rows
 
 ROOT = Path(__file__).parent.parent
 HOOKS = [name for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "timebank_spec")]
@@ -54,7 +54,7 @@ def ledger_with(tmp_path, plugin, name="extra", settings=None):
     """A ledger whose rules enable the built-ins and ``plugin`` under ``name``."""
     plugins = Plugins(entry_points=False)
     plugins.register(plugin, name)
-    led = Ledger.create(
+    return build_ledger(
         tmp_path / "l.sqlite",
         plugins=plugins,
         rules={
@@ -65,11 +65,8 @@ def ledger_with(tmp_path, plugin, name="extra", settings=None):
                 name: settings or {},
             }
         },
+        members={"alice": "member", "bob": "member"},
     )
-    led.add_member(Member("coord", "Cora", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
-    for handle in ("alice", "bob"):
-        led.add_member(Member(handle, handle.title(), "member", dt.date(2024, 1, 1)), actor="coord")
-    return led
 
 
 def test_hook_declare_settings(tmp_path):
@@ -244,7 +241,9 @@ def test_an_exchange_no_plugin_posts_is_refused_by_name(tmp_path):
 
     plugins = Plugins(entry_points=False)
     plugins.register(OnlyNight(), "only_night")
-    led = Ledger.create(tmp_path / "l.sqlite", {"plugins": {"only_night": {}}}, plugins=plugins)
+    led = build_ledger(
+        tmp_path / "l.sqlite", rules={"plugins": {"only_night": {}}}, plugins=plugins, coordinator=False
+    )
     led.add_member(Member("alice", "Alice", "member", dt.date(2024, 1, 1)), actor=SYSTEM)
     led.add_member(Member("bob", "Bob", "member", dt.date(2024, 1, 1)), actor=SYSTEM)
     before = snapshot_rows(led)
@@ -363,6 +362,35 @@ def test_hook_declare_tables(tmp_path):
     assert led.conn.execute("SELECT name FROM extra_groups").fetchall() == [("riverside",)]
 
 
+def test_declare_tables_is_asked_of_a_plugin_the_rules_do_not_enable_with_no_settings(tmp_path):
+    """What the docs and ``hookspecs`` say runs for every plugin: ``plugin_tables`` asks
+    ``declare_tables`` of a plugin whether or not the rules enable it, with ``settings={}``."""
+    asked: list[dict] = []
+
+    class Kept:
+        @hookimpl
+        def declare_settings(self):
+            return [Setting("size", "int", 3, "a setting the tables must not depend on")]
+
+        @hookimpl
+        def declare_tables(self, settings):
+            asked.append(settings)
+            return ["CREATE TABLE IF NOT EXISTS kept_rows (name TEXT PRIMARY KEY)"]
+
+    plugins = Plugins(entry_points=False)
+    plugins.register(Kept(), "kept")
+    led = build_ledger(tmp_path / "l.sqlite", rules={"plugins": {"classic": {}}}, plugins=plugins)
+    assert "kept" not in led.rules.enabled and asked == []
+    led.plugin_tables("kept")
+    assert asked == [{}]
+    led.close()
+    for text in (
+        (ROOT / "docs" / "plugins.md").read_text().split("## How timebank calls hooks")[1][:900],
+        hookspecs.__doc__,
+    ):
+        assert "`declare_tables`" in text and "empty" in text
+
+
 def test_hook_entries_for_member_change(tmp_path):
     class Bonus:
         @hookimpl
@@ -453,13 +481,11 @@ def test_hook_member_limits(tmp_path):
 
 
 def test_hook_member_limits_mutual_credit_floor_grows(tmp_path):
-    led = Ledger.create(
+    led = build_ledger(
         tmp_path / "m.sqlite",
         rules={"plugins": {"classic": {}, "mutual_credit": {"floor_grows_percent": 50}}},
+        members={"alice": "member", "bob": "member"},
     )
-    led.add_member(Member("coord", "Cora", "member", dt.date(2024, 1, 1), role="coordinator"), actor=SYSTEM)
-    for handle in ("alice", "bob"):
-        led.add_member(Member(handle, handle.title(), "member", dt.date(2024, 1, 1)), actor="coord")
     led.record(exchange("alice", "bob", 120, day=dt.date(2024, 1, 2), recorded_by="coord"))
     limits = led.member_limits()
     assert limits["alice"].floor == -10 * 60 - 60  # half of the 2h earned
@@ -482,12 +508,12 @@ def test_hook_near_limit_within(tmp_path):
     assert led.near_limit_within() == 5 * 60  # no other enabled plugin answers
     led.change_settings("extra", {"within": "30m"}, actor="coord")
     assert led.near_limit_within() == 30
-    plain = Ledger.create(tmp_path / "plain.sqlite", {"plugins": {"classic": {}}})
+    plain = build_ledger(tmp_path / "plain.sqlite", rules={"plugins": {"classic": {}}}, coordinator=False)
     assert plain.near_limit_within() == NEAR_LIMIT_WITHIN  # nobody says: two hours
     rules = {"plugins": {"classic": {}, "reports": {"near_limit_within": "3h"}, "extra": {"within": "1h"}}}
     plugins = Plugins(entry_points=False)
     plugins.register(Wide(), "extra")
-    reports = Ledger.create(tmp_path / "r.sqlite", rules, plugins=plugins)
+    reports = build_ledger(tmp_path / "r.sqlite", rules=rules, plugins=plugins, coordinator=False)
     assert reports.near_limit_within() == 3 * 60  # the widest of the answers
     plain.close()
     reports.close()
@@ -518,9 +544,34 @@ def test_hook_exchange_fields(tmp_path):
     assert ward.problem("") == "say the ward (north or south)" and ward.problem(" north ") == ""
     assert ward.problem("east") == "'east' is not one of north, south"
     assert visit.problem("") == "" and visit.problem("3") == ""
-    plain = Ledger.create(tmp_path / "plain.sqlite", {"plugins": {"classic": {}}}, plugins=plugins)
+    plain = build_ledger(
+        tmp_path / "plain.sqlite", rules={"plugins": {"classic": {}}}, plugins=plugins, coordinator=False
+    )
     assert plain.exchange_fields() == []
     plain.close()
+
+
+def test_hook_add_demo_records(tmp_path):
+    """The demo co-op asks its plugins for their own records through the hook: safeguarding
+    records a current check for every giver of personal care, from before their first
+    visit, so every such exchange stands; the core never names the plugin."""
+    from timebank.demo import build_demo
+    from timebank.plugins.safeguarding import checks
+
+    today = dt.date(2026, 11, 27)
+    with build_demo(tmp_path / "demo.sqlite", members=12, days=150, today=today, board=False) as led:
+        first: dict[str, str] = {}
+        for entry in led.entries():
+            if entry.kind == "service" and entry.category == "personal care":
+                for giver in entry.givers:
+                    first[giver] = min(first.get(giver, entry.day.isoformat()), entry.day.isoformat())
+        assert first, "the demo gives personal care"
+        kept = checks(led)
+        assert {row["kind"] for row in kept} == {"DBS"}
+        for giver, day in first.items():
+            assert any(r["member"] == giver and r["done_on"] <= day <= r["valid_until"] for r in kept)
+        assert len({row["member"] for row in kept}) > len(first)  # some who give none have one too
+        assert {row["recorded_by"] for row in kept} == {"coordinator"}
 
 
 async def test_hook_add_tui_screens(tmp_path):
@@ -672,8 +723,11 @@ def test_plugins_folder_is_loaded(tmp_path):
     )
     plugins = Plugins(entry_points=False, plugins_dir=folder)
     assert "tea_levy" in plugins.names()
-    led = Ledger.create(
-        tmp_path / "l.sqlite", plugins=plugins, rules={"plugins": {"classic": {}, "tea_levy": {}}}
+    led = build_ledger(
+        tmp_path / "l.sqlite",
+        plugins=plugins,
+        rules={"plugins": {"classic": {}, "tea_levy": {}}},
+        coordinator=False,
     )
     for handle in ("alice", "bob"):
         led.add_member(Member(handle, handle, "member", dt.date(2024, 1, 1)), actor=SYSTEM)

@@ -26,3 +26,19 @@ def test_an_import_names_a_difference_in_the_same_words(ledger):
         "the file says alice +30m, bob -30m"
     )
     assert describe_line(difference(4, (), entry)).endswith("the file says no credits")
+
+
+def test_the_exports_postings_column_is_read_postings_form_not_postings_text(ledger):
+    """``storage.exchanges.exported_exchanges`` writes postings for ``read_postings`` to read
+    back (``alice=60;bob=-60``), and says so; ``postings_text`` is for people."""
+    from helpers import exchange
+
+    from timebank.storage import exchanges
+
+    entry = ledger.record(exchange(minutes=90))
+    (row,) = list(exchanges.exported_exchanges(ledger.conn))
+    assert row[-1] == ";".join(f"{p.account}={p.amount}" for p in entry.postings)
+    assert read_postings(row[-1]) == tuple((p.account, p.amount) for p in entry.postings)
+    assert row[-1] != postings_text(entry.postings)
+    doc = " ".join(exchanges.exported_exchanges.__doc__.split())
+    assert "read_postings" in doc and "postings_text's form)" not in doc

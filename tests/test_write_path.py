@@ -6,6 +6,7 @@ after-hooks and the anchors file must hear only of what was committed.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
 import textwrap
@@ -179,17 +180,138 @@ CORE_TABLES = (
 WRITES_ELSEWHERE = {"storage/writes.py", "storage/store.py", "storage/bundles.py"}
 
 
+# Every statement that changes rows: INSERT (OR REPLACE, OR IGNORE ...), REPLACE, UPDATE
+# (OR ...), DELETE; any case, the table's name bare or quoted.
+CORE_WRITE = re.compile(
+    rf"\b(INSERT(\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(\s+OR\s+\w+)?|DELETE\s+FROM)"
+    rf"\s+[\"`\[]?({CORE_TABLES})\b",
+    re.IGNORECASE,
+)
+
+
+def test_the_check_sees_every_kind_of_write_to_a_core_table():
+    for statement in (
+        "INSERT INTO entries VALUES (1)",
+        "INSERT OR REPLACE INTO balances VALUES (1, 2)",
+        "insert or ignore into members (handle) values ('x')",
+        "REPLACE INTO accounts VALUES (1)",
+        "UPDATE OR ROLLBACK claims SET status = 'x'",
+        "DELETE FROM postings WHERE entry_id = 1",
+        'DELETE FROM "rules"',
+        "update\n  member_changes set x = 1",
+    ):
+        assert CORE_WRITE.search(statement), statement
+    for harmless in ("SELECT * FROM entries", "DELETE FROM safeguarding_checks", "UPDATE extra_members"):
+        assert not CORE_WRITE.search(harmless), harmless
+
+
 def test_every_write_to_a_core_table_and_the_chain_head_is_in_storage_writes():
     package = Path(__file__).parent.parent / "timebank"
-    write = re.compile(rf"(INSERT INTO|UPDATE)\s+({CORE_TABLES})\b")
     for source in sorted(package.rglob("*.py")):
         name = source.relative_to(package).as_posix()
         text = source.read_text()
         if name not in WRITES_ELSEWHERE:
-            assert not write.search(text), f"{name} writes a core table itself"
+            assert not CORE_WRITE.search(text), f"{name} writes a core table itself"
         if name != "storage/reads.py":  # reads.chain_head, which the write path uses too
             assert "FROM entries ORDER BY id DESC LIMIT 1" not in text, f"{name} reads the chain head"
     pipeline = (package / "pipeline.py").read_text()
     assert "ledger._" not in pipeline and ".execute(" not in pipeline, "the pipeline reads no file"
     for caller in ("interchange/csvio.py", "claims.py", "members.py"):
         assert "._after(" not in (package / caller).read_text()
+
+
+# The storage functions that write entries, and the one place that may call them.
+ENTRY_WRITERS = {"write_drafts", "flush_balances", "WriteState"}
+WRITES_MODULE = "timebank.storage.writes"
+
+
+def _absolute(module: str, node: ast.ImportFrom) -> str:
+    """The module an ``ImportFrom`` names, relative imports resolved against ``module``."""
+    if not node.level:
+        return node.module or ""
+    base = module.split(".")[: -node.level]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def entry_writer_calls(module: str, source: str) -> list[str]:
+    """Where ``source`` (the module ``module``) uses ``storage.writes``' entry writers: each
+    as the qualified name of the function it is in."""
+    tree = ast.parse(source)
+    modules: set[str] = set()  # names bound to timebank.storage.writes
+    functions: set[str] = set()  # entry writers imported by name
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == WRITES_MODULE and alias.asname:
+                    modules.add(alias.asname)
+        elif isinstance(node, ast.ImportFrom):
+            where = _absolute(module, node)
+            for alias in node.names:
+                if f"{where}.{alias.name}" == WRITES_MODULE:
+                    modules.add(alias.asname or alias.name)
+                elif where == WRITES_MODULE and alias.name in ENTRY_WRITERS:
+                    functions.add(alias.asname or alias.name)
+    found: list[str] = []
+
+    def visit(node: ast.AST, scope: tuple[str, ...]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                visit(child, (*scope, child.name))
+                continue
+            used = (
+                isinstance(child, ast.Attribute)
+                and child.attr in ENTRY_WRITERS
+                and (
+                    (isinstance(child.value, ast.Name) and child.value.id in modules)
+                    or ast.unparse(child.value) == WRITES_MODULE
+                )
+            ) or (isinstance(child, ast.Name) and child.id in functions)
+            if used:
+                found.append(".".join(scope) or "<module>")
+            visit(child, scope)
+
+    visit(tree, ())
+    return found
+
+
+def test_entries_are_written_only_by_the_one_write_path():
+    root = Path(__file__).parent.parent
+    packages = {
+        "timebank": root / "timebank",
+        "timebank.plugins": root / "plugins",
+        "timebank.tui": root / "tui",
+    }
+    callers = set()
+    for package, folder in packages.items():
+        for source in sorted(folder.rglob("*.py")):
+            parts = source.relative_to(folder).with_suffix("").parts
+            module = ".".join((package, *parts))
+            if module == WRITES_MODULE:
+                continue
+            for where in entry_writer_calls(module, source.read_text("utf-8")):
+                callers.add(f"{module}:{where}")
+    assert callers == {
+        "timebank.ledger:Ledger.write",  # the state the batches are written into
+        "timebank.ledger:Ledger._admit_and_write",
+    }
+
+
+def test_the_entry_writer_check_sees_each_way_of_naming_it():
+    source = textwrap.dedent(
+        """
+        from timebank.storage import writes
+        from timebank.storage import writes as w
+        from timebank.storage.writes import write_drafts as wd
+        from . import writes as rel
+        import timebank.storage.writes
+
+        def a(): writes.write_drafts(s, [])
+        def b(): w.flush_balances(s)
+        def c(): wd(s, [])
+        class K:
+            def d(self): rel.write_drafts(s, [])
+        def e(): timebank.storage.writes.WriteState(c, 1, f)
+        def fine(ledger): ledger.write_drafts([])
+        """
+    )
+    assert entry_writer_calls("timebank.storage.other", source) == ["a", "b", "c", "K.d", "e"]

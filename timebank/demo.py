@@ -156,8 +156,7 @@ def build_demo(
             actor=COORDINATOR,
         )
         handles.append((handle, joined))
-    floor = ledger.rules.settings("credit_limits").get("floor", -1200)
-    warn = ledger.rules.settings("credit_limits").get("warn_below", floor)
+    lowest = lowest_balances(ledger)
     categories = ledger.categories()
     balance = {h: 0 for h, _ in handles}
     exchanges = []
@@ -169,7 +168,9 @@ def build_demo(
         for _ in range(rng.randrange(0, 6)):
             minutes = rng.choice([30, 45, 60, 60, 90, 120, 180])
             giver = rng.choice(active)
-            can_pay = [h for h in active if h != giver and balance[h] - minutes > max(floor, warn)]
+            can_pay = [
+                h for h in active if h != giver and (h not in lowest or balance[h] - minutes > lowest[h])
+            ]
             if not can_pay:
                 continue
             if rng.random() < 0.08 and len(can_pay) > 3:
@@ -191,7 +192,16 @@ def build_demo(
             balance[giver] += minutes
             for receiver, share in zip(receivers, split_evenly(minutes, len(receivers)), strict=True):
                 balance[receiver] -= share
-    record_demo_checks(ledger, handles, exchanges, today, random.Random(seed + 1))
+    ledger.plugins.call(  # a plugin's own records, such as the checks checked care needs
+        "add_demo_records",
+        ledger.rules,
+        ledger=ledger,
+        members=[ledger.member(handle) for handle, _ in handles],
+        exchanges=exchanges,
+        today=today,
+        seed=seed + 1,
+        actor=COORDINATOR,
+    )
     ledger.record_many(exchanges, acknowledge=True)
     retiree = handles[-1][0]
     ledger.retire_member(retiree, actor=COORDINATOR, day=today - dt.timedelta(days=30))
@@ -216,6 +226,17 @@ def build_demo(
     return ledger
 
 
+def lowest_balances(ledger: Ledger) -> dict[str, int]:
+    """How low each member's balance may go before the rules warn or refuse, as the enabled
+    plugins set it (``Ledger.member_limits``); a member no plugin bounds is absent. Asked
+    before any exchange: a floor that grows with what a member earns (mutual credit) is
+    then at its tightest, so the demo stays inside it."""
+    return {
+        handle: limits.floor if limits.warn_below is None else max(limits.floor, limits.warn_below)
+        for handle, limits in ledger.member_limits().items()
+    }
+
+
 CHECKED = "personal care"
 BOARD = {
     "companionship": ["Cup of tea and a chat", "Company on a walk", "Someone to play cards with"],
@@ -228,45 +249,6 @@ BOARD = {
     "other": ["Walking the dog", "Sewing repairs"],
 }
 WHEN = ["flexible", "weekday mornings", "Tuesdays 10-12", "weekends", "evenings after 6", "flexible"]
-
-
-def record_demo_checks(
-    ledger: Ledger,
-    handles: list[tuple[str, dt.date]],
-    exchanges: list[Exchange],
-    today: dt.date,
-    rng: random.Random,
-) -> None:
-    """DBS checks, as a care co-op keeps them: everyone who gives personal care has one from
-    before their first such visit; a few run out within the month (the report shows them);
-    some members, who never give personal care, have none."""
-    first: dict[str, dt.date] = {}
-    for exchange in exchanges:
-        if exchange.category == CHECKED:
-            for giver in exchange.givers:
-                first[giver] = min(first.get(giver, exchange.day), exchange.day)
-    record_check = ledger.plugins.pm.get_plugin("safeguarding").record_check  # by name, as the core must
-
-    soon = set(rng.sample(sorted(first), min(3, len(first))))
-    for handle, joined in handles:
-        if handle not in first and rng.random() < 0.3:
-            continue
-        done = min(joined, first.get(handle, joined))
-        until = (
-            today + dt.timedelta(days=rng.randrange(5, 28))
-            if handle in soon
-            else done + dt.timedelta(days=3 * 365)
-        )
-        until = max(until, today + dt.timedelta(days=5)) if handle in first else until
-        record_check(
-            ledger,
-            handle,
-            kind="DBS",
-            reference=f"{rng.randrange(10**11, 10**12)}",
-            done_on=done,
-            valid_until=until,
-            actor=COORDINATOR,
-        )
 
 
 def build_demo_board(ledger: Ledger, handles: list[str], today: dt.date, rng: random.Random) -> None:

@@ -14,7 +14,18 @@ class TimebankError(Exception):
 
 
 class InputError(TimebankError):
-    """Something typed or read from a file cannot be understood (field and value quoted)."""
+    """Something typed or read from a file cannot be understood (field and value quoted).
+
+    Raised with ``field``, the sentence reads ``field: message`` and the two stay apart on
+    the error (``field``, ``detail``), so an importer keeps them as a ``Problem``'s field and
+    message without parsing the sentence back. Without, ``field`` is None and ``detail`` is
+    the whole sentence.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        self.field = field
+        self.detail = message
+        super().__init__(message if field is None else f"{field}: {message}")
 
 
 class NotFound(TimebankError):

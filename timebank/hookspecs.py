@@ -8,9 +8,11 @@ the plugin that caused it) and passes ``settings``, that plugin's own settings f
 the rules in force. ``declare_settings`` and ``register_commands`` are called for
 every registered plugin (the rules are checked against every plugin's settings, and
 commands join before any ledger is open; a command of a plugin the ledger does not
-enable refuses to run); every other hook only for the plugins the rules enable. Hooks
-that see exchanges take a batch: one exchange typed in the TUI is a batch of one, an
-import is many.
+enable refuses to run). ``declare_tables`` is called for the enabled plugins when the
+rules are stored, and for any one registered plugin, enabled or not, with ``settings``
+empty, when ``Ledger.plugin_tables`` asks which tables are its own. Every other hook is
+called only for the plugins the rules enable. Hooks that see exchanges take a batch: one
+exchange typed in the TUI is a batch of one, an import is many.
 
 ``firstresult=True`` is honoured: the first plugin that answers (not None) decides and
 later plugins are not called. Each hook's result is checked against the type its
@@ -73,7 +75,10 @@ def declare_member_accounts(member, settings):
 @hookspec
 def declare_tables(settings):
     """Return SQL statements (``CREATE TABLE IF NOT EXISTS ...``) for the plugin's own
-    records (referrals, groups, benefit claims). Run when the rules are stored."""
+    records (referrals, groups, benefit claims). Run when the rules are stored (enabled
+    plugins, their settings); also asked of a plugin the rules do not enable, with
+    ``settings`` empty (``{}``), by ``Ledger.plugin_tables``: the answer must not depend
+    on the settings."""
 
 
 @hookspec
@@ -183,6 +188,16 @@ def add_tui_screens(settings):
     """Return ``(name, title, screen_class)`` tuples: Textual screens the terminal UI offers
     in its command palette (referrals for social prescribing). Import Textual inside the
     hook so the plugin loads without the TUI."""
+
+
+@hookspec
+def add_demo_records(ledger, members, exchanges, today, seed, actor, settings):
+    """Record this plugin's own records in the demo co-op (``timebank demo``): called once its
+    ``members`` (``Member`` records, in the order they joined) have joined and before its
+    ``exchanges`` (not yet recorded) are, so a rule those exchanges meet can be met
+    (safeguarding records the checks that checked care needs). ``actor`` is the demo's
+    co-ordinator; ``seed`` makes what the plugin invents the same on every run. The result
+    is not used."""
 
 
 @hookspec

@@ -168,6 +168,11 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
 
     # caches -----------------------------------------------------------------
 
+    def data_version(self) -> int:
+        """A number that changes when another connection commits to the ledger: a screen
+        polls it to know when to reload (SQLite's ``data_version``)."""
+        return self.store.data_version()
+
     def _fresh(self) -> None:
         """Drop cached members, accounts and rules if another connection wrote."""
         version = self.store.data_version()

@@ -56,12 +56,14 @@ class MembersMixin:
         """Admit a member after the rules' ``validate_member`` checks; opens their account."""
         self.require(actor, MANAGE_MEMBERS, member.handle)
         if member.handle in RESERVED_HANDLES:
-            raise InputError(f"handle: {member.handle!r} names the ledger's own actions; choose another")
+            raise InputError(
+                f"{member.handle!r} names the ledger's own actions; choose another", field="handle"
+            )
         self._check_member(member, None)
         with self.transaction() as conn:
             # read under the write lock: two processes adding one handle cannot both pass
             if member.handle in self.members_by_handle():
-                raise InputError(f"handle: {member.handle!r} is already a member's handle")
+                raise InputError(f"{member.handle!r} is already a member's handle", field="handle")
             member_id = writes.insert_member(conn, member)
             self._ensure_account(
                 conn, Account(member.handle, "member", member.name, member.handle), member_id
@@ -83,7 +85,7 @@ class MembersMixin:
         self.require(actor, MANAGE_MEMBERS, handle)
         check_text(reason, field="reason")
         if "handle" in changes:
-            raise InputError("handle: a member's handle cannot change; it names their history")
+            raise InputError("a member's handle cannot change; it names their history", field="handle")
         with self.transaction() as conn:
             # The member as they are under the write lock: two changes at once are decided
             # one after the other (a second retirement is refused, a bonus paid once).
@@ -138,12 +140,12 @@ class MembersMixin:
     def _check_member(self, member: Member, previous: Member | None) -> None:
         check_text(member.name, field="name", max_length=NAME_LENGTH)
         if not member.name.strip():
-            raise InputError("name: a member needs a name")
+            raise InputError("a member needs a name", field="name")
         check_text(member.member_class, field="class", max_length=100)
         if member.role not in ("member", "coordinator"):
-            raise InputError(f"role: {member.role!r} is not member or coordinator")
+            raise InputError(f"{member.role!r} is not member or coordinator", field="role")
         if member.status not in ("active", "retired"):
-            raise InputError(f"status: {member.status!r} is not active or retired")
+            raise InputError(f"{member.status!r} is not active or retired", field="status")
         if member.area is not None:
             check_text(member.area, field="area", max_length=100)
         for flag in sorted(member.flags):
@@ -155,8 +157,9 @@ class MembersMixin:
             unknown = sorted(new_flags - set(known))
             if unknown:
                 raise InputError(
-                    f"flag: {unknown[0]!r} is not a flag here "
-                    f"(flags: {', '.join(known) if known else 'none; no enabled plugin reads one'})"
+                    f"{unknown[0]!r} is not a flag here "
+                    f"(flags: {', '.join(known) if known else 'none; no enabled plugin reads one'})",
+                    field="flag",
                 )
         problems = pipeline.gather_problems(
             self, self.rules, "validate_member", member=member, previous=previous

@@ -153,6 +153,7 @@ def _result_checks() -> dict[str, Callable[[Any], str] | None]:
         "add_tui_screens": _list_of("a (name, title, screen class) tuple", _screen),
         "after_entries_recorded": None,
         "register_commands": None,
+        "add_demo_records": None,
         "validate_listing": problems,
         "refuse_matches": problems,
         "rank_matches": _list_of("a Match", _is(Match)),

@@ -41,7 +41,7 @@ def parse_minutes(text: str, *, field: str = "duration") -> int:
     elif cleaned.startswith("+"):
         cleaned = cleaned[1:].strip()
     if not cleaned:
-        raise InputError(f"{field}: {raw!r} is not a duration; try 1.5, 1h30, 90m or 1:30")
+        raise InputError(f"{raw!r} is not a duration; try 1.5, 1h30, 90m or 1:30", field=field)
     if _DECIMAL_HOURS.match(cleaned):
         minutes = _hours_to_minutes(cleaned, raw, field)
     elif match := _CLOCK.match(cleaned):
@@ -51,7 +51,7 @@ def parse_minutes(text: str, *, field: str = "duration") -> int:
             match, raw, field
         )
     else:
-        raise InputError(f"{field}: {raw!r} is not a duration; try 1.5, 1h30, 90m or 1:30")
+        raise InputError(f"{raw!r} is not a duration; try 1.5, 1h30, 90m or 1:30", field=field)
     return sign * minutes
 
 
@@ -67,11 +67,11 @@ def _minutes_part(match: re.Match[str], raw: str, field: str) -> int:
     if match["h"] is not None:
         if "." in match["h"]:
             raise InputError(
-                f"{field}: {raw!r} has decimal hours followed by minutes; write 1.5h or 1h30, not both"
+                f"{raw!r} has decimal hours followed by minutes; write 1.5h or 1h30, not both", field=field
             )
         if minutes > 59:
             raise InputError(
-                f"{field}: {raw!r} has {minutes} minutes after the hours; minutes after hours run 0 to 59"
+                f"{raw!r} has {minutes} minutes after the hours; minutes after hours run 0 to 59", field=field
             )
     return minutes
 
@@ -80,9 +80,9 @@ def _hours_to_minutes(hours: str, raw: str, field: str) -> int:
     try:
         minutes = Decimal(hours) * 60
     except InvalidOperation:
-        raise InputError(f"{field}: {raw!r} is not a duration; try 1.5, 1h30, 90m or 1:30") from None
+        raise InputError(f"{raw!r} is not a duration; try 1.5, 1h30, 90m or 1:30", field=field) from None
     if minutes != minutes.to_integral_value():
-        raise InputError(f"{field}: {raw!r} is not a whole number of minutes")
+        raise InputError(f"{raw!r} is not a whole number of minutes", field=field)
     return int(minutes)
 
 
@@ -95,7 +95,7 @@ def parse_duration(text: str, *, field: str = "duration") -> int:
     """
     minutes = parse_minutes(text, field=field)
     if minutes <= 0:
-        raise InputError(f"{field}: {str(text)!r} must be more than zero")
+        raise InputError(f"{str(text)!r} must be more than zero", field=field)
     return minutes
 
 
@@ -184,7 +184,7 @@ def parse_day(
     else:
         day = _iso_day(cleaned, raw, field, DATE_HINT)
     if not 1900 <= day.year <= 2200:
-        raise InputError(f"{field}: {raw!r} is out of range")
+        raise InputError(f"{raw!r} is out of range", field=field)
     return day
 
 
@@ -192,13 +192,13 @@ def _iso_day(cleaned: str, raw: str, field: str, hint: str) -> dt.date:
     try:
         return dt.date.fromisoformat(cleaned)
     except ValueError:
-        raise InputError(f"{field}: {raw!r} is not a date; {hint}") from None
+        raise InputError(f"{raw!r} is not a date; {hint}", field=field) from None
 
 
 def _day_month(match: re.Match[str], raw: str, today: dt.date, field: str) -> dt.date:
     month = int(match["m"]) if match["m"] else _named(match["name"], _MONTHS)
     if month is None:
-        raise InputError(f"{field}: {raw!r} is not a date; {DATE_HINT}")
+        raise InputError(f"{raw!r} is not a date; {DATE_HINT}", field=field)
     if match["name"] is not None:
         month += 1
     year = match["y"]
@@ -208,7 +208,7 @@ def _day_month(match: re.Match[str], raw: str, today: dt.date, field: str) -> dt
         day = dt.date(today.year, month, int(match["d"]))
         return day if day <= today else day.replace(year=today.year - 1)
     except ValueError:
-        raise InputError(f"{field}: {raw!r} is not a day of the calendar") from None
+        raise InputError(f"{raw!r} is not a day of the calendar", field=field) from None
 
 
 def split_handles(text: str, field: str, *, names: bool = False) -> tuple[str, ...]:
@@ -228,8 +228,15 @@ def split_handles(text: str, field: str, *, names: bool = False) -> tuple[str, .
         pieces = [word for piece in pieces for word in piece.split()]
     found = tuple(piece.strip() for piece in pieces if piece.strip())
     if not found:
-        raise InputError(f"{field}: name at least one member")
+        raise InputError("name at least one member", field=field)
     return found
+
+
+def split_flags(text: str) -> frozenset[str]:
+    """The flags one field names (a CSV file's ``flags`` cell, the TUI's member form): a
+    comma or a semicolon separates them, blank pieces and the spaces around each are
+    dropped. Whether each is a flag at all is ``check_flag``'s to say."""
+    return frozenset(piece.strip() for piece in text.replace(";", ",").split(",") if piece.strip())
 
 
 def split_evenly(total: int, parts: int) -> list[int]:
@@ -282,7 +289,7 @@ def check_text(value: str, *, field: str, max_length: int = NOTE_LENGTH) -> str:
     """
     fault = text_fault(value, max_length)
     if fault is not None:
-        raise InputError(f"{field}: {fault}")
+        raise InputError(fault, field=field)
     return value
 
 
@@ -302,7 +309,8 @@ def check_flag(flag: str, *, field: str = "flags") -> str:
     ledger stores it or a CSV carries it, and silently give the member flags nobody set."""
     if not flag or _NOT_IN_A_FLAG.search(flag) or len(flag) > 64:
         raise InputError(
-            f"{field}: {flag[:40]!r} is not a flag; a flag is one word of at most 64 characters"
-            " (no spaces, commas or semicolons)"
+            f"{flag[:40]!r} is not a flag; a flag is one word of at most 64 characters"
+            " (no spaces, commas or semicolons)",
+            field=field,
         )
     return flag

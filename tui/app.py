@@ -105,7 +105,7 @@ class TimebankApp(App):
         self.display_path = display_path or str(ledger.path)
         self.actor: Member | None = ledger.actor(actor) if actor else None
         self.session_start = ledger.last_entry_id()
-        self.data_version = ledger.store.data_version()
+        self.data_version = ledger.data_version()
         self.plugin_screens = self._plugin_screens()
         self.MODES = {name: screen for name, (_, screen) in {**SCREENS, **self.plugin_screens}.items()}
         super().__init__()
@@ -130,7 +130,7 @@ class TimebankApp(App):
 
     def poll_ledger(self) -> None:
         """Refresh the screen shown when another process or TUI has committed to the ledger."""
-        version = self.ledger.store.data_version()
+        version = self.ledger.data_version()
         if version != self.data_version:
             self.data_version = version
             self.refresh_screen(auto=True)
@@ -145,7 +145,7 @@ class TimebankApp(App):
                 return
 
     def action_refresh_screen(self) -> None:
-        self.data_version = self.ledger.store.data_version()
+        self.data_version = self.ledger.data_version()
         self.refresh_screen()
 
     def action_hide_keys(self) -> None:

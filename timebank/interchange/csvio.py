@@ -33,7 +33,7 @@ from timebank.interchange.reproduce import POSTINGS, REFS, difference, read_post
 from timebank.ledger import Ledger, WriteResult
 from timebank.models import HANDLE_PATTERN, Exchange, Member, Problem
 from timebank.storage import exchanges as stored_exchanges
-from timebank.units import check_text, format_minutes, parse_day, parse_duration, split_handles
+from timebank.units import check_text, format_minutes, parse_day, parse_duration, split_flags, split_handles
 
 EXCHANGE_COLUMNS = ("date", "giver", "receiver", "duration", "category", "note")
 MEMBER_COLUMNS = ("handle", "name", "member_class", "joined", "role", "area", "flags")
@@ -75,10 +75,10 @@ def describe_line(problem: Problem) -> str:
     return where + text + warning
 
 
-def _problem(line: int, exc: InputError | str) -> Problem:
-    """An error read from a file, at ``line``: the exception's ``field: message`` kept apart."""
-    field, sep, message = str(exc).partition(": ")
-    return Problem("error", "timebank", field if sep else "", message if sep else field, line)
+def _problem(line: int, exc: InputError) -> Problem:
+    """An error read from a file, at ``line``: the field the error was raised with, and its
+    message (the whole sentence when it was raised without one)."""
+    return Problem("error", "timebank", exc.field or "", exc.detail, line)
 
 
 def neutralise(text: str) -> str:
@@ -287,7 +287,7 @@ def _check_row(header: list[str], values: list[str], unnamed: bool) -> list[str]
     """
     width = len(header)
     if len(values) > width:
-        raise InputError("row: has more cells than the header has columns")
+        raise InputError("has more cells than the header has columns", field="row")
     text = "".join(values)
     if len(text) > MAX_FIELD or _CONTROL.search(text) is not None:
         if "\r\n" in text:
@@ -297,7 +297,7 @@ def _check_row(header: list[str], values: list[str], unnamed: bool) -> list[str]
     if unnamed:
         for at, value in enumerate(values):
             if not header[at] and value.strip():
-                raise InputError(f"column {at + 1}: {value[:40]!r} is under no column name")
+                raise InputError(f"{value[:40]!r} is under no column name", field=f"column {at + 1}")
     return values if len(values) == width else values + [""] * (width - len(values))
 
 
@@ -325,7 +325,7 @@ class ExchangeParser:
         day = self.days.get(day_text)
         if day is None:
             if not day_text.strip():
-                raise InputError("date: is empty")
+                raise InputError("is empty", field="date")
             day = self.days[day_text] = parse_day(day_text, relative=False)
         minutes = self.durations.get(duration)
         if minutes is None:
@@ -516,7 +516,7 @@ def import_members(ledger: Ledger, path: str | Path, *, actor: str, dry_run: boo
                         row = dict(zip(header, _check_row(header, values, unnamed), strict=True))
                         member = _parse_member(row)
                         if member.handle in seen:
-                            raise InputError(f"handle: {member.handle!r} appears twice in the file")
+                            raise InputError(f"{member.handle!r} appears twice in the file", field="handle")
                         seen.add(member.handle)
                         ledger.add_member(member, actor=actor)
                         count += 1
@@ -550,11 +550,13 @@ def _parse_member(row: dict[str, str]) -> Member:
     left_text = row.get("left", "").strip()
     left = parse_day(left_text, field="left", relative=False) if left_text else None
     if status == "retired" and left is None:
-        raise InputError("left: a retired member needs the day they left (YYYY-MM-DD)")
+        raise InputError("a retired member needs the day they left (YYYY-MM-DD)", field="left")
     if status == "active" and left is not None:
-        raise InputError(f"left: {left_text!r} is set but the status is 'active'; only a retired member left")
+        raise InputError(
+            f"{left_text!r} is set but the status is 'active'; only a retired member left", field="left"
+        )
     if left is not None and left < joined:
-        raise InputError(f"left: {left} is before the day they joined ({joined})")
+        raise InputError(f"{left} is before the day they joined ({joined})", field="left")
     area = _restore(row.get("area", ""))
     try:
         return Member(
@@ -566,23 +568,21 @@ def _parse_member(row: dict[str, str]) -> Member:
             status=status,  # type: ignore[arg-type]  (checked against STATUSES above)
             role=role,  # type: ignore[arg-type]
             area=area or None,
-            flags=frozenset(
-                f.strip() for f in _restore(row.get("flags", "")).replace(";", ",").split(",") if f.strip()
-            ),
+            flags=split_flags(_restore(row.get("flags", ""))),
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None
 
 
 def _missing(field: str) -> str:
-    raise InputError(f"{field}: is empty")
+    raise InputError("is empty", field=field)
 
 
 def _word(row: dict[str, str], field: str, allowed: tuple[str, ...]) -> str:
     """A cell that must be one of ``allowed`` (or empty): one sentence, not a CHECK constraint."""
     value = _restore(row.get(field, "").strip())
     if value and value not in allowed:
-        raise InputError(f"{field}: {value!r} is not a {field} here ({' or '.join(allowed)})")
+        raise InputError(f"{value!r} is not a {field} here ({' or '.join(allowed)})", field=field)
     return value
 
 

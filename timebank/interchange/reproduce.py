@@ -26,7 +26,7 @@ def read_refs(text: str) -> dict[str, str]:
     for pair in filter(None, (p.strip() for p in text.split(";"))):
         key, sep, value = pair.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise InputError(f"refs: {pair!r} should be KEY=VALUE, e.g. han=riverside")
+            raise InputError(f"{pair!r} should be KEY=VALUE, e.g. han=riverside", field="refs")
         refs[key.strip()] = value.strip()
     return refs
 
@@ -41,7 +41,7 @@ def read_postings(text: str) -> tuple[tuple[str, int], ...]:
         except ValueError:
             sep = ""
         if not sep or not account.strip():
-            raise InputError(f"postings: {item!r} should be ACCOUNT=MINUTES, e.g. alice=60")
+            raise InputError(f"{item!r} should be ACCOUNT=MINUTES, e.g. alice=60", field="postings")
     return tuple(pairs)
 
 

@@ -34,7 +34,9 @@ def standing_services_of_day(
 
 def exported_exchanges(conn: sqlite3.Connection) -> Iterator[tuple]:
     """Every standing exchange in entry order: day, givers, receivers, minutes, kind, note,
-    refs, and its postings as ``code=amount;...`` (``units.postings_text``'s form)."""
+    refs, and its postings as ``code=amount;...`` in minutes, in posting order: the export's
+    ``postings`` column, the form ``interchange.reproduce.read_postings`` reads back (not
+    ``units.postings_text``'s, ``alice +1h``, which is for people to read)."""
     return conn.execute(
         "SELECT e.day, e.givers, e.receivers, e.minutes, e.category, e.note, e.refs,"
         " (SELECT group_concat(a.code || '=' || p.amount, ';') FROM"

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from timebank.errors import TimebankError
 from timebank.models import Member
 from timebank.tui.widgets.plain import plain
+from timebank.units import split_flags
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -155,9 +156,7 @@ class MemberFormModal(ModalScreen[Member | None]):
             "name": self.query_one("#name", Input).value.strip(),
             "member_class": str(self.query_one("#member_class", Select).value),
             "area": self.query_one("#area", Input).value.strip() or None,
-            "flags": frozenset(
-                f.strip() for f in self.query_one("#flags", Input).value.split(",") if f.strip()
-            ),
+            "flags": split_flags(self.query_one("#flags", Input).value),
         }
         try:
             saved = self.submit(values)
