@@ -286,8 +286,8 @@ class Declaration:
 
     def authorize(self, action: int, arg1: str | None, arg2: str | None, db: str | None, _: Any) -> int:
         """SQLite's authorizer callback while the declarations run."""
-        if action == sqlite3.SQLITE_FUNCTION:
-            return sqlite3.SQLITE_OK  # a DEFAULT (datetime('now'))
+        if action in (sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_REINDEX):
+            return sqlite3.SQLITE_OK  # a DEFAULT (datetime('now')); CREATE INDEX filling the index
         creates = (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_INDEX)
         if action in creates and db != "main":
             return self._deny(f"it may only create tables in the ledger itself, not in {db!r}")
