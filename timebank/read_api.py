@@ -302,7 +302,7 @@ class Declaration:
             return self._mine(arg2 or "", "indexes")
         what = _ACTIONS.get(action, f"SQLite action {action}")
         on = f" ({arg1})" if arg1 else ""
-        return self._deny(f"it may only CREATE TABLE and CREATE INDEX on its own tables, not {what}{on}")
+        return self._deny(f"it may only create its own tables and their indexes, not {what}{on}")
 
     def refused(self, exc: sqlite3.DatabaseError) -> PluginFailed:
         """The error for a statement SQLite refused: why the authorizer said no, else SQLite's words."""
