@@ -334,10 +334,10 @@ class OwnTables:
     """``ledger.plugin_tables(PLUGIN)``: SQL on the tables that plugin declares, and no others.
 
     SQLite's authorizer checks each statement as it is prepared: one that reads or writes
-    any other table (a core table, another plugin's), or does anything but read and write
-    rows (DDL, PRAGMA, ATTACH, BEGIN), is refused with ``PluginFailed``. A write (INSERT,
-    UPDATE, DELETE, in a WITH or not) is refused outside ``ledger.transaction()``, so it
-    commits or rolls back with the entries it goes with.
+    any table the plugin does not declare (a core table never counts), or does anything but
+    read and write rows (DDL, PRAGMA, ATTACH, BEGIN), is refused with ``PluginFailed``. A
+    write (INSERT, UPDATE, DELETE, in a WITH or not) is refused outside
+    ``ledger.transaction()``, so it commits or rolls back with the entries it goes with.
 
     A foreign key from an own table to a core key (``entry_id REFERENCES entries(id)``) is
     checked by SQLite, which reads that core column to do so. That read is allowed only in
