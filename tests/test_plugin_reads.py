@@ -446,6 +446,20 @@ def test_declarations_make_only_the_plugins_own_tables(make_ledger, statement, w
     assert "p_rows" not in snapshot_rows(led)  # nothing of it was made
 
 
+def test_a_plugin_may_declare_its_own_tables_and_indexes(make_ledger):
+    led = with_plugin(
+        make_ledger,
+        "p",
+        "CREATE TABLE IF NOT EXISTS p_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, entry_id INTEGER"
+        " REFERENCES entries(id), at TEXT NOT NULL DEFAULT (datetime('now')), UNIQUE (entry_id))",
+        "CREATE INDEX IF NOT EXISTS p_rows_by_at ON p_rows(at)",
+    )
+    led.change_settings("p", {}, actor="coord")
+    led.change_settings("p", {}, actor="coord")  # run again: IF NOT EXISTS
+    with led.transaction():
+        assert led.plugin_tables("p").execute("INSERT INTO p_rows (entry_id) VALUES (NULL)").lastrowid == 1
+
+
 def test_a_core_table_a_plugin_declares_is_never_its_own(make_ledger):
     """Even installed and never enabled, ``IF NOT EXISTS`` on a core name claims nothing."""
     led = with_plugin(

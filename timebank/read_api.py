@@ -295,6 +295,8 @@ class Declaration:
         if schema and action in (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_READ):
             return sqlite3.SQLITE_OK  # how CREATE records what it made
         if action == sqlite3.SQLITE_CREATE_TABLE:
+            if (arg1 or "").lower() == "sqlite_sequence":
+                return sqlite3.SQLITE_OK  # SQLite's, for an AUTOINCREMENT key: no statement can name it
             return self._mine(arg1 or "", "declares")
         if action == sqlite3.SQLITE_READ:  # CREATE indexing the columns of a key, or AS SELECT
             return self._mine(arg1 or "", "reads")
