@@ -11,12 +11,17 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from timebank import hookimpl, plugin_manager
 from timebank.errors import PluginFailed
+from timebank.interchange.bundle import restore_bundle, write_bundle
+from timebank.plugin_manager import PLUGINS_DIR_ENV, Plugins
 from timebank.read_api import Counterpart, Flow, Given
+from timebank.storage import store
 from timebank.storage.store import MIGRATIONS
 from timebank.testing import exchange, snapshot_rows
 
@@ -117,6 +122,10 @@ def test_the_core_table_list_comes_from_the_migrations():
         "period_closes",
     } <= CORE
     assert {"listings", "publications", "member_pins"} <= CORE
+    storage = store.core_tables()  # the storage layer's own list, bracketed names too
+    assert storage >= CORE and "listings_fts" in storage
+    assert store.is_core_table("listings_fts_data") and store.is_core_table("sqlite_sequence")
+    assert not store.is_core_table("han_groups")
 
 
 def test_no_plugin_runs_sql_on_a_core_table_or_touches_the_storage_layer():
@@ -321,3 +330,211 @@ def test_a_statement_the_core_prepared_is_checked_again_for_a_plugin(han):
     with pytest.raises(PluginFailed):
         han.plugin_tables("han_group").query("SELECT * FROM entries")
     assert han.conn.execute("SELECT count(*) FROM entries").fetchone()[0] >= 0  # the core's reads go on
+
+
+# a plugin playing the attacker -------------------------------------------------------
+
+
+class Declares:
+    """A plugin that declares whatever statements it is given."""
+
+    def __init__(self, *statements: str):
+        self.statements = list(statements)
+
+    @hookimpl
+    def declare_tables(self, settings):
+        return self.statements
+
+
+def with_plugin(make_ledger, name, *statements, template="friendly-society"):
+    """A ledger (with a PIN stored for alice) on which ``name`` is installed, declaring ``statements``."""
+    plugins = Plugins(entry_points=False)
+    plugins.register(Declares(*statements), name)
+    led = make_ledger(template, members={"alice": "member", "bob": "member"}, plugins=plugins)
+    led.issue_code("alice", actor="coord")
+    return led
+
+
+def test_a_foreign_key_declared_to_a_core_column_does_not_open_it_to_reads(make_ledger):
+    led = with_plugin(
+        make_ledger,
+        "x",
+        "CREATE TABLE IF NOT EXISTS x_p"
+        " (h TEXT REFERENCES member_pins(hash), m TEXT REFERENCES member_pins(member))",
+    )
+    led.change_settings("x", {}, actor="coord")
+    tables = led.plugin_tables("x")
+    assert ("member_pins", "hash") in tables.references  # declared, and in the file
+    with pytest.raises(PluginFailed, match="may only read and write rows of its own tables"):
+        tables.query("SELECT member, hash FROM member_pins")
+    with led.transaction(), pytest.raises(PluginFailed):
+        tables.execute("INSERT INTO x_p (h, m) SELECT hash, member FROM member_pins")
+    assert tables.query("SELECT * FROM x_p") == []
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT max(id) FROM entries",
+        "SELECT id FROM entries ORDER BY id DESC LIMIT 1",
+        "SELECT id FROM entries WHERE id IN (SELECT entry_id FROM friendly_claims)",
+        "INSERT INTO friendly_claims (member, start, days, reduced_days, amount, entry_id, created_at)"
+        " SELECT 'alice', '2026-01-01', 1, 0, id, id, 'now' FROM entries",
+        "INSERT INTO friendly_claims (member, start, days, reduced_days, amount, entry_id, created_at)"
+        " VALUES ('alice', '2026-01-01', 1, 0, (SELECT max(id) FROM entries), 1, 'now')",
+        "WITH e AS (SELECT max(id) AS id FROM entries) INSERT INTO friendly_claims"
+        " (member, start, days, reduced_days, amount, entry_id, created_at)"
+        " SELECT 'alice', '2026-01-01', 1, 0, id, id, 'now' FROM e",
+        "UPDATE friendly_claims SET amount = e.id FROM entries e WHERE e.id = friendly_claims.entry_id",
+        "UPDATE friendly_claims SET amount = (SELECT max(id) FROM entries)",
+        "DELETE FROM friendly_claims WHERE entry_id IN (SELECT id FROM entries)",
+    ],
+)
+def test_friendly_societys_foreign_key_reads_entries_only_to_check_a_row(make_ledger, sql):
+    led = make_ledger("friendly-society", members={"alice": "member", "bob": "member"})
+    led.record(exchange("alice", "bob", 60, category="errands"), acknowledge=True)
+    tables = led.plugin_tables("friendly_society")
+    with led.transaction():  # a real row, so the UPDATE and DELETE have one to work on
+        tables.execute(
+            "INSERT INTO friendly_claims (member, start, days, reduced_days, amount, entry_id, created_at)"
+            " VALUES ('alice', '2026-01-01', 3, 0, 60, 1, 'now')"
+        )
+    before = snapshot_rows(led)
+    with (
+        led.transaction(),
+        pytest.raises(PluginFailed, match="may only read and write rows of its own tables"),
+    ):
+        tables.execute(sql)
+    assert snapshot_rows(led) == before
+    with led.transaction():  # the foreign key check itself still runs
+        tables.execute("UPDATE friendly_claims SET entry_id = 1, amount = 30")
+    assert tables.query("SELECT amount, entry_id FROM friendly_claims") == [{"amount": 30, "entry_id": 1}]
+
+
+@pytest.mark.parametrize(
+    ("statement", "why"),
+    [
+        ("CREATE TABLE IF NOT EXISTS members (x)", "declares 'members', a core table"),
+        ("CREATE TABLE IF NOT EXISTS main.members (x)", "declares 'members', a core table"),
+        ("CREATE TABLE IF NOT EXISTS listings_fts_data (x)", "declares 'listings_fts_data', a core table"),
+        (
+            "CREATE TABLE IF NOT EXISTS han_groups (x)",
+            "declares 'han_groups', a table of the plugin 'han_group'",
+        ),
+        ("CREATE INDEX IF NOT EXISTS p_i ON members(handle)", "indexes 'members', a core table"),
+        (
+            "CREATE TRIGGER IF NOT EXISTS p_t AFTER INSERT ON entries BEGIN DELETE FROM member_pins; END",
+            "not CREATE TRIGGER",
+        ),
+        ("CREATE TEMP TABLE IF NOT EXISTS entries (id)", "not in 'temp'"),
+        ("CREATE VIEW IF NOT EXISTS p_v AS SELECT 1", "not CREATE VIEW"),
+        (
+            "CREATE TABLE IF NOT EXISTS p_copy AS SELECT * FROM member_pins",
+            "reads 'member_pins', a core table",
+        ),
+        ("ATTACH DATABASE ':memory:' AS p_other", "not ATTACH"),
+        ("PRAGMA foreign_keys = OFF", "not PRAGMA"),
+    ],
+)
+def test_declarations_make_only_the_plugins_own_tables(make_ledger, statement, why):
+    led = with_plugin(make_ledger, "p", "CREATE TABLE IF NOT EXISTS p_rows (x)", statement)
+    before = snapshot_rows(led)
+    version = led.rules.version
+    with pytest.raises(PluginFailed, match=rf"plugin 'p' failed in declare_tables: .*{re.escape(why)}"):
+        led.change_settings("p", {}, actor="coord")
+    assert snapshot_rows(led) == before and led.rules.version == version
+    assert "p_rows" not in snapshot_rows(led)  # nothing of it was made
+
+
+def test_a_plugin_may_declare_its_own_tables_and_indexes(make_ledger):
+    led = with_plugin(
+        make_ledger,
+        "p",
+        "CREATE TABLE IF NOT EXISTS p_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, entry_id INTEGER"
+        " REFERENCES entries(id), at TEXT NOT NULL DEFAULT (datetime('now')), UNIQUE (entry_id))",
+        "CREATE INDEX IF NOT EXISTS p_rows_by_at ON p_rows(at)",
+    )
+    led.change_settings("p", {}, actor="coord")
+    led.change_settings("p", {}, actor="coord")  # run again: IF NOT EXISTS
+    with led.transaction():
+        assert led.plugin_tables("p").execute("INSERT INTO p_rows (entry_id) VALUES (NULL)").lastrowid == 1
+
+
+def test_a_core_table_a_plugin_declares_is_never_its_own(make_ledger):
+    """Even installed and never enabled, ``IF NOT EXISTS`` on a core name claims nothing."""
+    led = with_plugin(
+        make_ledger,
+        "p",
+        "CREATE TABLE IF NOT EXISTS members (x)",
+        "CREATE TABLE IF NOT EXISTS han_groups (x)",
+    )
+    tables = led.plugin_tables("p")
+    assert tables.tables == {"han_groups"}  # plugins are not kept from each other's tables
+    before = snapshot_rows(led)
+    with led.transaction(), pytest.raises(PluginFailed):
+        tables.execute("UPDATE members SET role = 'coordinator' WHERE handle = 'alice'")
+    assert snapshot_rows(led) == before
+    assert led.plugin_tables("han_group").tables == {"han_groups", "han_members"}  # the real owner's
+
+
+def test_own_tables_give_back_rows_never_the_cursor(han):
+    tables = han.plugin_tables("han_group")
+    result = tables.execute("SELECT 1")
+    assert not isinstance(result, sqlite3.Cursor) and not hasattr(result, "connection")
+    assert result.fetchone() == (1,) and result.fetchall() == [(1,)] and list(result) == [(1,)]
+    assert isinstance(tables.query("SELECT 1 AS one"), list)
+    with han.transaction():
+        written = tables.execute("INSERT INTO han_groups (name, leader) VALUES ('x', 'aiko')")
+        assert (written.lastrowid, written.rowcount, written.fetchall()) == (1, 1, [])
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "WITH q AS (SELECT 'x', 'aiko') INSERT INTO han_groups SELECT * FROM q",
+        "WITH q AS (SELECT 1) UPDATE han_groups SET leader = 'ben'",
+        "WITH q AS (SELECT 1) DELETE FROM han_groups",
+        " insert into han_groups (name, leader) values ('x', 'aiko')",
+    ],
+)
+def test_own_tables_refuse_a_write_outside_a_transaction_however_it_starts(han, sql):
+    tables = han.plugin_tables("han_group")
+    with han.transaction():
+        tables.execute("INSERT INTO han_groups (name, leader) VALUES ('y', 'chie')")
+    before = snapshot_rows(han)
+    with pytest.raises(PluginFailed, match=r"inside ledger\.transaction\(\)"):
+        tables.execute(sql)
+    assert not han.conn.in_transaction
+    assert snapshot_rows(han) == before
+
+
+def test_a_restore_refuses_a_plugin_that_now_declares_a_core_table(make_ledger, tmp_path, monkeypatch):
+    """The plugin was harmless when the ledger was bundled; the version installed at restore
+    claims ``members``. The restore names it and leaves no file."""
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    plugin = folder / "notes_p.py"
+    harmless = (
+        "from timebank import hookimpl\n\n\n@hookimpl\ndef declare_tables(settings):\n"
+        "    return ['CREATE TABLE IF NOT EXISTS notes_p (x)']\n"
+    )
+    plugin.write_text(harmless)
+    monkeypatch.setenv(PLUGINS_DIR_ENV, str(folder))
+    led = make_ledger("time-bank", members={"alice": "member"}, plugins=Plugins(entry_points=False))
+    led.change_settings("notes_p", {}, actor="coord")
+    assert led.plugin_tables("notes_p").exist()
+    bundle = tmp_path / "coop.json"
+    with bundle.open("w") as out:
+        write_bundle(led, out)
+    plugin.write_text(harmless.replace("notes_p (x)", "members (role)"))  # another size: no stale .pyc
+    fresh = tmp_path / "fresh.sqlite"
+    monkeypatch.setattr(plugin_manager, "_default", None)  # the process's plugins, loaded afresh
+    with pytest.raises(
+        PluginFailed, match="plugin 'notes_p' failed in declare_tables: it declares 'members', a core table"
+    ):
+        restore_bundle(bundle, fresh, actor="coord")
+    assert not fresh.exists()
+    plugin.write_text(harmless)
+    monkeypatch.setattr(plugin_manager, "_default", None)
+    restore_bundle(bundle, fresh, actor="coord")  # the harmless version restores
+    assert fresh.exists()

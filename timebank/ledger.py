@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,12 +48,12 @@ from timebank.permissions import (
 )
 from timebank.pins import PinsMixin
 from timebank.plugin_manager import Plugins, default_plugins
-from timebank.read_api import LedgerReader, OwnTables, declared_references, declared_tables
+from timebank.read_api import Declaration, LedgerReader, OwnTables, declared_tables
 from timebank.reading import ReadingMixin
 from timebank.rules import MissingPlugin, Rules, build_rules, check_rules
 from timebank.storage import reads, writes
 from timebank.storage.anchors import append_anchor, ledger_id, set_aside_orphans
-from timebank.storage.store import Store, undoable
+from timebank.storage.store import Store, is_core_table, undoable
 from timebank.templates import DEFAULT_TEMPLATE, load_template
 from timebank.units import check_text
 
@@ -344,14 +345,35 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         """SQL on the tables ``plugin`` declares (``declare_tables``), refused on any other.
 
         Asked of the plugin whether or not these rules enable it: a plugin disabled later
-        still reads the rows it kept."""
-        statements = [
-            s
-            for name, call in self.plugins.callers("declare_tables", None)
-            if name == plugin
-            for s in call() or ()
-        ]
-        return OwnTables(self, plugin, declared_tables(statements), declared_references(statements))
+        still reads the rows it kept. A core table's name is never "own", whatever a plugin
+        declares (``create_plugin_tables`` refuses such a declaration)."""
+        mine = self._declared_tables(plugin).get(plugin, set())
+        return OwnTables(self, plugin, {t for t in mine if not is_core_table(t)})
+
+    def _declared_tables(self, asking: str | None = None) -> dict[str, set[str]]:
+        """The tables each installed plugin declares, enabled or not. A plugin other than
+        ``asking`` whose ``declare_tables`` fails is left out: it must not stop the rest."""
+        found: dict[str, set[str]] = {}
+        for name, call in self.plugins.callers("declare_tables", None):
+            try:
+                found.setdefault(name, set()).update(declared_tables(call() or ()))
+            except PluginFailed:
+                if name == asking:
+                    raise
+        return found
+
+    def create_plugin_tables(self, conn: Any, rules: Rules) -> None:
+        """Run the ``declare_tables`` statements of the plugins ``rules`` enable, each checked
+        by SQLite's authorizer (``read_api.Declaration``): a plugin that declares a core table,
+        another plugin's, a trigger, a view or a TEMP table is refused by name."""
+        declared = self._declared_tables()
+        for plugin, statements in self.plugins.call("declare_tables", rules):
+            others = {t: name for name, tables in declared.items() if name != plugin for t in tables}
+            check = Declaration(plugin, statements, others)
+            try:
+                writes.create_plugin_tables(conn, statements, check.authorize)
+            except sqlite3.DatabaseError as exc:
+                raise check.refused(exc) from None
 
     # rules ------------------------------------------------------------------
 
@@ -379,8 +401,7 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
             writes.insert_rules(
                 conn, version=version, created_by=actor_label(actor), data=rules.to_json(), note=note
             )
-            for _, statements in self.plugins.call("declare_tables", rules):
-                writes.create_plugin_tables(conn, statements)
+            self.create_plugin_tables(conn, rules)
             for _, accounts in self.plugins.call("declare_system_accounts", rules):
                 for account in accounts:
                     self._ensure_account(conn, account)

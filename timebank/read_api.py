@@ -15,14 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from timebank.errors import PluginFailed
 from timebank.storage import getters
-from timebank.storage.store import now_utc, tables_in
+from timebank.storage.store import foreign_keys, is_core_table, now_utc, tables_in
 
 if TYPE_CHECKING:
     from timebank.ledger import Ledger
@@ -233,73 +233,194 @@ _CREATED = re.compile(
 # What a statement on a plugin's own rows may do: read and write rows of its tables (checked
 # by name), select, call functions, recurse in a WITH. Nothing else: no DDL (its tables are
 # made by ``declare_tables``), no PRAGMA, ATTACH or transaction control.
-_ROWS = {sqlite3.SQLITE_READ, sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
-_HARMLESS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
-
-
-_REFERENCES = re.compile(r"\bREFERENCES\s+[\"`\[]?(\w+)[\"`\]]?\s*\(\s*[\"`\[]?(\w+)", re.I)
+_WRITES = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
+_HARMLESS = {sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+# Authorizer actions in words, for saying what a declaration may not do.
+_ACTIONS = {
+    sqlite3.SQLITE_CREATE_TRIGGER: "CREATE TRIGGER",
+    sqlite3.SQLITE_CREATE_VIEW: "CREATE VIEW",
+    sqlite3.SQLITE_CREATE_TEMP_TABLE: "CREATE TEMP TABLE",
+    sqlite3.SQLITE_CREATE_TEMP_TRIGGER: "CREATE TEMP TRIGGER",
+    sqlite3.SQLITE_CREATE_TEMP_VIEW: "CREATE TEMP VIEW",
+    sqlite3.SQLITE_ATTACH: "ATTACH",
+    sqlite3.SQLITE_PRAGMA: "PRAGMA",
+    sqlite3.SQLITE_SELECT: "SELECT",
+    sqlite3.SQLITE_READ: "a read",
+}
 
 
 def declared_tables(statements: Iterable[str]) -> set[str]:
-    """The tables a plugin's ``declare_tables`` statements create."""
+    """The tables a plugin's ``declare_tables`` statements create (by the name each begins with)."""
     return {m.group(1).lower() for s in statements if (m := _CREATED.match(s))}
 
 
-def declared_references(statements: Iterable[str]) -> set[tuple[str, str]]:
-    """(table, column) each foreign key in the statements points at: SQLite reads that column
-    to check a row a plugin writes (``entry_id ... REFERENCES entries(id)``)."""
-    return {(t.lower(), c.lower()) for s in statements for t, c in _REFERENCES.findall(s)}
+class Declaration:
+    """One plugin's ``declare_tables`` statements, checked by SQLite's authorizer as they run.
+
+    They may only CREATE TABLE and CREATE INDEX in the ledger's main database, on tables
+    their own statements name, that are not core tables (the migrations' list) and that no
+    other plugin declares. Anything else (a core table's name, which ``IF NOT EXISTS``
+    would pass over silently and make "own"; a trigger; a view; a TEMP table shadowing
+    ``entries``; ATTACH; PRAGMA; a table filled from a SELECT) is refused, naming the plugin.
+    """
+
+    def __init__(self, plugin: str, statements: Sequence[str], others: Mapping[str, str]):
+        self.plugin = plugin
+        self.tables = declared_tables(statements)
+        self.others = others  # table -> the other plugin that declares it
+        self.why = ""
+
+    def _deny(self, why: str) -> int:
+        self.why = self.why or why
+        return sqlite3.SQLITE_DENY
+
+    def _mine(self, table: str, doing: str) -> int:
+        name = table.lower()
+        if is_core_table(name):
+            return self._deny(f"it {doing} {name!r}, a core table")
+        if name in self.others:
+            return self._deny(f"it {doing} {name!r}, a table of the plugin {self.others[name]!r}")
+        if name not in self.tables:
+            return self._deny(f"it {doing} {name!r}, which is not a table its statements create")
+        return sqlite3.SQLITE_OK
+
+    def authorize(self, action: int, arg1: str | None, arg2: str | None, db: str | None, _: Any) -> int:
+        """SQLite's authorizer callback while the declarations run."""
+        if action in (sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_REINDEX):
+            return sqlite3.SQLITE_OK  # a DEFAULT (datetime('now')); CREATE INDEX filling the index
+        creates = (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_INDEX)
+        if action in creates and db != "main":
+            return self._deny(f"it may only create tables in the ledger itself, not in {db!r}")
+        schema = (arg1 or "").lower() == "sqlite_master" and db == "main"
+        if schema and action in (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_READ):
+            return sqlite3.SQLITE_OK  # how CREATE records what it made
+        if action == sqlite3.SQLITE_CREATE_TABLE:
+            if (arg1 or "").lower() == "sqlite_sequence":
+                return sqlite3.SQLITE_OK  # SQLite's, for an AUTOINCREMENT key: no statement can name it
+            return self._mine(arg1 or "", "declares")
+        if action == sqlite3.SQLITE_READ:  # CREATE indexing the columns of a key, or AS SELECT
+            return self._mine(arg1 or "", "reads")
+        if action == sqlite3.SQLITE_CREATE_INDEX:
+            return self._mine(arg2 or "", "indexes")
+        what = _ACTIONS.get(action, f"SQLite action {action}")
+        on = f" ({arg1})" if arg1 else ""
+        return self._deny(f"it may only create its own tables and their indexes, not {what}{on}")
+
+    def refused(self, exc: sqlite3.DatabaseError) -> PluginFailed:
+        """The error for a statement SQLite refused: why the authorizer said no, else SQLite's words."""
+        return PluginFailed(self.plugin, "declare_tables", self.why or str(exc))
+
+
+@attrs.frozen
+class Rows:
+    """What one statement on a plugin's own tables gives back, read at once: its rows, and
+    for a write the id of the last row inserted and how many rows changed. Never the
+    cursor, whose ``.connection`` would reach the core tables past the authorizer."""
+
+    rows: tuple[tuple[Any, ...], ...]
+    columns: tuple[str, ...]
+    lastrowid: int | None
+    rowcount: int
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self.rows)
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self.rows)
 
 
 class OwnTables:
     """``ledger.plugin_tables(PLUGIN)``: SQL on the tables that plugin declares, and no others.
 
     SQLite's authorizer checks each statement as it is prepared: one that reads or writes
-    any other table (a core table, another plugin's), or does anything but read and write
-    rows (DDL, PRAGMA, ATTACH, BEGIN), is refused with ``PluginFailed``.
-    Writes must run inside ``ledger.transaction()``, so they commit or roll back with the
-    entries they go with.
+    any table the plugin does not declare (a core table never counts), or does anything but
+    read and write rows (DDL, PRAGMA, ATTACH, BEGIN), is refused with ``PluginFailed``. A
+    write (INSERT, UPDATE, DELETE, in a WITH or not) is refused outside
+    ``ledger.transaction()``, so it commits or rolls back with the entries it goes with.
+
+    A foreign key from an own table to a core key (``entry_id REFERENCES entries(id)``) is
+    checked by SQLite, which reads that core column to do so. That read is allowed only in
+    a statement that writes an own table and does not name the core table anywhere in its
+    text: SQL cannot name a table without spelling it, so such a read is SQLite's own
+    foreign key check, never a subquery, ``INSERT ... SELECT``, a WITH or ``UPDATE ... FROM``.
+    (SQLite's authorizer cannot tell the two apart by itself: a subquery's reads come
+    before, or without, any SELECT action.)
     """
 
-    def __init__(
-        self, ledger: Ledger, plugin: str, tables: set[str], references: set[tuple[str, str]] = frozenset()
-    ):
+    def __init__(self, ledger: Ledger, plugin: str, tables: set[str]):
         self._ledger = ledger
         self.plugin = plugin
         self.tables = frozenset(tables)
-        self.references = frozenset(references)
+        self._references: frozenset[tuple[str, str]] | None = None
+        self._why = ""
+        self._writes = False
+        self._named: set[str] = set()  # referenced core tables the statement names
+
+    @property
+    def references(self) -> frozenset[tuple[str, str]]:
+        """(table, column) of another table each foreign key of this plugin's tables points
+        at, as the file declares them."""
+        if self._references is None:
+            present = {name.lower() for name in tables_in(self._ledger.conn)}
+            found = foreign_keys(self._ledger.conn, self.tables & present)
+            self._references = frozenset((t, c) for t, c in found if t not in self.tables)
+        return self._references
 
     def exist(self) -> bool:
         """Whether every declared table is in the file (the plugin has been enabled in it)."""
         found = {name.lower() for name in tables_in(self._ledger.conn)}
         return bool(self.tables) and self.tables <= found
 
-    def _authorize(self, action: int, table: str | None, column: str | None, *_: Any) -> int:
-        if action in _HARMLESS:
-            return sqlite3.SQLITE_OK
-        if action not in _ROWS or table is None:
-            return sqlite3.SQLITE_DENY
-        if table.lower() in self.tables:
-            return sqlite3.SQLITE_OK
-        if action == sqlite3.SQLITE_READ and (table.lower(), (column or "").lower()) in self.references:
-            return sqlite3.SQLITE_OK  # the foreign key check of a row the plugin writes
+    def _deny(self, why: str) -> int:
+        self._why = self._why or why
         return sqlite3.SQLITE_DENY
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        """Run one statement on this plugin's tables; a write only inside ``ledger.transaction()``."""
+    def _authorize(self, action: int, table: str | None, column: str | None, _db: Any, source: Any) -> int:
+        if action in _HARMLESS or action == sqlite3.SQLITE_SELECT:
+            return sqlite3.SQLITE_OK
+        name = (table or "").lower()
+        own = name in self.tables
+        if action in _WRITES and own:
+            if not self._ledger.conn.in_transaction:
+                return self._deny("writes to its tables run inside ledger.transaction()")
+            self._writes = True
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_READ and own:
+            return sqlite3.SQLITE_OK
+        if (
+            action == sqlite3.SQLITE_READ
+            and self._writes
+            and source is None
+            and name not in self._named
+            and (name, (column or "").lower()) in self.references
+        ):
+            return sqlite3.SQLITE_OK  # the foreign key check of a row the plugin writes
+        return self._deny("")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        """Run one statement on this plugin's tables (a write only inside ``ledger.transaction()``);
+        its rows are read before it returns."""
         conn = self._ledger.conn
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH")) and not conn.in_transaction:
-            raise PluginFailed(
-                self.plugin, "plugin_tables", "writes to its tables run inside ledger.transaction()"
-            )
+        parents = {t for t, _ in self.references}  # read before the authorizer is set: it asks the file
+        self._named = {t for t in parents if re.search(rf"\b{re.escape(t)}\b", sql, re.I)}
+        self._why = ""
+        self._writes = False
         conn.set_authorizer(self._authorize)
         try:
-            return conn.execute(sql, params)
+            cursor = conn.execute(sql, params)
+            rows = tuple(cursor.fetchall())
+            columns = tuple(c[0] for c in cursor.description or ())
+            return Rows(rows, columns, cursor.lastrowid, cursor.rowcount)
         except sqlite3.DatabaseError as exc:
             if "not authorized" in str(exc) or "prohibited" in str(exc):
                 own = ", ".join(sorted(self.tables)) or "none declared"
                 raise PluginFailed(
-                    self.plugin, "plugin_tables", f"it may only read and write rows of its own tables ({own})"
+                    self.plugin,
+                    "plugin_tables",
+                    self._why or f"it may only read and write rows of its own tables ({own})",
                 ) from None
             raise
         finally:
@@ -312,6 +433,5 @@ class OwnTables:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a SELECT as dicts by column name."""
-        cursor = self.execute(sql, params)
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        result = self.execute(sql, params)
+        return [dict(zip(result.columns, row, strict=True)) for row in result.rows]

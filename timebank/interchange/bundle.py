@@ -222,8 +222,7 @@ def restore_bundle(source: Path, path: Path, *, actor: str, dry_run: bool = Fals
         _write(data, path)
         with Ledger(path) as ledger:
             with ledger.transaction() as conn:  # plugins' own tables, empty
-                for _, statements in ledger.plugins.call("declare_tables", ledger.rules):
-                    stored.run_statements(conn, statements)
+                ledger.create_plugin_tables(conn, ledger.rules)
             report = ledger.verify()
             if not report.ok:
                 raise InputError(f"{source}: the restored ledger does not verify: {report.problem}")

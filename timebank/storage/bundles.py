@@ -114,12 +114,6 @@ def insert_balances(conn: Any, balances: Iterable[tuple[int, int, int]]) -> None
     conn.executemany("INSERT INTO balances (account_id, balance, last_entry_id) VALUES (?, ?, ?)", balances)
 
 
-def run_statements(conn: Any, statements: Iterable[str]) -> None:
-    """Plugins' own table declarations (``declare_tables``), run as they are given."""
-    for statement in statements:
-        conn.execute(statement)
-
-
 __all__ = [
     "ENTRY_FIELDS",
     "MEMBER_FIELDS",
@@ -133,5 +127,4 @@ __all__ = [
     "members",
     "period_closes",
     "rules_versions",
-    "run_statements",
 ]

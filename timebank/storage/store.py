@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import fcntl
+import functools
 import os
+import re
 import sqlite3
 import stat
 import sys
@@ -443,6 +445,53 @@ def undoable(conn: Any, outermost: bool) -> Iterator[Callable[[], None]]:
 def tables_in(conn: sqlite3.Connection) -> set[str]:
     """The names of the tables in a database (a ledger, a backup, a published file)."""
     return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+@functools.cache
+def core_tables() -> frozenset[str]:
+    """Every table the core's migrations create or rename (lower case): the names no plugin
+    may declare, read or write. A virtual table's shadow tables (``listings_fts_data``) and
+    SQLite's own are caught by ``is_core_table``."""
+    names: set[str] = set()
+    for _, _, sql in MIGRATIONS:
+        names.update(n for _, n in _CREATE_TABLE.findall(sql))
+        for pair in _RENAME_TABLE.findall(sql):
+            names.update(pair)
+    return frozenset(n.lower() for n in names)
+
+
+_QUOTED = r"[\[\"`]?(\w+)[\]\"`]?"
+_CREATE_TABLE = re.compile(rf"CREATE\s+(VIRTUAL\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?{_QUOTED}", re.I)
+_RENAME_TABLE = re.compile(rf"ALTER\s+TABLE\s+{_QUOTED}\s+RENAME\s+TO\s+{_QUOTED}", re.I)
+
+
+@functools.cache
+def _core_virtual_tables() -> frozenset[str]:
+    return frozenset(n.lower() for *_, sql in MIGRATIONS for v, n in _CREATE_TABLE.findall(sql) if v)
+
+
+def is_core_table(name: str) -> bool:
+    """Whether ``name`` is a core table, the shadow of a core virtual table, or SQLite's own."""
+    name = name.lower()
+    return (
+        name in core_tables()
+        or name.startswith("sqlite_")
+        or any(name.startswith(f"{table}_") for table in _core_virtual_tables())
+    )
+
+
+def foreign_keys(conn: sqlite3.Connection, tables: Iterable[str]) -> set[tuple[str, str]]:
+    """(table, column) each foreign key of ``tables`` points at, as the file declares them
+    (a key naming no column points at the parent's primary key)."""
+    found = set()
+    for table in sorted(tables):
+        for parent, column in conn.execute('SELECT "table", "to" FROM pragma_foreign_key_list(?)', (table,)):
+            if column is None:
+                keys = conn.execute("SELECT name FROM pragma_table_info(?) WHERE pk > 0", (parent,))
+                found.update((parent.lower(), name.lower()) for (name,) in keys)
+            else:
+                found.add((parent.lower(), column.lower()))
+    return found
 
 
 def rows_of(conn: sqlite3.Connection, table: str) -> list[tuple]:

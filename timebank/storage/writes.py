@@ -285,10 +285,17 @@ def first_entry_day(conn: Conn) -> dt.date | None:
     return dt.date.fromisoformat(first) if first else None
 
 
-def create_plugin_tables(conn: sqlite3.Connection, statements: Iterable[str]) -> None:
-    """Run a plugin's ``declare_tables`` statements (``CREATE TABLE IF NOT EXISTS ...``)."""
-    for statement in statements:
-        conn.execute(statement)
+def create_plugin_tables(
+    conn: sqlite3.Connection, statements: Iterable[str], authorize: Callable[..., int]
+) -> None:
+    """Run a plugin's ``declare_tables`` statements (``CREATE TABLE IF NOT EXISTS ...``), each
+    checked by ``authorize`` (SQLite's authorizer) as it is prepared."""
+    conn.set_authorizer(authorize)
+    try:
+        for statement in statements:
+            conn.execute(statement)
+    finally:
+        conn.set_authorizer(None)
 
 
 __all__ = [
