@@ -8,10 +8,11 @@ the plugin that caused it) and passes ``settings``, that plugin's own settings f
 the rules in force. ``declare_settings`` and ``register_commands`` are called for
 every registered plugin (the rules are checked against every plugin's settings, and
 commands join before any ledger is open; a command of a plugin the ledger does not
-enable refuses to run). ``declare_tables`` is called for the enabled plugins when the
-rules are stored, and for any one registered plugin, enabled or not, with ``settings``
-empty, when ``Ledger.plugin_tables`` asks which tables are its own. Every other hook is
-called only for the plugins the rules enable. Hooks that see exchanges take a batch: one
+enable refuses to run). ``declare_tables`` is called for every registered plugin too,
+with ``settings`` empty, to learn which tables each owns (``Ledger.plugin_tables``, and
+whenever rules are stored or a bundle restored), and for the enabled plugins with their
+settings when rules are stored or a bundle restored, whose statements are then run. Every
+other hook is called only for the plugins the rules enable. Hooks that see exchanges take a batch: one
 exchange typed in the TUI is a batch of one, an import is many.
 
 ``firstresult=True`` is honoured: the first plugin that answers (not None) decides and
@@ -75,10 +76,10 @@ def declare_member_accounts(member, settings):
 @hookspec
 def declare_tables(settings):
     """Return SQL statements (``CREATE TABLE IF NOT EXISTS ...``) for the plugin's own
-    records (referrals, groups, benefit claims). Run when the rules are stored (enabled
-    plugins, their settings); also asked of a plugin the rules do not enable, with
-    ``settings`` empty (``{}``), by ``Ledger.plugin_tables``: the answer must not depend
-    on the settings."""
+    records (referrals, groups, benefit claims). Run when the rules are stored or a bundle
+    restored (enabled plugins, their settings); also asked of every registered plugin,
+    enabled or not, with ``settings`` empty (``{}``), to learn which tables each owns: the
+    answer must not depend on the settings."""
 
 
 @hookspec
