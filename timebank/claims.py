@@ -9,6 +9,7 @@ processes confirm, decline or auto-accept it at the same moment.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from timebank.errors import InputError, NotFound, RulesRefused, TimebankError
 from timebank.models import Claim, Entry
@@ -65,6 +66,18 @@ class ClaimsMixin:
         if self._due_claim_ids(today):
             self.accept_overdue_claims(today)
 
+    def _decline(self, conn: Any, claim_id: int, actor: str, reason: str, *, withdrawn: bool = False) -> None:
+        """Close a claim without an entry: declined by the other side, or withdrawn by its
+        recorder (the same state; ``withdrawn`` says which)."""
+        writes.decide_claim(
+            conn,
+            claim_id,
+            status="declined",
+            decided_by=actor_label(self._acting(actor)),
+            reason=reason,
+            **({"withdrawn": 1} if withdrawn else {}),
+        )
+
     def _acting(self, actor: str) -> str:
         """Who decides a claim: the member named, else the one this session has proven."""
         return actor or self.proven or ""
@@ -91,14 +104,7 @@ class ClaimsMixin:
             if claim.status != "pending":
                 raise InputError(f"claim: #{claim_id} is already {_decided(claim)}")
             self.require(actor, WITHDRAW, claim)
-            writes.decide_claim(
-                conn,
-                claim_id,
-                status="declined",
-                decided_by=actor_label(self._acting(actor)),
-                reason=reason,
-                withdrawn=1,
-            )
+            self._decline(conn, claim_id, actor, reason, withdrawn=True)
         return self.claim(claim_id)
 
     def _confirm(
@@ -137,13 +143,7 @@ class ClaimsMixin:
         check_text(reason, field="reason")
         with self.transaction() as conn:
             self._decidable(claim_id, actor, "decline")
-            writes.decide_claim(
-                conn,
-                claim_id,
-                status="declined",
-                decided_by=actor_label(self._acting(actor)),
-                reason=reason,
-            )
+            self._decline(conn, claim_id, actor, reason)
         return self.claim(claim_id)
 
     def _decidable(self, claim_id: int, actor: str, action: str) -> Claim:
