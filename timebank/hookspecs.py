@@ -9,8 +9,9 @@ the rules in force. ``declare_settings`` and ``register_commands`` are called fo
 every registered plugin (the rules are checked against every plugin's settings, and
 commands join before any ledger is open; a command of a plugin the ledger does not
 enable refuses to run). ``declare_tables`` is called for every registered plugin too,
-with ``settings`` empty, to learn which tables each owns (``Ledger.plugin_tables``, and
-whenever rules are stored or a bundle restored), and for the enabled plugins with their
+with ``settings`` empty, to learn which tables each owns (one plugin's when
+``Ledger.plugin_tables`` asks for it; every plugin's when rules are stored or a bundle
+restored), and for the enabled plugins with their
 settings when rules are stored or a bundle restored, whose statements are then run. Every
 other hook is called only for the plugins the rules enable. Hooks that see exchanges take a batch: one
 exchange typed in the TUI is a batch of one, an import is many.

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -347,19 +347,21 @@ class Ledger(PermissionsMixin, MembersMixin, ClaimsMixin, ReadingMixin, AccessMi
         Asked of the plugin whether or not these rules enable it: a plugin disabled later
         still reads the rows it kept. A core table's name is never "own", whatever a plugin
         declares (``create_plugin_tables`` refuses such a declaration)."""
-        mine = self._declared_tables(plugin).get(plugin, set())
+        mine = {
+            table
+            for name, call in self.plugins.callers("declare_tables", None)
+            if name == plugin
+            for table in declared_tables(call() or ())
+        }
         return OwnTables(self, plugin, {t for t in mine if not is_core_table(t)})
 
-    def _declared_tables(self, asking: str | None = None) -> dict[str, set[str]]:
-        """The tables each installed plugin declares, enabled or not. A plugin other than
-        ``asking`` whose ``declare_tables`` fails is left out: it must not stop the rest."""
+    def _declared_tables(self) -> dict[str, set[str]]:
+        """The tables each installed plugin declares, enabled or not. A plugin whose
+        ``declare_tables`` fails is left out: it must not stop the rest."""
         found: dict[str, set[str]] = {}
         for name, call in self.plugins.callers("declare_tables", None):
-            try:
+            with suppress(PluginFailed):
                 found.setdefault(name, set()).update(declared_tables(call() or ()))
-            except PluginFailed:
-                if name == asking:
-                    raise
         return found
 
     def create_plugin_tables(self, conn: Any, rules: Rules) -> None:
